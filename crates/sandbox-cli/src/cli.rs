@@ -1,0 +1,90 @@
+//! Command-line definitions. Every option says what it does and its default.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use sandbox_core::ExecutionMode;
+
+/// Run Python code in a sandbox and get back its output and files.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sandbox",
+    version,
+    about,
+    long_about = "Run Python code in a sandbox and get back its output and files.\n\n\
+        Defaults come from SANDBOX_* environment variables and a .env file in the \
+        current directory (SANDBOX_MODE, SANDBOX_TIMEOUT, SANDBOX_ALLOW_NETWORK, \
+        SANDBOX_MAX_MEMORY_MB, SANDBOX_PYTHON, SANDBOX_MAX_OUTPUT_BYTES); options \
+        given here override them.",
+    after_help = "Run `sandbox run --help` for options and exit codes."
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+
+    /// Log what the sandbox does to stderr (repeat for more detail).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run a Python file (or `-` for standard input) and pass its output through.
+    #[command(after_long_help = crate::exit::HELP)]
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The Python file to run, or `-` to read the code from standard input.
+    #[arg(value_name = "FILE|-")]
+    pub(crate) file: PathBuf,
+
+    /// Isolation mode. `simple` is a plain child process with limits, for
+    /// trusted code only: it does not isolate files or the network. `secure`
+    /// (kernel isolation) is not available in this version yet.
+    /// [default: $SANDBOX_MODE, else simple]
+    #[arg(long, value_name = "MODE")]
+    pub(crate) mode: Option<ExecutionMode>,
+
+    /// Wall-clock limit in seconds (fractions allowed); the program and
+    /// everything it started are killed when it passes.
+    /// [default: $SANDBOX_TIMEOUT, else 30]
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) timeout: Option<f64>,
+
+    /// Memory limit in MiB. [default: $SANDBOX_MAX_MEMORY_MB, else 128]
+    #[arg(long, value_name = "MIB")]
+    pub(crate) memory_mb: Option<u64>,
+
+    /// Allow network access (`--allow-network` or `--allow-network=false`).
+    /// Enforced in secure mode only. [default: $SANDBOX_ALLOW_NETWORK, else false]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) allow_network: Option<bool>,
+
+    /// Put a file in the program's work dir: `PATH` keeps the file's name,
+    /// `NAME=PATH` chooses it (NAME may have subdirectories, e.g.
+    /// `data/x.csv=./x.csv`). Repeatable.
+    #[arg(long = "input", short = 'i', value_name = "[NAME=]PATH")]
+    pub(crate) inputs: Vec<String>,
+
+    /// Save the files the program creates or changes into DIR (created if
+    /// missing; existing files of the same name are replaced).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub(crate) output_dir: Option<PathBuf>,
+
+    /// Print the full result as JSON (the execution contract) instead of
+    /// passing the program's output through.
+    #[arg(long)]
+    pub(crate) json: bool,
+
+    /// Python interpreter to use (path or name on PATH).
+    /// [default: $SANDBOX_PYTHON, else python3 on PATH]
+    #[arg(long, value_name = "PYTHON")]
+    pub(crate) python: Option<PathBuf>,
+
+    /// Most bytes kept of each of stdout and stderr; a program writing more
+    /// is stopped. [default: $SANDBOX_MAX_OUTPUT_BYTES, else 1048576]
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) max_output_bytes: Option<usize>,
+}

@@ -1,0 +1,167 @@
+//! `sandbox run`: read the code and inputs, run, render, save outputs.
+
+use std::fs;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use sandbox_client::{ClientConfig, ExecutionRequest, ExecutionResult, SandboxClient};
+use sandbox_core::files::validate_file_name;
+use sandbox_core::limits::MAX_INPUT_BYTES;
+
+use crate::cli::RunArgs;
+use crate::exit::{self, UsageError};
+
+/// Runs the command and returns the process exit code.
+pub(crate) async fn run(args: RunArgs) -> Result<u8> {
+    let mut config = ClientConfig::from_env()?;
+    if let Some(python) = &args.python {
+        config.python = Some(python.clone());
+    }
+    if let Some(bytes) = args.max_output_bytes {
+        config.max_output_bytes = bytes;
+    }
+    let client = SandboxClient::from_config(config)?;
+    let request = build_request(&args)?;
+
+    let result = client.execute_request(request).await?;
+
+    if let Some(dir) = &args.output_dir {
+        save_outputs(dir, &result)?;
+    }
+    if args.json {
+        let mut stdout = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut stdout, &result)?;
+        writeln!(stdout)?;
+    } else {
+        render(&result, args.output_dir.is_some())?;
+    }
+    Ok(exit::for_result(&result))
+}
+
+fn build_request(args: &RunArgs) -> Result<ExecutionRequest> {
+    let code = if args.file == Path::new("-") {
+        let mut code = String::new();
+        std::io::stdin()
+            .read_to_string(&mut code)
+            .context("cannot read the code from standard input (is it UTF-8?)")?;
+        code
+    } else {
+        fs::read_to_string(&args.file)
+            .map_err(|err| UsageError(format!("cannot read `{}`: {err}", args.file.display())))?
+    };
+    let mut request = ExecutionRequest::new(code);
+    request.mode = args.mode;
+    request.memory_mb = args.memory_mb;
+    request.allow_network = args.allow_network;
+    if let Some(secs) = args.timeout {
+        let timeout = Duration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "--timeout {secs} must be a positive number of seconds"
+                ))
+            })?;
+        request.timeout = Some(timeout);
+    }
+    for spec in &args.inputs {
+        let (name, path) = parse_input(spec)?;
+        if request.input_files.contains_key(&name) {
+            return Err(UsageError(format!("--input `{name}` is given twice")).into());
+        }
+        let contents = read_input(&path)?;
+        request.input_files.insert(name, contents);
+    }
+    Ok(request)
+}
+
+/// `NAME=PATH` or `PATH` (named after its last component).
+fn parse_input(spec: &str) -> Result<(String, PathBuf)> {
+    let (name, path) = match spec.split_once('=') {
+        Some((name, path)) => (name.to_owned(), PathBuf::from(path)),
+        None => {
+            let path = PathBuf::from(spec);
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| {
+                    UsageError(format!(
+                        "--input `{spec}` has no usable file name; use NAME=PATH"
+                    ))
+                })?
+                .to_owned();
+            (name, path)
+        }
+    };
+    validate_file_name(&name).map_err(|err| UsageError(format!("--input `{spec}`: {err}")))?;
+    Ok((name, path))
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>> {
+    let unreadable =
+        |err: std::io::Error| UsageError(format!("cannot read input `{}`: {err}", path.display()));
+    let meta = fs::metadata(path).map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(UsageError(format!("input `{}` is not a regular file", path.display())).into());
+    }
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(UsageError(format!(
+            "input `{}` is {} bytes, more than the {MAX_INPUT_BYTES}-byte limit",
+            path.display(),
+            meta.len()
+        ))
+        .into());
+    }
+    Ok(fs::read(path).map_err(unreadable)?)
+}
+
+/// Passes the program's output through and explains anything unusual in one
+/// `sandbox:` line each on stderr.
+fn render(result: &ExecutionResult, saved_outputs: bool) -> Result<()> {
+    std::io::stdout()
+        .lock()
+        .write_all(result.stdout.as_bytes())?;
+    let mut stderr = std::io::stderr().lock();
+    stderr.write_all(result.stderr.as_bytes())?;
+    if result.stdout_truncated {
+        writeln!(stderr, "sandbox: stdout was truncated at the output cap")?;
+    }
+    if result.stderr_truncated {
+        writeln!(stderr, "sandbox: stderr was truncated at the output cap")?;
+    }
+    if let Some(message) = &result.message {
+        writeln!(stderr, "sandbox: {}: {message}", result.status)?;
+    }
+    if !saved_outputs && !result.output_files.is_empty() {
+        writeln!(
+            stderr,
+            "sandbox: the program wrote {} file(s); pass --output-dir DIR to keep them",
+            result.output_files.len()
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes each output file under `dir`, each through a temporary file and a
+/// rename, so an interrupted save never leaves a half-written file. Names are
+/// validated again: they may come from a remote server.
+fn save_outputs(dir: &Path, result: &ExecutionResult) -> Result<()> {
+    fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output dir `{}`", dir.display()))?;
+    for (name, contents) in &result.output_files {
+        validate_file_name(name).context("refusing to save an output file")?;
+        let target = dir.join(name);
+        let parent = target.parent().unwrap_or(dir);
+        fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create `{}`", parent.display()))?;
+        let mut temp = tempfile::NamedTempFile::new_in(parent)
+            .with_context(|| format!("cannot write into `{}`", parent.display()))?;
+        temp.write_all(contents)
+            .with_context(|| format!("cannot write `{}`", target.display()))?;
+        temp.persist(&target)
+            .with_context(|| format!("cannot save `{}`", target.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! A synchronous client for scripts and programs without an async runtime,
+//! in the manner of `reqwest::blocking`. Each client owns a small
+//! single-threaded runtime; do not call it from inside an async runtime (it
+//! returns an error there instead of deadlocking).
+
+use sandbox_core::{ClientConfig, ExecutionRequest, ExecutionResult, SandboxError};
+
+/// The blocking twin of [`crate::SandboxClient`].
+#[derive(Debug)]
+pub struct SandboxClient {
+    inner: crate::SandboxClient,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl SandboxClient {
+    /// A local client with the default configuration.
+    pub fn new() -> Result<Self, SandboxError> {
+        Self::wrap(crate::SandboxClient::new())
+    }
+
+    /// A client with an explicit configuration.
+    pub fn from_config(config: ClientConfig) -> Result<Self, SandboxError> {
+        Self::wrap(crate::SandboxClient::from_config(config)?)
+    }
+
+    /// A client configured from the environment and `.env`.
+    pub fn from_env() -> Result<Self, SandboxError> {
+        Self::wrap(crate::SandboxClient::from_env()?)
+    }
+
+    fn wrap(inner: crate::SandboxClient) -> Result<Self, SandboxError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|err| SandboxError::io("start the blocking client's runtime", err))?;
+        Ok(Self { inner, runtime })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ClientConfig {
+        self.inner.config()
+    }
+
+    /// Runs `code` with the configuration's defaults.
+    pub fn execute(&self, code: impl Into<String>) -> Result<ExecutionResult, SandboxError> {
+        self.execute_request(ExecutionRequest::new(code))
+    }
+
+    /// Runs `code` with input files.
+    pub fn execute_with_files<N, C>(
+        &self,
+        code: impl Into<String>,
+        files: impl IntoIterator<Item = (N, C)>,
+    ) -> Result<ExecutionResult, SandboxError>
+    where
+        N: Into<String>,
+        C: Into<Vec<u8>>,
+    {
+        self.execute_request(ExecutionRequest::new(code).with_files(files))
+    }
+
+    /// Runs a full request.
+    pub fn execute_request(
+        &self,
+        request: ExecutionRequest,
+    ) -> Result<ExecutionResult, SandboxError> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(SandboxError::Unsupported {
+                feature: "the blocking client inside an async runtime".into(),
+                reason: "use the async `sandbox_client::SandboxClient` there".into(),
+            });
+        }
+        self.runtime.block_on(self.inner.execute_request(request))
+    }
+}

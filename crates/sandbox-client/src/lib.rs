@@ -1,0 +1,118 @@
+//! One API to run Python in the sandbox, wherever it runs.
+//!
+//! [`SandboxClient`] hides where code runs: with no `server_url` it runs it on
+//! this machine through [`sandbox_runner`]; remote execution through a
+//! `sandbox-server` keeps the same API and the same [`ExecutionResult`]s (it
+//! is not available in this version yet, and asking for it is an error, never
+//! a silent local run). Until secure mode lands, the default mode is
+//! **simple**, which is for trusted code only.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sandbox_client::SandboxError> {
+//! use sandbox_client::SandboxClient;
+//!
+//! let client = SandboxClient::new();
+//! let result = client.execute("print(sum(range(10)))").await?;
+//! assert_eq!(result.stdout, "45\n");
+//! # Ok(()) }
+//! ```
+//!
+//! Scripts without an async runtime use [`blocking::SandboxClient`].
+
+#![forbid(unsafe_code)]
+
+pub mod blocking;
+
+pub use sandbox_core::{
+    ClientConfig, ConfigError, ExecutionMode, ExecutionRequest, ExecutionResult, RequestError,
+    SandboxError, Status, Usage, Violation, vars,
+};
+use sandbox_runner::Runner;
+
+/// Runs Python code locally (or, later, on a remote server) with one
+/// configuration's defaults. Cheap to clone and safe to share across tasks.
+#[derive(Debug, Clone)]
+pub struct SandboxClient {
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Local(Runner),
+}
+
+impl Default for SandboxClient {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SandboxClient {
+    /// A local client with the default configuration (simple mode, 30 s
+    /// timeout, 128 MiB, no network).
+    pub fn new() -> Self {
+        Self {
+            backend: Backend::Local(Runner::default()),
+        }
+    }
+
+    /// A client with an explicit configuration.
+    pub fn from_config(config: ClientConfig) -> Result<Self, SandboxError> {
+        if let Some(url) = &config.server_url {
+            return Err(SandboxError::Unsupported {
+                feature: "remote execution".into(),
+                reason: format!(
+                    "this version cannot reach a sandbox-server yet (server_url is `{url}`); \
+                     unset it (and SANDBOX_SERVER_URL) to run locally"
+                ),
+            });
+        }
+        Ok(Self {
+            backend: Backend::Local(Runner::new(config)?),
+        })
+    }
+
+    /// A client configured from the environment and a `.env` file in the
+    /// current directory (see [`ClientConfig::from_env`]).
+    pub fn from_env() -> Result<Self, SandboxError> {
+        Self::from_config(ClientConfig::from_env()?)
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ClientConfig {
+        match &self.backend {
+            Backend::Local(runner) => runner.config(),
+        }
+    }
+
+    /// Runs `code` with the configuration's defaults.
+    pub async fn execute(&self, code: impl Into<String>) -> Result<ExecutionResult, SandboxError> {
+        self.execute_request(ExecutionRequest::new(code)).await
+    }
+
+    /// Runs `code` with input files placed in its work dir (the original's
+    /// `execute(code, input_files=...)`).
+    pub async fn execute_with_files<N, C>(
+        &self,
+        code: impl Into<String>,
+        files: impl IntoIterator<Item = (N, C)>,
+    ) -> Result<ExecutionResult, SandboxError>
+    where
+        N: Into<String>,
+        C: Into<Vec<u8>>,
+    {
+        self.execute_request(ExecutionRequest::new(code).with_files(files))
+            .await
+    }
+
+    /// Runs a full request (files, per-call overrides of mode, timeout,
+    /// memory and network).
+    pub async fn execute_request(
+        &self,
+        request: ExecutionRequest,
+    ) -> Result<ExecutionResult, SandboxError> {
+        match &self.backend {
+            Backend::Local(runner) => runner.run(request).await,
+        }
+    }
+}

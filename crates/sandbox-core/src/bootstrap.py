@@ -1,0 +1,48 @@
+# Runs before the user's code, as `python -I -B -u -X utf8 -c <this>`.
+# The code arrives on stdin (no argv size limit, nothing written to disk);
+# stdin is then pointed at /dev/null so the program sees a closed input.
+# The code runs as `__main__` from a file named main.py whose source is
+# registered with linecache, so tracebacks show the user's lines and none of
+# this bootstrap's frames.
+def _sandbox_main():
+    import linecache
+    import os
+    import sys
+
+    source = sys.stdin.buffer.read().decode("utf-8")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    sys.stdin = open(0, "r", closefd=False)
+
+    name = "main.py"
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    sys.argv = [name]
+    # Isolated mode drops the script directory from sys.path; put the work
+    # dir back so input files such as helper.py can be imported.
+    sys.path.insert(0, os.getcwd())
+    main = sys.modules["__main__"].__dict__
+    for key in ("_sandbox_main", "__cached__"):
+        main.pop(key, None)
+    main["__file__"] = name
+
+    try:
+        code = compile(source, name, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, None)
+        sys.exit(1)
+    try:
+        exec(code, main)
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)
+        sys.stderr.flush()
+        sys.exit(1)
+
+
+_sandbox_main()

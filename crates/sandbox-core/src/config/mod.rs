@@ -1,0 +1,304 @@
+//! Client configuration: defaults, the builder, and loading from the
+//! environment and a `.env` file.
+//!
+//! Loading never mutates the process environment (that is unsound in a
+//! multithreaded program): `.env` is read into a map and the real environment
+//! takes precedence over it. Every value is checked; an invalid one is an
+//! error naming the variable and the value, never a silent default.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::contract::ExecutionMode;
+use crate::error::ConfigError;
+use crate::limits;
+use crate::vars;
+
+/// Default wall-clock timeout per execution (the original's 30 s).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default memory limit (the original's 128 MiB).
+pub const DEFAULT_MEMORY_MB: u64 = 128;
+/// Default HTTP timeout for remote calls.
+pub const DEFAULT_API_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default cap per output stream: 1 MiB.
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 1 << 20;
+/// Default cap on the number of output files returned.
+pub const DEFAULT_MAX_OUTPUT_FILES: usize = 100;
+/// Default cap on the total size of output files returned: 16 MiB.
+pub const DEFAULT_MAX_OUTPUT_FILES_BYTES: u64 = 16 << 20;
+/// Default size limit of any one file the program writes: 64 MiB.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 << 20;
+/// The default mode. Simple until secure mode lands: simple mode is for
+/// trusted code only.
+pub const DEFAULT_MODE: ExecutionMode = ExecutionMode::Simple;
+
+/// How a [`SandboxClient`](../sandbox_client/struct.SandboxClient.html) runs
+/// code, and the defaults applied to each request.
+#[derive(Clone, PartialEq)]
+pub struct ClientConfig {
+    /// Base URL of a remote `sandbox-server`; `None` runs code locally.
+    pub server_url: Option<String>,
+    /// Default isolation mode.
+    pub mode: ExecutionMode,
+    /// Default wall-clock timeout per execution.
+    pub timeout: Duration,
+    /// Default network access.
+    pub allow_network: bool,
+    /// Default memory limit, MiB.
+    pub max_memory_mb: u64,
+    /// HTTP timeout for remote calls (separate from the execution timeout).
+    pub api_timeout: Duration,
+    /// API key for a remote server.
+    pub api_key: Option<String>,
+    /// Interpreter to use (path or name on `PATH`); discovered when `None`.
+    pub python: Option<PathBuf>,
+    /// Cap on captured bytes per output stream.
+    pub max_output_bytes: usize,
+    /// Cap on the number of output files returned.
+    pub max_output_files: usize,
+    /// Cap on the total bytes of output files returned.
+    pub max_output_files_bytes: u64,
+    /// Largest file the program may write (`RLIMIT_FSIZE`).
+    pub max_file_bytes: u64,
+    /// Directory under which per-run work dirs are created; the system temp
+    /// dir when `None`.
+    pub work_root: Option<PathBuf>,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            server_url: None,
+            mode: DEFAULT_MODE,
+            timeout: DEFAULT_TIMEOUT,
+            allow_network: false,
+            max_memory_mb: DEFAULT_MEMORY_MB,
+            api_timeout: DEFAULT_API_TIMEOUT,
+            api_key: None,
+            python: None,
+            max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+            max_output_files: DEFAULT_MAX_OUTPUT_FILES,
+            max_output_files_bytes: DEFAULT_MAX_OUTPUT_FILES_BYTES,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            work_root: None,
+        }
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    // Hand-written so the API key never reaches a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("server_url", &self.server_url)
+            .field("mode", &self.mode)
+            .field("timeout", &self.timeout)
+            .field("allow_network", &self.allow_network)
+            .field("max_memory_mb", &self.max_memory_mb)
+            .field("api_timeout", &self.api_timeout)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("python", &self.python)
+            .field("max_output_bytes", &self.max_output_bytes)
+            .field("max_output_files", &self.max_output_files)
+            .field("max_output_files_bytes", &self.max_output_files_bytes)
+            .field("max_file_bytes", &self.max_file_bytes)
+            .field("work_root", &self.work_root)
+            .finish()
+    }
+}
+
+impl ClientConfig {
+    /// Reads the configuration from the process environment and a `.env`
+    /// file in the current directory (the real environment wins). Variables
+    /// not set anywhere keep their defaults.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_sources(std::env::vars_os(), Some(Path::new(".env")))
+    }
+
+    /// [`from_env`](Self::from_env) with explicit sources, for tests and for
+    /// programs that keep their own environment map. A missing `dotenv` file
+    /// is not an error; an unreadable or malformed one is.
+    pub fn from_sources(
+        env: impl IntoIterator<Item = (OsString, OsString)>,
+        dotenv: Option<&Path>,
+    ) -> Result<Self, ConfigError> {
+        let mut values: HashMap<String, OsString> = HashMap::new();
+        if let Some(path) = dotenv {
+            for (name, value) in read_dotenv(path)? {
+                values.insert(name, value.into());
+            }
+        }
+        for (name, value) in env {
+            if let Ok(name) = name.into_string() {
+                values.insert(name, value);
+            }
+        }
+        Self::from_lookup(|name| values.get(name).cloned())
+    }
+
+    fn from_lookup(lookup: impl Fn(&str) -> Option<OsString>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| -> Result<Option<String>, ConfigError> {
+            match lookup(name) {
+                None => Ok(None),
+                Some(value) => {
+                    value
+                        .into_string()
+                        .map(Some)
+                        .map_err(|raw| ConfigError::InvalidVar {
+                            name,
+                            value: raw.to_string_lossy().into_owned(),
+                            expected: "valid UTF-8",
+                        })
+                }
+            }
+        };
+        // Free-text variables: empty means unset, so `SANDBOX_SERVER_URL=`
+        // selects local execution.
+        let text = |name| get(name).map(|v| v.filter(|s| !s.trim().is_empty()));
+
+        let mut config = Self::default();
+        if let Some(v) = get(vars::MODE)? {
+            config.mode = v.parse().map_err(|_| ConfigError::InvalidVar {
+                name: vars::MODE,
+                value: v,
+                expected: "`secure` or `simple`",
+            })?;
+        }
+        if let Some(v) = get(vars::TIMEOUT)? {
+            config.timeout = parse_seconds(vars::TIMEOUT, &v, limits::MAX_TIMEOUT)?;
+        }
+        if let Some(v) = get(vars::ALLOW_NETWORK)? {
+            config.allow_network = parse_bool(vars::ALLOW_NETWORK, &v)?;
+        }
+        if let Some(v) = get(vars::MAX_MEMORY_MB)? {
+            config.max_memory_mb = parse_memory(&v)?;
+        }
+        if let Some(v) = text(vars::SERVER_URL)? {
+            if !(v.starts_with("http://") || v.starts_with("https://")) {
+                return Err(ConfigError::InvalidVar {
+                    name: vars::SERVER_URL,
+                    value: v,
+                    expected: "an `http://` or `https://` URL",
+                });
+            }
+            config.server_url = Some(v.trim_end_matches('/').to_owned());
+        }
+        config.api_key = text(vars::API_KEY)?;
+        if let Some(v) = get(vars::API_TIMEOUT)? {
+            config.api_timeout = parse_seconds(vars::API_TIMEOUT, &v, limits::MAX_TIMEOUT)?;
+        }
+        config.python = text(vars::PYTHON)?.map(PathBuf::from);
+        if let Some(v) = get(vars::MAX_OUTPUT_BYTES)? {
+            config.max_output_bytes = v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=limits::MAX_OUTPUT_BYTES).contains(n))
+                .ok_or(ConfigError::InvalidVar {
+                    name: vars::MAX_OUTPUT_BYTES,
+                    value: v,
+                    expected: "a whole number of bytes from 1 to 1073741824",
+                })?;
+        }
+        Ok(config)
+    }
+
+    /// Checks every field against its valid range (for configs built in
+    /// code rather than loaded from the environment).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let out_of_range = |field: &'static str, value: String, expected: String| {
+            Err(ConfigError::OutOfRange {
+                field,
+                value,
+                expected,
+            })
+        };
+        if self.timeout.is_zero() || self.timeout > limits::MAX_TIMEOUT {
+            return out_of_range(
+                "timeout",
+                format!("{:?}", self.timeout),
+                format!(
+                    "more than 0 s and at most {} s",
+                    limits::MAX_TIMEOUT.as_secs()
+                ),
+            );
+        }
+        if !(limits::MIN_MEMORY_MB..=limits::MAX_MEMORY_MB).contains(&self.max_memory_mb) {
+            return out_of_range(
+                "max_memory_mb",
+                self.max_memory_mb.to_string(),
+                format!("{} to {}", limits::MIN_MEMORY_MB, limits::MAX_MEMORY_MB),
+            );
+        }
+        if self.max_output_bytes == 0 || self.max_output_bytes > limits::MAX_OUTPUT_BYTES {
+            return out_of_range(
+                "max_output_bytes",
+                self.max_output_bytes.to_string(),
+                format!("1 to {}", limits::MAX_OUTPUT_BYTES),
+            );
+        }
+        if self.max_file_bytes == 0 {
+            return out_of_range("max_file_bytes", "0".into(), "at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+fn read_dotenv(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
+    let wrap = |source| ConfigError::DotEnv {
+        path: path.to_owned(),
+        source,
+    };
+    let iter = match dotenvy::from_path_iter(path) {
+        Ok(iter) => iter,
+        Err(dotenvy::Error::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Vec::new());
+        }
+        Err(err) => return Err(wrap(err)),
+    };
+    iter.collect::<Result<Vec<_>, _>>().map_err(wrap)
+}
+
+fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::InvalidVar {
+            name,
+            value: value.to_owned(),
+            expected: "`true` or `false` (also 1/0, yes/no, on/off)",
+        }),
+    }
+}
+
+fn parse_seconds(name: &'static str, value: &str, max: Duration) -> Result<Duration, ConfigError> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .filter(|d| !d.is_zero() && *d <= max)
+        .ok_or(ConfigError::InvalidVar {
+            name,
+            value: value.to_owned(),
+            expected: "a number of seconds greater than 0 and at most 86400",
+        })
+}
+
+fn parse_memory(value: &str) -> Result<u64, ConfigError> {
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|mb| (limits::MIN_MEMORY_MB..=limits::MAX_MEMORY_MB).contains(mb))
+        .ok_or(ConfigError::InvalidVar {
+            name: vars::MAX_MEMORY_MB,
+            value: value.to_owned(),
+            expected: "a whole number of MiB from 16 to 1048576",
+        })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,126 @@
+//! Errors of the sandbox, one enum per failure domain.
+//!
+//! [`SandboxError`] is what every public API returns (the original tool's
+//! `SandboxException`). An error means the sandbox could not do what was asked;
+//! a program that ran and failed is not an error but an
+//! [`ExecutionResult`](crate::ExecutionResult) with a non-`ok` status.
+
+use std::path::PathBuf;
+
+/// Everything that can stop the sandbox from running a request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SandboxError {
+    /// The configuration (environment, `.env`, builder) is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+
+    /// The request itself is invalid; nothing was run.
+    #[error("invalid request: {0}")]
+    InvalidRequest(#[from] RequestError),
+
+    /// No usable Python interpreter was found.
+    #[error("no usable Python interpreter: {reason}")]
+    Interpreter {
+        /// What was tried and why it failed.
+        reason: String,
+    },
+
+    /// An I/O step of the sandbox itself failed (work dir, pipes, spawn).
+    #[error("sandbox failed to {action}")]
+    Io {
+        /// The step that failed, e.g. "create the work dir".
+        action: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The request needs something this build or platform does not offer.
+    #[error("{feature} is not available: {reason}")]
+    Unsupported {
+        /// What was asked for, e.g. "secure mode".
+        feature: String,
+        /// Why it is unavailable and what to do instead.
+        reason: String,
+    },
+}
+
+impl SandboxError {
+    /// Wraps an I/O error with the step that failed.
+    pub fn io(action: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io {
+            action: action.into(),
+            source,
+        }
+    }
+}
+
+/// An invalid configuration value, always naming where it came from.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// An environment (or `.env`) variable holds a value that does not parse.
+    #[error("`{name}` is set to `{value}`, expected {expected}")]
+    InvalidVar {
+        /// The variable's name.
+        name: &'static str,
+        /// The value found.
+        value: String,
+        /// What would have been accepted.
+        expected: &'static str,
+    },
+
+    /// The `.env` file exists but cannot be read or parsed.
+    #[error("cannot read `{}`: {source}", path.display())]
+    DotEnv {
+        /// The file's path.
+        path: PathBuf,
+        /// Why it could not be read.
+        #[source]
+        source: dotenvy::Error,
+    },
+
+    /// A configuration field is out of its valid range.
+    #[error("`{field}` is {value}, expected {expected}")]
+    OutOfRange {
+        /// The field's name.
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// The accepted range.
+        expected: String,
+    },
+}
+
+/// Why a request was rejected before anything ran.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// An input file name is unsafe or malformed.
+    #[error("input file name `{name}` is rejected: {reason}")]
+    FileName {
+        /// The name as given (control characters escaped).
+        name: String,
+        /// Why it is rejected.
+        reason: &'static str,
+    },
+
+    /// A numeric field is out of range.
+    #[error("`{field}` is {value}, expected {expected}")]
+    OutOfRange {
+        /// The field's name in the JSON contract.
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// The accepted range.
+        expected: String,
+    },
+
+    /// Too many input files or bytes.
+    #[error("input files exceed the limit: {detail}")]
+    TooLarge {
+        /// Which limit and by how much.
+        detail: String,
+    },
+}

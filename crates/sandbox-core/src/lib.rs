@@ -1,0 +1,26 @@
+//! The contract and configuration of the Python sandbox.
+//!
+//! This crate is pure data: it makes no syscalls, spawns nothing and needs no
+//! async runtime. It defines
+//! - the execution contract ([`ExecutionRequest`], [`ExecutionResult`],
+//!   [`Status`]): the JSON shared by the HTTP API, `sandbox run --json` and
+//!   the client;
+//! - configuration ([`ClientConfig`], loaded from the environment and `.env`
+//!   with the variable names in [`vars`]);
+//! - validation of untrusted input ([`files`], [`Limits`]);
+//! - the [`ExecutionPlan`] a runner executes, built from a request and the
+//!   configuration.
+
+pub mod config;
+mod contract;
+pub mod error;
+pub mod files;
+pub mod limits;
+pub mod plan;
+pub mod vars;
+
+pub use config::ClientConfig;
+pub use contract::{ExecutionMode, ExecutionRequest, ExecutionResult, Status, Usage, Violation};
+pub use error::{ConfigError, RequestError, SandboxError};
+pub use limits::Limits;
+pub use plan::ExecutionPlan;

@@ -1,0 +1,169 @@
+//! The run plan: a request turned into plain data (argv, environment,
+//! rlimits) that a runner executes. Keeping it data means the exact command
+//! and limits are snapshot-tested without spawning anything.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::limits::{self, Limits};
+
+/// The Python that runs before the user's code: reads the code from stdin,
+/// closes stdin, runs the code as `__main__` from `main.py` and keeps its own
+/// frames out of tracebacks.
+pub const BOOTSTRAP: &str = include_str!("bootstrap.py");
+
+/// A process resource limit, applied with `setrlimit` before `execve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resource {
+    /// `RLIMIT_CPU`, seconds.
+    Cpu,
+    /// `RLIMIT_AS`, bytes of address space.
+    AddressSpace,
+    /// `RLIMIT_FSIZE`, bytes per written file.
+    FileSize,
+    /// `RLIMIT_NOFILE`, open descriptors.
+    OpenFiles,
+    /// `RLIMIT_CORE`, bytes of core dump.
+    Core,
+}
+
+/// One rlimit with its soft and hard values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Rlimit {
+    /// Which resource.
+    pub resource: Resource,
+    /// Soft limit (the one that signals or fails).
+    pub soft: u64,
+    /// Hard limit (the ceiling the program cannot raise the soft one above).
+    pub hard: u64,
+}
+
+/// Everything a runner needs to start one execution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExecutionPlan {
+    /// The interpreter to execute (already resolved to a real file).
+    pub program: PathBuf,
+    /// Arguments after the program name.
+    pub args: Vec<String>,
+    /// The complete environment; nothing else is inherited.
+    pub env: Vec<(String, String)>,
+    /// Directory the program starts in (the work dir).
+    pub cwd: PathBuf,
+    /// rlimits applied to the program.
+    pub rlimits: Vec<Rlimit>,
+    /// The resolved limits.
+    pub limits: Limits,
+}
+
+impl ExecutionPlan {
+    /// The plan for simple mode: `python -I -B -u -X utf8 -c BOOTSTRAP` in
+    /// `work_dir`, with `tmp_dir` as `TMPDIR`, a fixed minimal environment and
+    /// rlimits derived from `limits`.
+    pub fn simple(python: &Path, work_dir: &Path, tmp_dir: &Path, limits: Limits) -> Self {
+        let mut path = String::new();
+        if let Some(bin) = python.parent() {
+            path.push_str(&bin.to_string_lossy());
+            path.push(':');
+        }
+        path.push_str("/usr/local/bin:/usr/bin:/bin");
+        Self {
+            program: python.to_owned(),
+            args: interpreter_args(),
+            env: base_env(path, work_dir, tmp_dir),
+            cwd: work_dir.to_owned(),
+            rlimits: rlimits(&limits),
+            limits,
+        }
+    }
+}
+
+/// Interpreter flags: isolated (`-I`: no `PYTHON*` variables, no user site,
+/// no script dir on `sys.path`), no bytecode files in the work dir (`-B`),
+/// unbuffered so output written before a kill is kept (`-u`), UTF-8 I/O
+/// whatever the locale (`-X utf8`).
+fn interpreter_args() -> Vec<String> {
+    ["-I", "-B", "-u", "-X", "utf8", "-c", BOOTSTRAP]
+        .map(String::from)
+        .to_vec()
+}
+
+/// The fixed environment. Thread counts of numeric libraries are pinned to 1
+/// so a memory-capped run does not fail allocating per-core buffers.
+fn base_env(path: String, home: &Path, tmp: &Path) -> Vec<(String, String)> {
+    let home = home.to_string_lossy().into_owned();
+    let tmp = tmp.to_string_lossy().into_owned();
+    [
+        ("PATH", path),
+        ("HOME", home),
+        ("TMPDIR", tmp),
+        ("LANG", "C.UTF-8".into()),
+        ("LC_ALL", "C.UTF-8".into()),
+        ("PYTHONIOENCODING", "utf-8".into()),
+        ("PYTHONDONTWRITEBYTECODE", "1".into()),
+        ("PYTHONUNBUFFERED", "1".into()),
+        ("MPLBACKEND", "Agg".into()),
+        ("OMP_NUM_THREADS", "1".into()),
+        ("OPENBLAS_NUM_THREADS", "1".into()),
+        ("MKL_NUM_THREADS", "1".into()),
+    ]
+    .map(|(k, v)| (k.to_owned(), v))
+    .to_vec()
+}
+
+fn rlimits(limits: &Limits) -> Vec<Rlimit> {
+    let cpu = limits.cpu_seconds();
+    let memory = limits.memory_mb.saturating_mul(1 << 20);
+    vec![
+        Rlimit {
+            resource: Resource::Cpu,
+            soft: cpu,
+            hard: cpu + 1,
+        },
+        Rlimit {
+            resource: Resource::AddressSpace,
+            soft: memory,
+            hard: memory,
+        },
+        Rlimit {
+            resource: Resource::FileSize,
+            soft: limits.max_file_bytes,
+            hard: limits.max_file_bytes,
+        },
+        Rlimit {
+            resource: Resource::OpenFiles,
+            soft: limits::OPEN_FILES,
+            hard: limits::OPEN_FILES,
+        },
+        Rlimit {
+            resource: Resource::Core,
+            soft: 0,
+            hard: 0,
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ClientConfig, ExecutionRequest};
+
+    #[test]
+    fn simple_plan_snapshot() {
+        let limits =
+            Limits::resolve(&ExecutionRequest::new("print(1)"), &ClientConfig::default()).unwrap();
+        let mut plan = ExecutionPlan::simple(
+            Path::new("/opt/python/bin/python3.11"),
+            Path::new("/tmp/sandbox-run/work"),
+            Path::new("/tmp/sandbox-run/tmp"),
+            limits,
+        );
+        // The bootstrap's text is pinned by its own file; keep the snapshot readable.
+        plan.args
+            .last_mut()
+            .unwrap()
+            .replace_range(.., "<BOOTSTRAP>");
+        insta::assert_json_snapshot!(plan);
+    }
+}

@@ -1,0 +1,188 @@
+//! Collecting output files from the work dir after a run.
+//!
+//! The tree was written by untrusted code, so the walk never follows a
+//! symlink (a link to `/etc/shadow` must not make the runner read it), opens
+//! files with `O_NOFOLLOW | O_NONBLOCK` and checks they are regular files
+//! after opening (a file swapped for a FIFO cannot block it), and reads no
+//! more than the remaining byte budget.
+
+use std::collections::BTreeMap;
+use std::fs::{self, OpenOptions};
+use std::io::Read as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::Path;
+
+use sandbox_core::files::validate_file_name;
+
+/// Most directory entries visited, so an inode flood cannot stall the runner.
+const MAX_ENTRIES: usize = 100_000;
+
+/// The files found, and why some were left out.
+#[derive(Debug, Default)]
+pub(crate) struct Collected {
+    pub(crate) files: BTreeMap<String, Vec<u8>>,
+    /// Human-readable reasons for each file left out, in walk order.
+    pub(crate) left_out: Vec<String>,
+}
+
+/// Collects regular files under `work` that are new or differ from
+/// `inputs`, in name order, within `max_files` and `max_bytes`.
+pub(crate) fn collect(
+    work: &Path,
+    inputs: &BTreeMap<String, Vec<u8>>,
+    max_files: usize,
+    max_bytes: u64,
+) -> Collected {
+    let mut out = Collected::default();
+    let mut budget = max_bytes;
+    let mut visited = 0usize;
+    let mut stack = vec![(work.to_owned(), String::new())];
+    while let Some((dir, prefix)) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            out.left_out
+                .push(format!("`{prefix}`: directory not readable"));
+            continue;
+        };
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        // Reverse so that popping the stack visits subdirectories in order.
+        let mut subdirs = Vec::new();
+        for entry in entries {
+            visited += 1;
+            if visited > MAX_ENTRIES {
+                out.left_out.push(format!(
+                    "more than {MAX_ENTRIES} entries in the work dir; the rest were not read"
+                ));
+                return out;
+            }
+            let Some(name) = entry.file_name().to_str().map(|n| format!("{prefix}{n}")) else {
+                out.left_out.push(format!(
+                    "`{prefix}{}`: name is not valid UTF-8",
+                    entry.file_name().to_string_lossy()
+                ));
+                continue;
+            };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                subdirs.push((entry.path(), format!("{name}/")));
+                continue;
+            }
+            if !kind.is_file() {
+                continue; // symlinks, sockets, FIFOs: never outputs
+            }
+            if let Err(err) = validate_file_name(&name) {
+                out.left_out.push(err.to_string());
+                continue;
+            }
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            if out.files.len() >= max_files {
+                out.left_out.push(format!(
+                    "`{name}`: the cap of {max_files} output files was reached"
+                ));
+                continue;
+            }
+            if size > budget {
+                out.left_out.push(format!(
+                    "`{name}` ({size} bytes): the cap of {max_bytes} output bytes would be exceeded"
+                ));
+                continue;
+            }
+            match read_regular(&entry.path(), budget) {
+                Ok(Some(bytes)) => {
+                    if inputs.get(&name) == Some(&bytes) {
+                        continue; // an unchanged input is not an output
+                    }
+                    budget -= bytes.len() as u64;
+                    out.files.insert(name, bytes);
+                }
+                Ok(None) => out.left_out.push(format!(
+                    "`{name}`: grew past the cap of {max_bytes} output bytes while being read"
+                )),
+                Err(err) => out.left_out.push(format!("`{name}`: {err}")),
+            }
+        }
+        stack.extend(subdirs.into_iter().rev());
+    }
+    out
+}
+
+/// Reads a regular file without following a final symlink, at most `limit`
+/// bytes (`None` if it holds more).
+fn read_regular(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("no longer a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("b.txt"), "b").unwrap();
+        fs::write(dir.path().join("a.txt"), "a").unwrap();
+        fs::create_dir_all(dir.path().join("sub/deeper")).unwrap();
+        fs::write(dir.path().join("sub/deeper/c.txt"), "c").unwrap();
+        dir
+    }
+
+    #[test]
+    fn collects_new_and_changed_files_in_name_order() {
+        let dir = tree();
+        fs::write(dir.path().join("input.csv"), "same").unwrap();
+        fs::write(dir.path().join("changed.csv"), "new").unwrap();
+        let inputs = BTreeMap::from([
+            ("input.csv".to_owned(), b"same".to_vec()),
+            ("changed.csv".to_owned(), b"old".to_vec()),
+        ]);
+        let got = collect(dir.path(), &inputs, 100, 1 << 20);
+        let names: Vec<_> = got.files.keys().map(String::as_str).collect();
+        assert_eq!(names, ["a.txt", "b.txt", "changed.csv", "sub/deeper/c.txt"]);
+        assert!(got.left_out.is_empty(), "{:?}", got.left_out);
+    }
+
+    #[test]
+    fn never_follows_symlinks() {
+        let dir = tree();
+        let secret = tempfile::NamedTempFile::new().unwrap();
+        fs::write(secret.path(), "host secret").unwrap();
+        std::os::unix::fs::symlink(secret.path(), dir.path().join("link.txt")).unwrap();
+        std::os::unix::fs::symlink("/", dir.path().join("rootdir")).unwrap();
+        let got = collect(dir.path(), &BTreeMap::new(), 100, 1 << 20);
+        assert!(!got.files.contains_key("link.txt"));
+        assert!(got.files.keys().all(|k| !k.starts_with("rootdir")));
+        assert!(got.files.values().all(|v| v != b"host secret"));
+    }
+
+    #[test]
+    fn caps_count_and_bytes_and_says_so() {
+        let dir = tree();
+        let got = collect(dir.path(), &BTreeMap::new(), 2, 1 << 20);
+        assert_eq!(got.files.len(), 2);
+        assert_eq!(got.left_out.len(), 1);
+        assert!(
+            got.left_out[0].contains("cap of 2 output files"),
+            "{:?}",
+            got.left_out
+        );
+
+        fs::write(dir.path().join("big.bin"), vec![0u8; 1000]).unwrap();
+        let got = collect(dir.path(), &BTreeMap::new(), 100, 10);
+        assert!(!got.files.contains_key("big.bin"));
+        assert!(
+            got.left_out
+                .iter()
+                .any(|r| r.contains("`big.bin` (1000 bytes)"))
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! Runs Python code for the sandbox.
+//!
+//! [`Runner::run`] takes an [`ExecutionRequest`], resolves it against the
+//! [`ClientConfig`] into [`Limits`] and a [`sandbox_core::ExecutionPlan`], and
+//! executes it:
+//!
+//! - **simple mode**: a plain child process in its own process group and a
+//!   fresh temporary work dir, with rlimits (CPU, address space, file size,
+//!   open files, no core dumps), a wall-clock timeout that kills the whole
+//!   group, capped stdout/stderr, and output files collected without following
+//!   symlinks. It does not isolate the filesystem or the network: use it for
+//!   trusted code only.
+//! - **secure mode** (kernel isolation) is not built yet: it returns
+//!   [`SandboxError::Unsupported`], never a silently weaker run.
+//!
+//! ## How a simple run is supervised
+//! 1. Validate the request ([`Limits::resolve`]) and resolve the interpreter
+//!    (a `PATH` shim such as pyenv's is resolved once to `sys.executable`).
+//! 2. Create `sandbox-XXXXXX/{work,tmp}` and write the input files.
+//! 3. Spawn `python -I -B -u -X utf8 -c BOOTSTRAP` with a cleared environment,
+//!    in a new process group. The bootstrap first reads the code from stdin,
+//!    so the rlimits, applied with `prlimit(2)` right after the spawn, are in
+//!    force before any user code runs; no code runs between `fork` and `exec`
+//!    in this (possibly multithreaded) process.
+//! 4. Feed the code, read both output streams with a cap (past it the group
+//!    is killed: `output_limit`), wait with a wall-clock timeout (past it the
+//!    group is killed: `timeout`).
+//! 5. When the leader exits, kill whatever it left in its group, then reap it
+//!    with `wait4(2)` for CPU time and peak memory.
+//! 6. Collect output files, remove the work dir (also when the caller drops
+//!    the future half-way), classify the outcome.
+//!
+//! All `unsafe` code lives in the private `sys` module.
+
+mod capture;
+mod classify;
+mod collect;
+pub mod interpreter;
+mod process;
+mod simple;
+mod sys;
+pub mod workdir;
+
+use std::sync::Arc;
+
+pub use sandbox_core::{
+    ClientConfig, ExecutionMode, ExecutionRequest, ExecutionResult, Limits, SandboxError,
+};
+
+/// Runs requests locally with one configuration's defaults. Cheap to clone;
+/// one runner serves any number of concurrent executions.
+#[derive(Debug, Clone)]
+pub struct Runner {
+    config: Arc<ClientConfig>,
+}
+
+impl Default for Runner {
+    /// A runner with the default configuration (always valid).
+    fn default() -> Self {
+        Self {
+            config: Arc::new(ClientConfig::default()),
+        }
+    }
+}
+
+impl Runner {
+    /// A runner with `config`'s defaults, after checking them.
+    pub fn new(config: ClientConfig) -> Result<Self, SandboxError> {
+        config.validate()?;
+        Ok(Self {
+            config: Arc::new(config),
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Runs one request. An `Err` means nothing ran (invalid request, no
+    /// interpreter, the sandbox failed to start); a program that ran and
+    /// failed is an `Ok` result with a non-`ok` status.
+    pub async fn run(&self, request: ExecutionRequest) -> Result<ExecutionResult, SandboxError> {
+        let limits = Limits::resolve(&request, &self.config)?;
+        match limits.mode {
+            ExecutionMode::Simple => simple::run(request, limits, &self.config).await,
+            ExecutionMode::Secure => Err(SandboxError::Unsupported {
+                feature: "secure mode".into(),
+                reason: "kernel isolation is not built into this version yet; \
+                         simple mode (`mode: simple`, SANDBOX_MODE=simple) runs trusted code only"
+                    .into(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Starting a planned process and supervising it to the end: limits,
+//! stdin, capped output, wall-clock timeout, and a kill of its whole process
+//! group however the run ends (exit, timeout, output cap, or the caller
+//! dropping the future).
+
+use std::os::fd::OwnedFd;
+use std::os::unix::process::CommandExt as _;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use sandbox_core::SandboxError;
+use sandbox_core::plan::{ExecutionPlan, Resource};
+use tokio::io::AsyncWriteExt as _;
+use tokio::net::unix::pipe;
+use tokio::sync::watch;
+
+use crate::capture::{Captured, capture};
+use crate::sys::{self, Reaped};
+
+/// How long output pipes are still read after the program exits. Its
+/// process group is killed at exit, so pipes normally close at once; this
+/// only bounds the wait for a process that escaped the group.
+const DRAIN_GRACE: Duration = Duration::from_millis(500);
+
+/// Everything observed about one finished process.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub(crate) reaped: Reaped,
+    pub(crate) stdout: Captured,
+    pub(crate) stderr: Captured,
+    /// The wall-clock timeout fired and the group was killed.
+    pub(crate) timed_out: bool,
+    /// An output stream passed its cap and the group was killed.
+    pub(crate) output_limited: bool,
+    pub(crate) duration: Duration,
+}
+
+/// A child's process group, which is killed at most until its leader is
+/// reaped: while the leader is an unreaped zombie its pid, and so the group
+/// id, cannot be reused, so a kill can never hit an unrelated process.
+#[derive(Debug)]
+struct ProcessGroup {
+    pid: Pid,
+    reaped: Mutex<bool>,
+}
+
+impl ProcessGroup {
+    fn kill(&self) {
+        let reaped = self.reaped.lock().unwrap_or_else(|e| e.into_inner());
+        if !*reaped {
+            // ESRCH (nobody left) is the expected outcome of a second kill.
+            let _ = killpg(self.pid, Signal::SIGKILL);
+        }
+    }
+
+    /// Waits for the leader to exit, kills whatever it left running in its
+    /// group, then reaps it.
+    fn wait(&self) -> std::io::Result<Reaped> {
+        sys::wait_exited(self.pid)?;
+        {
+            let mut reaped = self.reaped.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = killpg(self.pid, Signal::SIGKILL);
+            *reaped = true;
+        }
+        sys::reap(self.pid)
+    }
+}
+
+/// Kills the group when an execution is abandoned half-way (an error, or the
+/// caller dropping the future); disarmed once the leader is reaped.
+struct KillOnDrop(Option<Arc<ProcessGroup>>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(group) = self.0.take() {
+            group.kill();
+        }
+    }
+}
+
+/// Runs `plan`, feeding `stdin` to the process, and supervises it to the end.
+pub(crate) async fn execute(plan: &ExecutionPlan, stdin: Vec<u8>) -> Result<Outcome, SandboxError> {
+    let mut command = Command::new(&plan.program);
+    command
+        .args(&plan.args)
+        .env_clear()
+        .envs(plan.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&plan.cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let started = Instant::now();
+    let mut child = command.spawn().map_err(|err| {
+        SandboxError::io(
+            format!("start the interpreter `{}`", plan.program.display()),
+            err,
+        )
+    })?;
+    let group = Arc::new(ProcessGroup {
+        pid: Pid::from_raw(child.id() as i32),
+        reaped: Mutex::new(false),
+    });
+    let mut guard = KillOnDrop(Some(group.clone()));
+    // Reaping starts at once, so the child is reaped whatever happens to this
+    // future; the guard kills the group if the future is dropped early.
+    let waiter_group = group.clone();
+    let mut waiter = tokio::task::spawn_blocking(move || waiter_group.wait());
+
+    // The bootstrap reads the code from stdin before running anything, so
+    // limits set now are in force before the first line of user code.
+    for limit in &plan.rlimits {
+        rlimit::prlimit(
+            group.pid.as_raw(),
+            to_rlimit(limit.resource),
+            Some((limit.soft, limit.hard)),
+            None,
+        )
+        .or_else(|err| match err.raw_os_error() {
+            // The interpreter already died: its exit status tells why.
+            Some(libc::ESRCH) => Ok(()),
+            _ => Err(SandboxError::io(
+                format!("set the {:?} limit", limit.resource),
+                err,
+            )),
+        })?;
+    }
+
+    let (Some(child_in), Some(child_out), Some(child_err)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        return Err(SandboxError::io(
+            "open the interpreter's pipes",
+            std::io::Error::other("a pipe was not created"),
+        ));
+    };
+    let pipe_err = |err| SandboxError::io("watch the interpreter's pipes", err);
+    let mut child_in = pipe::Sender::from_owned_fd(OwnedFd::from(child_in)).map_err(pipe_err)?;
+    let child_out = pipe::Receiver::from_owned_fd(OwnedFd::from(child_out)).map_err(pipe_err)?;
+    let child_err = pipe::Receiver::from_owned_fd(OwnedFd::from(child_err)).map_err(pipe_err)?;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let output_limited = Arc::new(AtomicBool::new(false));
+    let cap = plan.limits.max_output_bytes;
+    let reader = |pipe| {
+        let group = group.clone();
+        let flag = output_limited.clone();
+        tokio::spawn(capture(pipe, cap, stop_rx.clone(), move || {
+            flag.store(true, Ordering::SeqCst);
+            group.kill();
+        }))
+    };
+    let stdout_task = reader(child_out);
+    let stderr_task = reader(child_err);
+    tokio::spawn(async move {
+        // A program that exits without reading its code closes the pipe
+        // early; that is its exit to report, not a write error.
+        let _ = child_in.write_all(&stdin).await;
+    });
+
+    let mut timed_out = false;
+    let waited = tokio::select! {
+        waited = &mut waiter => waited,
+        () = tokio::time::sleep(plan.limits.timeout) => {
+            timed_out = true;
+            group.kill();
+            waiter.await
+        }
+    };
+    let reaped = waited
+        .map_err(|err| SandboxError::io("wait for the interpreter", std::io::Error::other(err)))?
+        .map_err(|err| SandboxError::io("wait for the interpreter", err))?;
+    guard.0 = None;
+    let duration = started.elapsed();
+
+    tokio::spawn(async move {
+        tokio::time::sleep(DRAIN_GRACE).await;
+        let _ = stop_tx.send(true);
+    });
+    let stdout = stdout_task.await.unwrap_or_default();
+    let stderr = stderr_task.await.unwrap_or_default();
+    Ok(Outcome {
+        reaped,
+        stdout,
+        stderr,
+        timed_out,
+        output_limited: output_limited.load(Ordering::SeqCst),
+        duration,
+    })
+}
+
+fn to_rlimit(resource: Resource) -> rlimit::Resource {
+    match resource {
+        Resource::Cpu => rlimit::Resource::CPU,
+        Resource::AddressSpace => rlimit::Resource::AS,
+        Resource::FileSize => rlimit::Resource::FSIZE,
+        Resource::OpenFiles => rlimit::Resource::NOFILE,
+        Resource::Core => rlimit::Resource::CORE,
+    }
+}

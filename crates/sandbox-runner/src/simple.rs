@@ -1,0 +1,89 @@
+//! Simple mode: the interpreter as a plain child process with rlimits, a
+//! wall-clock timeout, output caps and a private temporary work dir. It does
+//! not isolate the filesystem or the network: for trusted code only.
+
+use std::sync::Arc;
+
+use sandbox_core::{
+    ClientConfig, ExecutionPlan, ExecutionRequest, ExecutionResult, Limits, SandboxError, Usage,
+};
+
+use crate::classify::{Observed, classify};
+use crate::collect::collect;
+use crate::interpreter;
+use crate::process;
+use crate::workdir::WorkDir;
+
+/// Runs one validated request in simple mode. The work dir is removed on
+/// every path out of this function, including the caller dropping it.
+pub(crate) async fn run(
+    request: ExecutionRequest,
+    limits: Limits,
+    config: &ClientConfig,
+) -> Result<ExecutionResult, SandboxError> {
+    let python = interpreter::resolve(config.python.as_deref()).await?;
+    let inputs = Arc::new(request.input_files);
+    let parent = config.work_root.clone();
+    let workdir = {
+        let inputs = inputs.clone();
+        blocking(move || {
+            let dir = WorkDir::create(parent.as_deref())?;
+            dir.write_inputs(&inputs)?;
+            Ok(dir)
+        })
+        .await?
+    };
+
+    let plan = ExecutionPlan::simple(&python.path, workdir.work(), workdir.tmp(), limits.clone());
+    let outcome = process::execute(&plan, request.code.into_bytes()).await?;
+
+    let (max_files, max_bytes) = (limits.max_output_files, limits.max_output_files_bytes);
+    let collected = blocking(move || {
+        let collected = collect(workdir.work(), &inputs, max_files, max_bytes);
+        if let Err(err) = workdir.remove() {
+            tracing::error!(%err, "could not remove a work dir");
+        }
+        Ok(collected)
+    })
+    .await?;
+
+    let verdict = classify(Observed {
+        exit: outcome.reaped.exit,
+        timed_out: outcome.timed_out,
+        output_limited: outcome.output_limited,
+        stderr: &outcome.stderr.bytes,
+        limits: &limits,
+    });
+    let mut result = ExecutionResult::new(verdict.status, limits.mode);
+    result.return_code = Some(verdict.return_code);
+    result.stdout = String::from_utf8_lossy(&outcome.stdout.bytes).into_owned();
+    result.stderr = String::from_utf8_lossy(&outcome.stderr.bytes).into_owned();
+    result.stdout_truncated = outcome.stdout.truncated;
+    result.stderr_truncated = outcome.stderr.truncated;
+    result.duration_ms = outcome.duration.as_secs_f64() * 1000.0;
+    result.usage = Usage {
+        cpu_ms: outcome.reaped.cpu.as_secs_f64() * 1000.0,
+        peak_memory_kb: outcome.reaped.max_rss_kb,
+    };
+    result.output_files = collected.files;
+    result.output_files_truncated = !collected.left_out.is_empty();
+    let mut notes: Vec<String> = verdict.message.into_iter().collect();
+    if !collected.left_out.is_empty() {
+        notes.push(format!(
+            "{} output file(s) left out: {}",
+            collected.left_out.len(),
+            collected.left_out.join("; ")
+        ));
+    }
+    result.message = (!notes.is_empty()).then(|| notes.join(". "));
+    Ok(result)
+}
+
+/// Runs filesystem work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, SandboxError> + Send + 'static,
+) -> Result<T, SandboxError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| SandboxError::io("run a filesystem task", std::io::Error::other(err)))?
+}

@@ -1,0 +1,83 @@
+//! The only module of the workspace that makes raw syscalls with `unsafe`.
+//!
+//! Simple mode needs one: `wait4(2)`, because it is the only call that reaps a
+//! child *and* returns its resource usage (CPU time, peak RSS), and neither
+//! `std` nor `nix` exposes it. Everything else (`waitid`, `killpg`,
+//! `prlimit`) goes through the safe wrappers of `nix` and `rlimit`.
+
+#![allow(unsafe_code)]
+
+use std::io;
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::sys::wait::{Id, WaitPidFlag, waitid};
+use nix::unistd::Pid;
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// It called `exit` with this code.
+    Code(i32),
+    /// A signal killed it.
+    Signal(i32),
+}
+
+/// What `wait4` reports about a reaped child.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reaped {
+    pub(crate) exit: Exit,
+    /// User plus system CPU time of the child and its reaped descendants.
+    pub(crate) cpu: Duration,
+    /// Peak resident set size, KiB.
+    pub(crate) max_rss_kb: u64,
+}
+
+/// Blocks until `pid` has exited, without reaping it. While the zombie
+/// exists its pid (and so its process-group id) cannot be reused, so the
+/// caller can still signal the group safely.
+pub(crate) fn wait_exited(pid: Pid) -> io::Result<()> {
+    loop {
+        match waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {
+            Ok(_) => return Ok(()),
+            Err(Errno::EINTR) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
+
+/// Reaps `pid` (which must have exited, see [`wait_exited`]) and returns its
+/// exit and resource usage.
+pub(crate) fn reap(pid: Pid) -> io::Result<Reaped> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: `rusage` is a plain C struct of integers (and timevals of
+    // integers); the all-zero bit pattern is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: `status` and `usage` are valid, exclusively borrowed
+        // out-pointers for the duration of the call; wait4 writes only
+        // within them. The pid is our own unreaped child.
+        let ret = unsafe { libc::wait4(pid.as_raw(), &mut status, 0, &mut usage) };
+        if ret == pid.as_raw() {
+            break;
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+    let exit = if libc::WIFSIGNALED(status) {
+        Exit::Signal(libc::WTERMSIG(status))
+    } else {
+        Exit::Code(libc::WEXITSTATUS(status))
+    };
+    let timeval = |tv: libc::timeval| {
+        Duration::from_secs(tv.tv_sec.max(0) as u64)
+            + Duration::from_micros(tv.tv_usec.max(0) as u64)
+    };
+    Ok(Reaped {
+        exit,
+        cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
+        max_rss_kb: usage.ru_maxrss.max(0) as u64,
+    })
+}
