@@ -1,1 +1,23 @@
-//! Cross-crate integration tests.
+//! Cross-crate integration tests: `SandboxClient` through the runner to a
+//! real interpreter, on the real kernel. One binary; modules:
+//!
+//! - `support`:  shared helpers (a client with a private work root, process checks)
+//! - `examples`: the original README's examples with their exact outputs
+//! - `limits`:   timeout, memory, output flood, CPU; each reports its own status
+//! - `files`:    input/output files, hostile names, symlinks
+//! - `cleanup`:  no work dir and no process is left behind, whatever happens
+//! - `contract`: JSON snapshots of the execution contract
+//! - `client`:   configuration paths, the blocking client, concurrency
+//! - `docs`:     the README documents every environment variable
+
+// Test helpers may panic on broken preconditions; that is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cleanup;
+mod client;
+mod contract;
+mod docs;
+mod examples;
+mod files;
+mod limits;
+mod support;

@@ -1,1 +1,93 @@
-fn main() {}
+//! Project automation, run as `cargo xtask <task>`.
+//!
+//! - `test`:  the whole test suite (doctests, then nextest when installed)
+//! - `lint`:  `cargo fmt --check` and clippy with `-D warnings`
+//! - `ci`:    lint, then test (what `.ci/run` runs)
+//! - `bench`: median wall time of `print(1)` per execution path, with ratios
+//!   to the bare interpreter measured in the same run
+
+#![forbid(unsafe_code)]
+
+mod bench;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  test    run every test (doctests, then cargo nextest when installed, else cargo test)
+  lint    cargo fmt --check and cargo clippy --all-targets -- -D warnings
+  ci      lint, then test: what .ci/run runs
+  bench   median wall time of print(1): bare interpreter, simple mode (library and CLI)
+";
+
+fn main() -> Result<()> {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    match task.as_str() {
+        "test" => test(),
+        "lint" => lint(),
+        "ci" => {
+            lint()?;
+            test()
+        }
+        "bench" => bench::run(&root()),
+        "" | "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown task `{other}`\n\n{USAGE}"),
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_owned)
+}
+
+fn cargo(args: &[&str]) -> Result<()> {
+    let shown = args.join(" ");
+    eprintln!("$ cargo {shown}");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("cannot run cargo {shown}"))?;
+    if !status.success() {
+        bail!("cargo {shown} failed ({status})");
+    }
+    Ok(())
+}
+
+fn lint() -> Result<()> {
+    cargo(&["fmt", "--all", "--", "--check"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])
+}
+
+fn test() -> Result<()> {
+    // Doctests first (nextest does not run them), so the run ends on the
+    // summary of the main suite.
+    cargo(&["test", "--workspace", "--doc"])?;
+    let has_nextest = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if has_nextest {
+        cargo(&["nextest", "run", "--workspace", "--all-targets", "--no-fail-fast"])
+    } else {
+        eprintln!("cargo-nextest is not installed; running the same tests with cargo test");
+        cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])
+    }
+}

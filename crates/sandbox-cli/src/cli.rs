@@ -50,7 +50,7 @@ pub(crate) struct RunArgs {
     /// Wall-clock limit in seconds (fractions allowed); the program and
     /// everything it started are killed when it passes.
     /// [default: $SANDBOX_TIMEOUT, else 30]
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub(crate) timeout: Option<f64>,
 
     /// Memory limit in MiB. [default: $SANDBOX_MAX_MEMORY_MB, else 128]

@@ -9,8 +9,9 @@ Exit codes:
   1-119    the program's own exit code (also 120-255 when it chose one)
   2        invalid options or request (bad file name, limit out of range)
   120      the sandbox itself failed (no interpreter, I/O error)
-  121      syntax error: nothing ran
-  122      policy violation: nothing ran
+  121      syntax error found before running (reserved for the pre-run
+           checks still to come; today Python reports it: exit 1)
+  122      policy violation found before running (reserved, as 121)
   123      output limit: the program wrote more than --max-output-bytes
   124      timeout: wall-clock or CPU time limit reached
   125      memory limit reached
@@ -46,6 +47,9 @@ pub(crate) fn for_result(result: &ExecutionResult) -> u8 {
 
 /// The exit code for an error that stopped the run before it started.
 pub(crate) fn for_error(err: &anyhow::Error) -> u8 {
+    if err.downcast_ref::<sandbox_core::ConfigError>().is_some() {
+        return USAGE;
+    }
     match err.downcast_ref::<SandboxError>() {
         Some(SandboxError::InvalidRequest(_) | SandboxError::Config(_)) => USAGE,
         Some(_) => SANDBOX_ERROR,

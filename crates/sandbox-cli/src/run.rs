@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use sandbox_client::{ClientConfig, ExecutionRequest, ExecutionResult, SandboxClient};
+use sandbox_client::{
+    ClientConfig, ExecutionRequest, ExecutionResult, SandboxClient, SandboxError,
+};
 use sandbox_core::files::validate_file_name;
 use sandbox_core::limits::MAX_INPUT_BYTES;
 
@@ -15,7 +17,7 @@ use crate::exit::{self, UsageError};
 
 /// Runs the command and returns the process exit code.
 pub(crate) async fn run(args: RunArgs) -> Result<u8> {
-    let mut config = ClientConfig::from_env()?;
+    let mut config = ClientConfig::from_env().map_err(SandboxError::from)?;
     if let Some(python) = &args.python {
         config.python = Some(python.clone());
     }

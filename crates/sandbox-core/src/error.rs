@@ -11,13 +11,15 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SandboxError {
+    // The inner errors are part of the message, not a `source`, so an error
+    // chain printed in full does not repeat them.
     /// The configuration (environment, `.env`, builder) is invalid.
     #[error("invalid configuration: {0}")]
-    Config(#[from] ConfigError),
+    Config(ConfigError),
 
     /// The request itself is invalid; nothing was run.
     #[error("invalid request: {0}")]
-    InvalidRequest(#[from] RequestError),
+    InvalidRequest(RequestError),
 
     /// No usable Python interpreter was found.
     #[error("no usable Python interpreter: {reason}")]
@@ -44,6 +46,18 @@ pub enum SandboxError {
         /// Why it is unavailable and what to do instead.
         reason: String,
     },
+}
+
+impl From<ConfigError> for SandboxError {
+    fn from(err: ConfigError) -> Self {
+        Self::Config(err)
+    }
+}
+
+impl From<RequestError> for SandboxError {
+    fn from(err: RequestError) -> Self {
+        Self::InvalidRequest(err)
+    }
 }
 
 impl SandboxError {

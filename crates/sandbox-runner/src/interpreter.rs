@@ -58,7 +58,7 @@ async fn probe(requested: &Path) -> Result<Interpreter, SandboxError> {
     let shown = requested.display();
     let fail = |reason: String| SandboxError::Interpreter { reason };
     let output = tokio::process::Command::new(requested)
-        .args(["-I", "-c", PROBE])
+        .args(["-I", "-S", "-c", PROBE])
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true)
         .output();

@@ -1,0 +1,753 @@
+//! End-to-end tests of the `sandbox` binary.
+//!
+//! Every test starts the real binary (`CARGO_BIN_EXE_sandbox`) in a fresh
+//! temporary directory with every `SANDBOX_*` variable removed from its
+//! environment, so the host's settings and any `.env` file around the
+//! repository cannot leak in, and tests can run in parallel.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The original tool's CSV example input.
+const CSV: &str = "id,value\n1,100\n2,200\n3,300\n";
+
+/// The original tool's CSV example: sums `data.csv`, prints the total and
+/// writes `result.txt`.
+const CSV_CODE: &str = r#"import csv
+with open("data.csv", newline="") as f:
+    total = sum(int(row["value"]) for row in csv.DictReader(f))
+print(f"Total: {total}")
+with open("result.txt", "w") as f:
+    f.write(f"Sum: {total}\n")
+"#;
+
+/// Well within reach of a 0.5 s timeout even on a loaded machine, and far
+/// below the 30 s default.
+const FAST_ENOUGH: Duration = Duration::from_secs(3);
+
+/// A fresh working directory to run `sandbox` in.
+struct Workspace {
+    dir: TempDir,
+}
+
+/// What one run of `sandbox` did.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+impl Workspace {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap_or_else(|err| panic!("create a temp dir: {err}")),
+        }
+    }
+
+    /// An absolute path inside the workspace.
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Writes `contents` to `rel` (creating parent dirs) and returns its path.
+    fn write(&self, rel: &str, contents: &str) -> PathBuf {
+        let path = self.path(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .unwrap_or_else(|err| panic!("create {}: {err}", parent.display()));
+        }
+        fs::write(&path, contents).unwrap_or_else(|err| panic!("write {}: {err}", path.display()));
+        path
+    }
+
+    /// `sandbox` with `args`, run in this workspace with a clean environment:
+    /// no `SANDBOX_*` or `RUST_LOG` variables and a fixed help width.
+    fn sandbox<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sandbox"));
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("SANDBOX_") {
+                cmd.env_remove(name);
+            }
+        }
+        cmd.env_remove("RUST_LOG")
+            .env("COLUMNS", "100")
+            .current_dir(self.dir.path())
+            .args(args);
+        cmd
+    }
+
+    /// Runs `sandbox run [args] -` with `code` on standard input.
+    fn run_stdin(&self, args: &[&str], code: &str) -> Run {
+        let mut full = vec!["run"];
+        full.extend_from_slice(args);
+        full.push("-");
+        run(&mut self.sandbox(full), code)
+    }
+
+    /// Code that creates `marker` (an absolute path) when it runs; simple mode
+    /// does not isolate the file system, so its absence proves nothing ran.
+    fn marker_code(&self) -> (String, PathBuf) {
+        let marker = self.path("ran.marker");
+        let code = format!("open({:?}, 'w').close()\nprint('ran')\n", marker);
+        (code, marker)
+    }
+}
+
+/// Runs `cmd` with `stdin` as its standard input and collects everything.
+fn run(cmd: &mut Command, stdin: &str) -> Run {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("start the sandbox binary: {err}"));
+    let Some(mut pipe) = child.stdin.take() else {
+        panic!("stdin is piped");
+    };
+    if let Err(err) = pipe.write_all(stdin.as_bytes()) {
+        // The command may exit (e.g. on a usage error) before reading it.
+        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{err}");
+    }
+    drop(pipe);
+    let output = child
+        .wait_with_output()
+        .unwrap_or_else(|err| panic!("wait for the sandbox: {err}"));
+    let elapsed = start.elapsed();
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed,
+    };
+    assert!(
+        output.status.code().is_some(),
+        "sandbox itself died by a signal: {run:#?}"
+    );
+    run
+}
+
+/// Asserts the exit code, showing the whole run when it differs.
+#[track_caller]
+fn assert_code(run: &Run, expected: i32) {
+    assert_eq!(run.code, expected, "unexpected exit code: {run:#?}");
+}
+
+/// Parses the `--json` output.
+#[track_caller]
+fn json(run: &Run) -> Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|err| panic!("stdout is not JSON ({err}): {run:#?}"))
+}
+
+/// The lines of stderr the sandbox itself wrote (the `sandbox:` ones).
+fn sandbox_lines(run: &Run) -> Vec<&str> {
+    run.stderr
+        .lines()
+        .filter(|line| line.starts_with("sandbox:"))
+        .collect()
+}
+
+/// Asserts that nothing ran: a usage error (exit 2) that names `needles`,
+/// no program output, and no marker file.
+#[track_caller]
+fn assert_rejected(run: &Run, marker: &Path, needles: &[&str]) {
+    assert_code(run, 2);
+    assert_eq!(run.stdout, "", "nothing may run: {run:#?}");
+    assert!(!marker.exists(), "the program ran: {run:#?}");
+    for needle in needles {
+        assert!(
+            run.stderr.contains(needle),
+            "stderr should mention {needle:?}: {run:#?}"
+        );
+    }
+}
+
+// --- Code sources, pass-through and the program's exit code -----------------
+
+#[test]
+fn code_from_stdin_runs_and_both_streams_pass_through() {
+    let ws = Workspace::new();
+    let run = ws.run_stdin(
+        &[],
+        "import sys\nprint('to stdout')\nprint('to stderr', file=sys.stderr)\n",
+    );
+    assert_code(&run, 0);
+    assert_eq!(run.stdout, "to stdout\n");
+    assert_eq!(run.stderr, "to stderr\n", "no sandbox notes on success");
+}
+
+#[test]
+fn code_from_a_file_runs() {
+    let ws = Workspace::new();
+    let script = ws.write("scripts/hello.py", "print('hello from a file')\n");
+    let run = run(&mut ws.sandbox(["run", path_str(&script)]), "");
+    assert_code(&run, 0);
+    assert_eq!(run.stdout, "hello from a file\n");
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn code_from_a_relative_file_path_runs() {
+    let ws = Workspace::new();
+    ws.write("hello.py", "print(6 * 7)\n");
+    let run = run(&mut ws.sandbox(["run", "hello.py"]), "");
+    assert_code(&run, 0);
+    assert_eq!(run.stdout, "42\n");
+}
+
+#[test]
+fn missing_code_file_is_a_usage_error() {
+    let ws = Workspace::new();
+    let run = run(&mut ws.sandbox(["run", "no-such-file.py"]), "");
+    assert_code(&run, 2);
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("no-such-file.py"), "{run:#?}");
+}
+
+#[test]
+fn program_exit_code_is_passed_through() {
+    let ws = Workspace::new();
+    for code in [7, 3, 200] {
+        let run = ws.run_stdin(&[], &format!("raise SystemExit({code})\n"));
+        assert_code(&run, code);
+        assert_eq!(run.stdout, "");
+    }
+}
+
+#[test]
+fn uncaught_exception_exits_1_with_a_traceback() {
+    let ws = Workspace::new();
+    let run = ws.run_stdin(&[], "print(1/0)\n");
+    assert_code(&run, 1);
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("Traceback"), "{run:#?}");
+    assert!(run.stderr.contains(r#"File "main.py", line 1"#), "{run:#?}");
+    assert!(run.stderr.contains("ZeroDivisionError"), "{run:#?}");
+    assert!(
+        sandbox_lines(&run).is_empty(),
+        "a plain error needs no sandbox note: {run:#?}"
+    );
+}
+
+// --- Input files ---------------------------------------------------------------
+
+#[test]
+fn input_path_keeps_the_file_name() {
+    let ws = Workspace::new();
+    let input = ws.write("elsewhere/notes.txt", "hello input\n");
+    let run = ws.run_stdin(
+        &["--input", path_str(&input)],
+        "print(open('notes.txt').read(), end='')\n",
+    );
+    assert_code(&run, 0);
+    assert_eq!(run.stdout, "hello input\n");
+}
+
+#[test]
+fn input_name_may_have_subdirectories() {
+    let ws = Workspace::new();
+    let input = ws.write("x.csv", "a,b\n1,2\n");
+    let spec = format!("data/x.csv={}", input.display());
+    let run = ws.run_stdin(
+        &["-i", &spec],
+        "import os\nprint(os.path.isdir('data'))\nprint(open('data/x.csv').read(), end='')\n",
+    );
+    assert_code(&run, 0);
+    assert_eq!(run.stdout, "True\na,b\n1,2\n");
+}
+
+#[test]
+fn csv_example_prints_the_total_and_notes_unsaved_files() {
+    let ws = Workspace::new();
+    let input = ws.write("input.csv", CSV);
+    let spec = format!("data.csv={}", input.display());
+    let run = ws.run_stdin(&["--input", &spec], CSV_CODE);
+    assert_code(&run, 0);
+    assert_eq!(run.stdout, "Total: 600\n");
+    assert_eq!(
+        sandbox_lines(&run),
+        ["sandbox: the program wrote 1 file(s); pass --output-dir DIR to keep them"],
+        "{run:#?}"
+    );
+    assert!(
+        !ws.path("result.txt").exists(),
+        "without --output-dir nothing is saved"
+    );
+}
+
+#[test]
+fn csv_example_saves_result_into_output_dir() {
+    let ws = Workspace::new();
+    let input = ws.write("input.csv", CSV);
+    let out = ws.path("results");
+    let spec = format!("data.csv={}", input.display());
+    let run = ws.run_stdin(
+        &["--input", &spec, "--output-dir", path_str(&out)],
+        CSV_CODE,
+    );
+    assert_code(&run, 0);
+    assert_eq!(run.stdout, "Total: 600\n");
+    assert_eq!(run.stderr, "", "no note when files are saved");
+    assert_eq!(read(&out.join("result.txt")), "Sum: 600\n");
+    assert_eq!(
+        list_files(&out),
+        ["result.txt"],
+        "the unchanged input is not an output"
+    );
+}
+
+#[test]
+fn nested_output_is_saved_under_output_dir() {
+    let ws = Workspace::new();
+    let out = ws.path("out-dir");
+    let code = "import os\nos.makedirs('out/deep')\n\
+                with open('out/deep/report.txt', 'w') as f:\n    f.write('deep\\n')\n\
+                with open('top.txt', 'w') as f:\n    f.write('top\\n')\n";
+    let run = ws.run_stdin(&["-o", path_str(&out)], code);
+    assert_code(&run, 0);
+    assert_eq!(list_files(&out), ["out/deep/report.txt", "top.txt"]);
+    assert_eq!(read(&out.join("out/deep/report.txt")), "deep\n");
+    assert_eq!(read(&out.join("top.txt")), "top\n");
+}
+
+#[test]
+fn output_dir_is_created_and_same_named_files_are_replaced() {
+    let ws = Workspace::new();
+    let out = ws.path("a/b/out");
+    let run = ws.run_stdin(
+        &["-o", path_str(&out)],
+        "open('r.txt', 'w').write('first\\n')\n",
+    );
+    assert_code(&run, 0);
+    assert_eq!(read(&out.join("r.txt")), "first\n");
+
+    fs::write(out.join("keep.txt"), "untouched\n").expect("write keep.txt");
+    let run = ws.run_stdin(
+        &["-o", path_str(&out)],
+        "open('r.txt', 'w').write('second\\n')\n",
+    );
+    assert_code(&run, 0);
+    assert_eq!(read(&out.join("r.txt")), "second\n");
+    assert_eq!(read(&out.join("keep.txt")), "untouched\n");
+}
+
+#[test]
+fn hostile_input_names_are_rejected_before_anything_runs() {
+    for name in ["../x", "/etc/x", "a/../../b"] {
+        let ws = Workspace::new();
+        let input = ws.write("payload.txt", "payload\n");
+        let (code, marker) = ws.marker_code();
+        let spec = format!("{name}={}", input.display());
+        let run = ws.run_stdin(&["--input", &spec], &code);
+        assert_rejected(&run, &marker, &[&format!("`{name}`")]);
+    }
+}
+
+#[test]
+fn unreadable_input_path_is_a_usage_error() {
+    let ws = Workspace::new();
+    let missing = ws.path("missing.csv");
+    let dir = ws.path("a-directory");
+    fs::create_dir(&dir).expect("create a dir");
+    for spec in [
+        format!("data.csv={}", missing.display()),
+        missing.display().to_string(),
+        format!("data.csv={}", dir.display()),
+    ] {
+        let (code, marker) = ws.marker_code();
+        let run = ws.run_stdin(&["--input", &spec], &code);
+        let path = spec.rsplit('=').next().unwrap_or(&spec);
+        assert_rejected(&run, &marker, &[path]);
+    }
+}
+
+#[test]
+fn the_same_input_name_twice_is_a_usage_error() {
+    let ws = Workspace::new();
+    let one = ws.write("one.txt", "1");
+    let two = ws.write("two.txt", "2");
+    let (code, marker) = ws.marker_code();
+    let run = ws.run_stdin(
+        &[
+            "-i",
+            &format!("same.txt={}", one.display()),
+            "-i",
+            &format!("same.txt={}", two.display()),
+        ],
+        &code,
+    );
+    assert_rejected(&run, &marker, &["same.txt", "twice"]);
+}
+
+// --- JSON output ----------------------------------------------------------------
+
+#[test]
+fn json_success_result() {
+    let ws = Workspace::new();
+    let input = ws.write("input.csv", CSV);
+    let spec = format!("data.csv={}", input.display());
+    let run = ws.run_stdin(&["--json", "--input", &spec], CSV_CODE);
+    assert_code(&run, 0);
+    assert_eq!(run.stderr, "", "with --json stderr stays quiet: {run:#?}");
+    let value = json(&run);
+
+    assert_eq!(value["success"], true);
+    assert_eq!(value["status"], "ok");
+    assert_eq!(value["return_code"], 0);
+    assert_eq!(value["stdout"], "Total: 600\n");
+    assert_eq!(value["stderr"], "");
+    assert_eq!(value["mode"], "simple");
+    assert_eq!(value["message"], Value::Null);
+    // base64("Sum: 600\n"); the unchanged input is not echoed back.
+    assert_eq!(
+        value["output_files"],
+        serde_json::json!({ "result.txt": "U3VtOiA2MDAK" })
+    );
+    assert!(value["duration_ms"].as_f64().is_some_and(|ms| ms > 0.0));
+    assert!(
+        value["usage"]["cpu_ms"]
+            .as_f64()
+            .is_some_and(|ms| ms >= 0.0)
+    );
+    assert!(
+        value["usage"]["peak_memory_kb"]
+            .as_u64()
+            .is_some_and(|kb| kb > 0)
+    );
+
+    insta::assert_json_snapshot!("json_success", value, {
+        ".duration_ms" => "[duration]",
+        ".usage.cpu_ms" => "[cpu]",
+        ".usage.peak_memory_kb" => "[mem]",
+    });
+}
+
+#[test]
+fn json_error_result() {
+    let ws = Workspace::new();
+    // A whole-line `raise` gets no caret line, so the traceback is the same
+    // on every supported Python version.
+    let run = ws.run_stdin(&["--json"], "print('partial')\nraise ValueError('boom')\n");
+    assert_code(&run, 1);
+    let value = json(&run);
+
+    assert_eq!(value["success"], false);
+    assert_eq!(value["status"], "error");
+    assert_eq!(value["return_code"], 1);
+    assert_eq!(value["stdout"], "partial\n");
+    let stderr = value["stderr"].as_str().expect("stderr is a string");
+    assert!(stderr.contains(r#"File "main.py", line 2"#), "{stderr}");
+    assert!(stderr.ends_with("ValueError: boom\n"), "{stderr}");
+    assert_eq!(value["mode"], "simple");
+
+    insta::assert_json_snapshot!("json_error", value, {
+        ".duration_ms" => "[duration]",
+        ".usage.cpu_ms" => "[cpu]",
+        ".usage.peak_memory_kb" => "[mem]",
+    });
+}
+
+#[test]
+fn json_limit_result_keeps_the_exit_code_and_explains() {
+    let ws = Workspace::new();
+    let run = ws.run_stdin(&["--json", "--timeout", "0.5"], "while True: pass\n");
+    assert_code(&run, 124);
+    let value = json(&run);
+    assert_eq!(value["success"], false);
+    assert_eq!(value["status"], "timeout");
+    let message = value["message"].as_str().expect("a timeout has a message");
+    assert!(message.contains("0.5"), "{message}");
+}
+
+// --- Limits and their exit codes -------------------------------------------------
+
+#[test]
+fn timeout_exits_124_quickly_with_a_one_line_reason() {
+    let ws = Workspace::new();
+    let run = ws.run_stdin(&["--timeout", "0.5"], "while True: pass\n");
+    assert_code(&run, 124);
+    assert!(run.elapsed < FAST_ENOUGH, "took {:?}", run.elapsed);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{run:#?}");
+    assert!(lines[0].starts_with("sandbox: timeout: "), "{run:#?}");
+}
+
+#[test]
+fn timeout_also_stops_processes_the_program_started() {
+    let ws = Workspace::new();
+    let code = "import subprocess\nsubprocess.Popen(['sleep', '30'])\nwhile True: pass\n";
+    let run = ws.run_stdin(&["--timeout", "0.5"], code);
+    assert_code(&run, 124);
+    assert!(run.elapsed < FAST_ENOUGH, "took {:?}", run.elapsed);
+}
+
+#[test]
+fn memory_limit_exits_125() {
+    let ws = Workspace::new();
+    let run = ws.run_stdin(&["--memory-mb", "64"], "x = bytearray(2*1024**3)\n");
+    assert_code(&run, 125);
+    assert!(
+        sandbox_lines(&run)
+            .iter()
+            .any(|line| line.starts_with("sandbox: memory_limit: ")),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn output_flood_exits_123_with_a_truncation_note() {
+    let ws = Workspace::new();
+    let run = ws.run_stdin(
+        &["--max-output-bytes", "1000"],
+        "while True:\n    print('flood' * 10)\n",
+    );
+    assert_code(&run, 123);
+    assert!(run.stdout.len() <= 1000, "{} bytes", run.stdout.len());
+    assert!(run.stdout.starts_with("flood"), "{run:#?}");
+    let lines = sandbox_lines(&run);
+    assert!(
+        lines.contains(&"sandbox: stdout was truncated at the output cap"),
+        "{run:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("sandbox: output_limit: ")),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn killed_by_a_signal_exits_128_plus_the_signal() {
+    let ws = Workspace::new();
+    for (signal, name) in [(9, "SIGKILL"), (15, "SIGTERM")] {
+        let run = ws.run_stdin(&[], &format!("import os\nos.kill(os.getpid(), {signal})\n"));
+        assert_code(&run, 128 + signal);
+        assert!(run.stderr.contains("sandbox: killed: "), "{run:#?}");
+        assert!(run.stderr.contains(name), "{run:#?}");
+    }
+}
+
+#[test]
+fn invalid_timeout_is_a_usage_error_naming_the_option() {
+    for arg in ["--timeout=-1", "--timeout=0", "--timeout=abc"] {
+        let ws = Workspace::new();
+        let (code, marker) = ws.marker_code();
+        let run = ws.run_stdin(&[arg], &code);
+        assert_rejected(&run, &marker, &["--timeout"]);
+    }
+    let ws = Workspace::new();
+    let (code, marker) = ws.marker_code();
+    let run = ws.run_stdin(&["--timeout", "100000"], &code);
+    assert_rejected(&run, &marker, &["timeout", "100000"]);
+}
+
+#[test]
+fn negative_timeout_as_a_separate_argument_is_a_usage_error() {
+    let ws = Workspace::new();
+    let (code, marker) = ws.marker_code();
+    let run = ws.run_stdin(&["--timeout", "-1"], &code);
+    assert_rejected(&run, &marker, &["-1"]);
+}
+
+#[test]
+fn negative_timeout_as_a_separate_argument_names_the_option() {
+    let ws = Workspace::new();
+    let (code, marker) = ws.marker_code();
+    let run = ws.run_stdin(&["--timeout", "-1"], &code);
+    assert_rejected(&run, &marker, &["--timeout", "-1"]);
+}
+
+#[test]
+fn invalid_memory_limit_is_a_usage_error_naming_the_field() {
+    for mib in ["0", "8"] {
+        let ws = Workspace::new();
+        let (code, marker) = ws.marker_code();
+        let run = ws.run_stdin(&["--memory-mb", mib], &code);
+        assert_rejected(&run, &marker, &["memory_mb", &format!("is {mib},")]);
+    }
+}
+
+#[test]
+fn invalid_request_reason_is_printed_once() {
+    let ws = Workspace::new();
+    let run = ws.run_stdin(&["--memory-mb", "0"], "print(1)\n");
+    assert_code(&run, 2);
+    assert_eq!(
+        run.stderr.matches("`memory_mb` is 0").count(),
+        1,
+        "{run:#?}"
+    );
+}
+
+/// Until the pre-run checks land, a syntax error is Python's own: exit 1
+/// with the error pointing into `main.py`.
+#[test]
+fn syntax_error_is_reported_by_python() {
+    let ws = Workspace::new();
+    let run = ws.run_stdin(&[], "print(\n");
+    assert_code(&run, 1);
+    assert!(run.stderr.contains("File \"main.py\", line 1"), "{run:#?}");
+    assert!(run.stderr.contains("SyntaxError"), "{run:#?}");
+}
+
+// --- Configuration from the environment and .env ----------------------------------
+
+#[test]
+fn invalid_env_var_is_reported_by_name_and_value() {
+    let ws = Workspace::new();
+    let (code, marker) = ws.marker_code();
+    let run = run(
+        ws.sandbox(["run", "-"]).env("SANDBOX_TIMEOUT", "abc"),
+        &code,
+    );
+    assert_ne!(run.code, 0, "{run:#?}");
+    assert_eq!(run.stdout, "");
+    assert!(!marker.exists(), "the program ran: {run:#?}");
+    assert!(run.stderr.contains("`SANDBOX_TIMEOUT`"), "{run:#?}");
+    assert!(run.stderr.contains("`abc`"), "{run:#?}");
+}
+
+#[test]
+fn invalid_env_var_exits_2() {
+    let ws = Workspace::new();
+    let (code, marker) = ws.marker_code();
+    let run = run(
+        ws.sandbox(["run", "-"]).env("SANDBOX_TIMEOUT", "abc"),
+        &code,
+    );
+    assert_rejected(&run, &marker, &["SANDBOX_TIMEOUT", "abc"]);
+}
+
+#[test]
+fn dotenv_in_the_current_dir_sets_the_timeout() {
+    let ws = Workspace::new();
+    ws.write(".env", "SANDBOX_TIMEOUT=0.5\n");
+    let run = ws.run_stdin(&[], "while True: pass\n");
+    assert_code(&run, 124);
+    assert!(run.elapsed < FAST_ENOUGH, "took {:?}", run.elapsed);
+    assert!(run.stderr.contains("0.5 s"), "{run:#?}");
+}
+
+#[test]
+fn env_var_overrides_dotenv() {
+    let ws = Workspace::new();
+    ws.write(".env", "SANDBOX_TIMEOUT=0.5\n");
+    let code = "import time\ntime.sleep(1)\nprint('done')\n";
+    let run = run(ws.sandbox(["run", "-"]).env("SANDBOX_TIMEOUT", "30"), code);
+    assert_code(&run, 0);
+    assert_eq!(run.stdout, "done\n");
+}
+
+#[test]
+fn option_overrides_env_var() {
+    let ws = Workspace::new();
+    let code = "import time\ntime.sleep(1)\nprint('done')\n";
+    let run = run(
+        ws.sandbox(["run", "--timeout", "30", "-"])
+            .env("SANDBOX_TIMEOUT", "0.5"),
+        code,
+    );
+    assert_code(&run, 0);
+    assert_eq!(run.stdout, "done\n");
+}
+
+// --- Help ---------------------------------------------------------------------------
+
+#[test]
+fn run_help_lists_every_option_and_the_exit_codes() {
+    let ws = Workspace::new();
+    let run = run(&mut ws.sandbox(["run", "--help"]), "");
+    assert_code(&run, 0);
+    for needle in [
+        "--mode",
+        "--timeout",
+        "--memory-mb",
+        "--allow-network",
+        "--input",
+        "--output-dir",
+        "--json",
+        "--python",
+        "--max-output-bytes",
+        "--verbose",
+        "Exit codes:",
+    ] {
+        assert!(run.stdout.contains(needle), "help lacks {needle}");
+    }
+    for code in [
+        "0", "1-119", "2", "120", "121", "122", "123", "124", "125", "128+N",
+    ] {
+        assert!(
+            run.stdout
+                .lines()
+                .any(|line| line.trim_start().starts_with(&format!("{code} "))),
+            "exit code table lacks {code}"
+        );
+    }
+    insta::assert_snapshot!("run_help", run.stdout);
+}
+
+#[test]
+fn top_level_help_names_the_environment_variables() {
+    let ws = Workspace::new();
+    let run = run(&mut ws.sandbox(["--help"]), "");
+    assert_code(&run, 0);
+    for var in [
+        "SANDBOX_MODE",
+        "SANDBOX_TIMEOUT",
+        "SANDBOX_ALLOW_NETWORK",
+        "SANDBOX_MAX_MEMORY_MB",
+        "SANDBOX_PYTHON",
+        "SANDBOX_MAX_OUTPUT_BYTES",
+        ".env",
+        "sandbox run --help",
+    ] {
+        assert!(run.stdout.contains(var), "help lacks {var}");
+    }
+}
+
+// --- Small file helpers ---------------------------------------------------------------
+
+fn path_str(path: &Path) -> &str {
+    path.to_str()
+        .unwrap_or_else(|| panic!("{} is not UTF-8", path.display()))
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
+}
+
+/// Every file under `dir`, as sorted `/`-separated relative paths.
+fn list_files(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, found: &mut Vec<String>) {
+        for entry in fs::read_dir(dir).unwrap_or_else(|err| panic!("list {}: {err}", dir.display()))
+        {
+            let path = entry
+                .unwrap_or_else(|err| panic!("list {}: {err}", dir.display()))
+                .path();
+            if path.is_dir() {
+                walk(root, &path, found);
+            } else {
+                let rel = path.strip_prefix(root).unwrap_or(&path);
+                found.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(dir, dir, &mut found);
+    found.sort();
+    found
+}

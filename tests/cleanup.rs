@@ -1,0 +1,84 @@
+//! Nothing is left behind: no work dir after any outcome, including a
+//! caller that gives up half-way.
+
+use std::time::Duration;
+
+use sandbox_client::{ExecutionRequest, Status};
+
+use crate::support::{gone_within, isolated_client, leftovers};
+
+#[tokio::test]
+async fn no_work_dir_remains_after_success_error_or_timeout() {
+    let (root, client) = isolated_client();
+    let cases = [
+        ("open('out.txt', 'w').write('x')", Status::Ok),
+        ("raise ValueError('boom')", Status::Error),
+        ("while True: pass", Status::Timeout),
+        (
+            "import os\nos.makedirs('locked/inner')\nopen('locked/inner/f', 'w').write('x')\nos.chmod('locked', 0)",
+            Status::Ok,
+        ),
+    ];
+    for (code, expected) in cases {
+        let request = ExecutionRequest::new(code)
+            .with_timeout(Duration::from_millis(500))
+            .with_file("in.txt", "input");
+        let result = client.execute_request(request).await.unwrap();
+        assert_eq!(result.status, expected, "{code}: {}", result.stderr);
+        assert_eq!(leftovers(root.path()), Vec::<String>::new(), "after {code}");
+    }
+}
+
+/// Dropping the future mid-run (a disconnected caller) kills the program
+/// and removes its work dir.
+#[tokio::test]
+async fn abandoning_a_run_kills_it_and_cleans_up() {
+    let (root, client) = isolated_client();
+    let pid_file = root.path().join("pid");
+    let code = format!(
+        "import os, time\nopen({:?}, 'w').write(str(os.getpid()))\ntime.sleep(300)",
+        pid_file.display().to_string()
+    );
+    let run = client.execute_request(ExecutionRequest::new(code));
+    let pid_file2 = pid_file.clone();
+    let outcome = tokio::time::timeout(Duration::from_secs(10), async move {
+        tokio::select! {
+            _ = run => panic!("the run should not finish"),
+            () = async {
+                while !pid_file2.exists() {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            } => {}
+        }
+    })
+    .await;
+    assert!(outcome.is_ok(), "the program never started");
+    let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    std::fs::remove_file(&pid_file).unwrap();
+    assert!(
+        gone_within(pid, Duration::from_secs(2)),
+        "program {pid} survived"
+    );
+    // The kill and removal finish on a background thread.
+    let mut left = leftovers(root.path());
+    for _ in 0..100 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        left = leftovers(root.path());
+    }
+    assert_eq!(left, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn no_work_dir_remains_after_a_rejected_request() {
+    let (root, client) = isolated_client();
+    let err = client
+        .execute_request(ExecutionRequest::new("print(1)").with_memory_mb(1))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("`memory_mb` is 1"), "{err}");
+    assert_eq!(leftovers(root.path()), Vec::<String>::new());
+}

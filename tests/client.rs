@@ -1,0 +1,141 @@
+//! The client's configuration paths, its blocking twin and concurrency.
+
+use sandbox_client::{
+    ClientConfig, ExecutionMode, ExecutionRequest, SandboxClient, SandboxError, Status,
+};
+
+#[test]
+fn a_server_url_is_refused_until_remote_mode_exists() {
+    let config = ClientConfig {
+        server_url: Some("http://localhost:8000".into()),
+        ..ClientConfig::default()
+    };
+    let err = SandboxClient::from_config(config).unwrap_err();
+    assert!(matches!(err, SandboxError::Unsupported { .. }), "{err}");
+    assert!(err.to_string().contains("http://localhost:8000"), "{err}");
+}
+
+#[tokio::test]
+async fn secure_mode_is_refused_not_weakened() {
+    let err = SandboxClient::new()
+        .execute_request(ExecutionRequest::new("print(1)").with_mode(ExecutionMode::Secure))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SandboxError::Unsupported { .. }), "{err}");
+    assert!(
+        err.to_string().starts_with("secure mode is not available"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_default_mode_is_simple_until_secure_mode_lands() {
+    assert_eq!(SandboxClient::new().config().mode, ExecutionMode::Simple);
+}
+
+#[test]
+fn the_blocking_client_runs_code() {
+    let client = sandbox_client::blocking::SandboxClient::new().unwrap();
+    let result = client.execute("print(6 * 7)").unwrap();
+    assert_eq!(result.stdout, "42\n");
+    let result = client
+        .execute_with_files("print(open('n.txt').read())", [("n.txt", "hi")])
+        .unwrap();
+    assert_eq!(result.stdout, "hi\n");
+}
+
+#[tokio::test]
+async fn the_blocking_client_refuses_to_run_inside_a_runtime() {
+    let client =
+        tokio::task::spawn_blocking(|| sandbox_client::blocking::SandboxClient::new().unwrap())
+            .await
+            .unwrap();
+    let err = client.execute("print(1)").unwrap_err();
+    assert!(err.to_string().contains("inside an async runtime"), "{err}");
+    tokio::task::spawn_blocking(move || drop(client))
+        .await
+        .unwrap();
+}
+
+/// Many executions run at once on one client: all eight are running at the
+/// same moment (every start precedes every end).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executions_run_concurrently() {
+    let client = SandboxClient::new();
+    let code = "import time\nstart = time.time()\ntime.sleep(2)\nprint(start, time.time())";
+    let runs: Vec<_> = (0..8)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.execute(code).await.unwrap() })
+        })
+        .collect();
+    let (mut latest_start, mut earliest_end) = (f64::MIN, f64::MAX);
+    for run in runs {
+        let result = run.await.unwrap();
+        assert_eq!(result.status, Status::Ok, "{}", result.stderr);
+        let times: Vec<f64> = result
+            .stdout
+            .split_whitespace()
+            .map(|t| t.parse().unwrap())
+            .collect();
+        latest_start = latest_start.max(times[0]);
+        earliest_end = earliest_end.min(times[1]);
+    }
+    assert!(
+        latest_start < earliest_end,
+        "runs did not overlap: {latest_start} >= {earliest_end}"
+    );
+}
+
+/// The program sees a fixed, minimal environment: no host variable enters.
+#[tokio::test]
+async fn the_environment_is_minimal() {
+    let code =
+        "import os\nprint(' '.join(sorted(os.environ)))\nprint(os.environ['HOME'] == os.getcwd())";
+    let result = SandboxClient::new().execute(code).await.unwrap();
+    assert_eq!(
+        result.stdout,
+        "HOME LANG LC_ALL MKL_NUM_THREADS MPLBACKEND OMP_NUM_THREADS OPENBLAS_NUM_THREADS \
+         PATH PYTHONDONTWRITEBYTECODE PYTHONIOENCODING PYTHONUNBUFFERED TMPDIR\nTrue\n"
+    );
+}
+
+#[tokio::test]
+async fn stdin_is_closed() {
+    let result = SandboxClient::new()
+        .execute("input('name? ')")
+        .await
+        .unwrap();
+    assert_eq!(result.status, Status::Error);
+    assert!(result.stderr.contains("EOFError"), "{}", result.stderr);
+}
+
+#[tokio::test]
+async fn syntax_errors_point_at_the_line() {
+    let result = SandboxClient::new()
+        .execute("x = 1\nprint(x +)\n")
+        .await
+        .unwrap();
+    assert_eq!(result.status, Status::Error);
+    assert!(
+        result.stderr.contains("File \"main.py\", line 2"),
+        "{}",
+        result.stderr
+    );
+    assert!(result.stderr.contains("SyntaxError"), "{}", result.stderr);
+}
+
+#[tokio::test]
+async fn a_missing_interpreter_is_a_clear_error() {
+    let client = SandboxClient::from_config(ClientConfig {
+        python: Some("/no/such/python3".into()),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let err = client.execute("print(1)").await.unwrap_err();
+    assert!(matches!(err, SandboxError::Interpreter { .. }), "{err}");
+    assert!(
+        err.to_string().contains("`/no/such/python3` was not found"),
+        "{err}"
+    );
+}

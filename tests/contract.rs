@@ -1,0 +1,89 @@
+//! The JSON contract, pinned by snapshots. Durations and usage vary between
+//! runs and are redacted; everything else is exact.
+
+use std::time::Duration;
+
+use sandbox_client::{ExecutionRequest, ExecutionResult, SandboxClient};
+
+async fn run(request: ExecutionRequest) -> serde_json::Value {
+    let result = SandboxClient::new().execute_request(request).await.unwrap();
+    serde_json::to_value(&result).unwrap()
+}
+
+macro_rules! assert_result_snapshot {
+    ($value:expr) => {
+        insta::assert_json_snapshot!($value, {
+            ".duration_ms" => "[duration_ms]",
+            ".usage.cpu_ms" => "[cpu_ms]",
+            ".usage.peak_memory_kb" => "[peak_memory_kb]",
+        })
+    };
+}
+
+#[tokio::test]
+async fn success() {
+    let request =
+        ExecutionRequest::new("print('hello')\nopen('result.txt', 'w').write('Sum: 600\\n')");
+    assert_result_snapshot!(run(request).await);
+}
+
+#[tokio::test]
+async fn error() {
+    assert_result_snapshot!(run(ExecutionRequest::new("print(1/0)")).await);
+}
+
+#[tokio::test]
+async fn timeout() {
+    let request = ExecutionRequest::new("print('started', flush=True)\nwhile True: pass")
+        .with_timeout(Duration::from_millis(500));
+    assert_result_snapshot!(run(request).await);
+}
+
+/// The original's curl body is a valid request, unknown fields are
+/// rejected by name, and results survive a round trip.
+#[test]
+fn requests_parse_strictly() {
+    let body = r#"{"code": "print(\"Hello, World!\")", "timeout": 30, "allow_network": false}"#;
+    let request: ExecutionRequest = serde_json::from_str(body).unwrap();
+    assert_eq!(request.timeout, Some(Duration::from_secs(30)));
+    assert_eq!(request.allow_network, Some(false));
+
+    let with_file = r#"{"code": "", "input_files": {"data.csv": "aWQsdmFsdWUK"}}"#;
+    let request: ExecutionRequest = serde_json::from_str(with_file).unwrap();
+    assert_eq!(request.input_files["data.csv"], b"id,value\n");
+
+    let typo = serde_json::from_str::<ExecutionRequest>(r#"{"code": "", "timout": 3}"#);
+    assert!(
+        typo.unwrap_err()
+            .to_string()
+            .contains("unknown field `timout`")
+    );
+    let bad_b64 =
+        serde_json::from_str::<ExecutionRequest>(r#"{"code": "", "input_files": {"a": "%%%"}}"#);
+    assert!(
+        bad_b64
+            .unwrap_err()
+            .to_string()
+            .contains("file `a` is not valid base64")
+    );
+    let negative = serde_json::from_str::<ExecutionRequest>(r#"{"code": "", "timeout": -1}"#);
+    assert!(negative.unwrap_err().to_string().contains("timeout -1"));
+    let missing = serde_json::from_str::<ExecutionRequest>(r#"{"timeout": 1}"#);
+    assert!(
+        missing
+            .unwrap_err()
+            .to_string()
+            .contains("missing field `code`")
+    );
+}
+
+#[tokio::test]
+async fn results_round_trip_through_json() {
+    let result = SandboxClient::new()
+        .execute("open('a.bin', 'wb').write(bytes(range(256)))")
+        .await
+        .unwrap();
+    let text = serde_json::to_string(&result).unwrap();
+    let back: ExecutionResult = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, result);
+}

@@ -1,0 +1,83 @@
+//! Helpers shared by the integration tests.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use sandbox_client::{ClientConfig, SandboxClient};
+use tempfile::TempDir;
+
+/// A local client whose work dirs go under a private directory, so a test
+/// can check that nothing is left there.
+pub fn client_in(work_root: &Path) -> SandboxClient {
+    SandboxClient::from_config(ClientConfig {
+        work_root: Some(work_root.to_owned()),
+        ..ClientConfig::default()
+    })
+    .expect("valid config")
+}
+
+/// A fresh work root and a client using it.
+pub fn isolated_client() -> (TempDir, SandboxClient) {
+    let root = tempfile::tempdir().expect("temp dir");
+    let client = client_in(root.path());
+    (root, client)
+}
+
+/// Entries left in a work root.
+pub fn leftovers(root: &Path) -> Vec<String> {
+    std::fs::read_dir(root)
+        .expect("read work root")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Whether `pid` is still a live (non-zombie) process.
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => false,
+        // The state follows the parenthesised command name.
+        Ok(stat) => !stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+    }
+}
+
+/// Waits up to `limit` for `pid` to be gone; true if it is.
+pub fn gone_within(pid: i32, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if !alive(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    !alive(pid)
+}
+
+/// The live (non-zombie) processes in process group `pgid`.
+pub fn live_group_members(pgid: i32) -> Vec<i32> {
+    let pids = std::fs::read_dir("/proc")
+        .expect("read /proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok());
+    pids.filter(|&pid| {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        // After the command name: state, ppid, pgrp.
+        let fields: Vec<&str> = stat
+            .rsplit_once(") ")
+            .map_or(vec![], |(_, rest)| rest.split(' ').collect());
+        fields.len() > 2 && fields[2] == pgid.to_string() && !matches!(fields[0], "Z" | "X")
+    })
+    .collect()
+}
+
+/// The peak resident memory of this test process, KiB.
+pub fn peak_rss_kb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
