@@ -85,7 +85,13 @@ fn test() -> Result<()> {
         .output()
         .is_ok_and(|o| o.status.success());
     if has_nextest {
-        cargo(&["nextest", "run", "--workspace", "--all-targets", "--no-fail-fast"])
+        cargo(&[
+            "nextest",
+            "run",
+            "--workspace",
+            "--all-targets",
+            "--no-fail-fast",
+        ])
     } else {
         eprintln!("cargo-nextest is not installed; running the same tests with cargo test");
         cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])
