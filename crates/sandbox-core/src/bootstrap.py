@@ -1,4 +1,5 @@
-# Runs before the user's code, as `python -I -B -u -X utf8 -c <this>`.
+# Runs before the user's code, as `python -I [-S] -B -u -X utf8 -c <this> [DIR...]`;
+# each DIR (site-packages, when site is disabled) is appended to sys.path.
 # The code arrives on stdin (no argv size limit, nothing written to disk);
 # stdin is then pointed at /dev/null so the program sees a closed input.
 # The code runs as `__main__` from a file named main.py whose source is
@@ -9,6 +10,7 @@ def _sandbox_main():
     import os
     import sys
 
+    extra_paths = sys.argv[1:]
     source = sys.stdin.buffer.read().decode("utf-8")
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
@@ -21,6 +23,7 @@ def _sandbox_main():
     # Isolated mode drops the script directory from sys.path; put the work
     # dir back so input files such as helper.py can be imported.
     sys.path.insert(0, os.getcwd())
+    sys.path.extend(p for p in extra_paths if p not in sys.path)
     main = sys.modules["__main__"].__dict__
     for key in ("_sandbox_main", "__cached__"):
         main.pop(key, None)

@@ -17,6 +17,7 @@ pub mod error;
 pub mod files;
 pub mod limits;
 pub mod plan;
+pub mod secure;
 pub mod vars;
 
 pub use config::ClientConfig;
@@ -24,3 +25,4 @@ pub use contract::{ExecutionMode, ExecutionRequest, ExecutionResult, Status, Usa
 pub use error::{ConfigError, RequestError, SandboxError};
 pub use limits::Limits;
 pub use plan::ExecutionPlan;
+pub use secure::{Isolation, SecurePlan};

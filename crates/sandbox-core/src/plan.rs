@@ -27,6 +27,8 @@ pub enum Resource {
     OpenFiles,
     /// `RLIMIT_CORE`, bytes of core dump.
     Core,
+    /// `RLIMIT_NPROC`, processes of the user.
+    Processes,
 }
 
 /// One rlimit with its soft and hard values.

@@ -14,6 +14,9 @@ pub const TIMEOUT: &str = "SANDBOX_TIMEOUT";
 pub const ALLOW_NETWORK: &str = "SANDBOX_ALLOW_NETWORK";
 /// Default memory limit per execution, in MiB.
 pub const MAX_MEMORY_MB: &str = "SANDBOX_MAX_MEMORY_MB";
+/// How much isolation secure mode requires: `full`, `no-cgroups` or
+/// `best-effort`.
+pub const ISOLATION: &str = "SANDBOX_ISOLATION";
 /// Base URL of a remote `sandbox-server`; unset or empty means local execution.
 pub const SERVER_URL: &str = "SANDBOX_SERVER_URL";
 /// API key sent to a remote server.

@@ -15,6 +15,7 @@ use std::time::Duration;
 use crate::contract::ExecutionMode;
 use crate::error::ConfigError;
 use crate::limits;
+use crate::secure::Isolation;
 use crate::vars;
 
 /// Default wall-clock timeout per execution (the original's 30 s).
@@ -49,6 +50,8 @@ pub struct ClientConfig {
     pub allow_network: bool,
     /// Default memory limit, MiB.
     pub max_memory_mb: u64,
+    /// The isolation secure mode requires (see [`Isolation`]).
+    pub isolation: Isolation,
     /// HTTP timeout for remote calls (separate from the execution timeout).
     pub api_timeout: Duration,
     /// API key for a remote server.
@@ -76,6 +79,7 @@ impl Default for ClientConfig {
             timeout: DEFAULT_TIMEOUT,
             allow_network: false,
             max_memory_mb: DEFAULT_MEMORY_MB,
+            isolation: Isolation::Full,
             api_timeout: DEFAULT_API_TIMEOUT,
             api_key: None,
             python: None,
@@ -97,6 +101,7 @@ impl fmt::Debug for ClientConfig {
             .field("timeout", &self.timeout)
             .field("allow_network", &self.allow_network)
             .field("max_memory_mb", &self.max_memory_mb)
+            .field("isolation", &self.isolation)
             .field("api_timeout", &self.api_timeout)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("python", &self.python)
@@ -174,6 +179,13 @@ impl ClientConfig {
         }
         if let Some(v) = get(vars::MAX_MEMORY_MB)? {
             config.max_memory_mb = parse_memory(&v)?;
+        }
+        if let Some(v) = get(vars::ISOLATION)? {
+            config.isolation = v.parse().map_err(|_| ConfigError::InvalidVar {
+                name: vars::ISOLATION,
+                value: v,
+                expected: "`full`, `no-cgroups` or `best-effort`",
+            })?;
         }
         if let Some(v) = text(vars::SERVER_URL)? {
             if !(v.starts_with("http://") || v.starts_with("https://")) {

@@ -33,6 +33,7 @@ fn every_variable_is_read() {
         (vars::API_TIMEOUT, "90"),
         (vars::PYTHON, "/usr/bin/python3.11"),
         (vars::MAX_OUTPUT_BYTES, "4096"),
+        (vars::ISOLATION, "no-cgroups"),
     ])
     .unwrap();
     assert_eq!(config.mode, ExecutionMode::Simple);
@@ -44,6 +45,7 @@ fn every_variable_is_read() {
     assert_eq!(config.api_timeout, Duration::from_secs(90));
     assert_eq!(config.python, Some(PathBuf::from("/usr/bin/python3.11")));
     assert_eq!(config.max_output_bytes, 4096);
+    assert_eq!(config.isolation, crate::Isolation::NoCgroups);
 
     let config = load(&[(vars::MODE, "secure"), (vars::ALLOW_NETWORK, "0")]).unwrap();
     assert_eq!(config.mode, ExecutionMode::Secure);
@@ -67,6 +69,7 @@ fn invalid_values_name_the_variable_and_the_value() {
         (vars::SERVER_URL, "localhost:8000"),
         (vars::API_TIMEOUT, "soon"),
         (vars::MAX_OUTPUT_BYTES, "0"),
+        (vars::ISOLATION, "none"),
     ];
     for (name, value) in cases {
         let err = load(&[(name, value)]).unwrap_err().to_string();

@@ -1,0 +1,466 @@
+//! The secure-mode plan: the filesystem a sandbox sees, its limits and its
+//! kernel rules, as plain data. The runner executes it; tests snapshot it.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::limits::{self, Limits};
+use crate::plan::{BOOTSTRAP, Resource, Rlimit};
+
+/// Where the work dir appears inside the sandbox (cwd and `HOME`).
+pub const WORK_DIR: &str = "/sandbox";
+/// Size cap of the sandbox's private `/tmp`, bytes.
+pub const TMP_BYTES: u64 = 64 << 20;
+/// Free space of the work dir beyond the input files, bytes.
+pub const WORK_FREE_BYTES: u64 = 64 << 20;
+/// Size cap of `/dev/shm`, bytes.
+pub const SHM_BYTES: u64 = 16 << 20;
+/// Inodes per tmpfs, so an inode flood ends with `ENOSPC`.
+pub const TMPFS_INODES: u64 = 8192;
+/// Processes and threads per sandbox.
+pub const MAX_PROCESSES: u64 = 64;
+/// The sandbox's hostname.
+pub const HOSTNAME: &str = "sandbox";
+/// The user and group id the program has inside the sandbox.
+pub const SANDBOX_ID: u32 = 1000;
+
+/// How much isolation a caller accepts. Secure mode refuses to run when a
+/// layer its level requires is missing, naming the layer; it never weakens
+/// silently. The result reports the level actually used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isolation {
+    /// Every layer: namespaces, landlock, seccomp and cgroup limits.
+    #[default]
+    Full,
+    /// Every layer, but memory and process counts may be limited with
+    /// rlimits (`RLIMIT_AS`, `RLIMIT_NPROC`) where no cgroup is writable.
+    NoCgroups,
+    /// Namespaces and seccomp required; landlock and cgroups used when
+    /// available. For old kernels and locked-down containers.
+    BestEffort,
+}
+
+impl Isolation {
+    /// The name used in configuration and results.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::NoCgroups => "no-cgroups",
+            Self::BestEffort => "best-effort",
+        }
+    }
+}
+
+impl std::fmt::Display for Isolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Isolation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "full" => Ok(Self::Full),
+            "no-cgroups" => Ok(Self::NoCgroups),
+            "best-effort" => Ok(Self::BestEffort),
+            _ => Err(format!(
+                "unknown isolation `{s}`, expected `full`, `no-cgroups` or `best-effort`"
+            )),
+        }
+    }
+}
+
+/// What the runner knows about the interpreter, from probing it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterpreterLayout {
+    /// `sys.executable`.
+    pub executable: PathBuf,
+    /// The executable with every symlink resolved: the file landlock lets run.
+    pub real_executable: PathBuf,
+    /// Installation prefixes (`sys.prefix`, `base_prefix`, …) to mount read-only.
+    pub prefixes: Vec<PathBuf>,
+    /// Site-packages directories, put on `sys.path` explicitly (the
+    /// interpreter runs with `-S`, so `.pth` files are not executed).
+    pub site_packages: Vec<PathBuf>,
+}
+
+/// One entry of the sandbox's filesystem, in mount order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Mount {
+    /// A read-only bind of a host directory or file at the same path.
+    ReadOnly {
+        /// Host path, which is also the path inside.
+        path: PathBuf,
+    },
+    /// A bind of a host device node (`/dev/null`, …), read-write.
+    Device {
+        /// Host path, which is also the path inside.
+        path: PathBuf,
+    },
+    /// A private size-capped tmpfs.
+    Tmpfs {
+        /// Path inside.
+        path: PathBuf,
+        /// Size cap in bytes.
+        bytes: u64,
+        /// Inode cap.
+        inodes: u64,
+    },
+    /// A fresh `/proc` for the sandbox's pid namespace.
+    Proc,
+}
+
+/// A symlink in the sandbox's root (e.g. `/lib -> usr/lib` on merged-usr
+/// systems, `/dev/fd -> /proc/self/fd`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Symlink {
+    /// Path inside.
+    pub path: PathBuf,
+    /// Link target.
+    pub target: PathBuf,
+}
+
+/// A small file the runner writes into the root (`/etc/passwd`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GeneratedFile {
+    /// Path inside.
+    pub path: PathBuf,
+    /// Contents.
+    pub contents: String,
+}
+
+/// Landlock rules: what the program may read, write and execute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LandlockRules {
+    /// Read (files and directory listings) beneath these paths.
+    pub read: Vec<PathBuf>,
+    /// Read and write beneath these paths.
+    pub write: Vec<PathBuf>,
+    /// The only files that may be executed.
+    pub execute: Vec<PathBuf>,
+}
+
+/// Everything secure mode does for one execution, as data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SecurePlan {
+    /// The interpreter, by its path inside the sandbox.
+    pub program: PathBuf,
+    /// Arguments after the program name.
+    pub args: Vec<String>,
+    /// The complete environment.
+    pub env: Vec<(String, String)>,
+    /// Working directory inside.
+    pub cwd: PathBuf,
+    /// Hostname inside.
+    pub hostname: String,
+    /// Mounts, in order, after the root is set up.
+    pub mounts: Vec<Mount>,
+    /// Symlinks in the root.
+    pub symlinks: Vec<Symlink>,
+    /// Generated files in the root.
+    pub files: Vec<GeneratedFile>,
+    /// Landlock rules, by host path (binds share inodes with the host).
+    pub landlock: LandlockRules,
+    /// rlimits, always applied (memory and processes too when no cgroup).
+    pub rlimits: Vec<Rlimit>,
+    /// Whether the network namespace keeps only loopback.
+    pub allow_network: bool,
+    /// The resolved limits.
+    pub limits: Limits,
+}
+
+/// Top-level directories that hold the system's shared libraries and
+/// programs; bound read-only when they are real directories, recreated as
+/// symlinks when they are symlinks (merged-usr).
+pub const SYSTEM_DIRS: &[&str] = &[
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+];
+
+/// Host `/etc` files the interpreter may read when present: the loader's
+/// cache, time zone, and (for `allow_network`) name resolution and CA
+/// certificates.
+pub const ETC_FILES: &[&str] = &["/etc/ld.so.cache", "/etc/localtime", "/etc/mime.types"];
+/// `/etc` entries added when the network is allowed.
+pub const ETC_NETWORK: &[&str] = &[
+    "/etc/resolv.conf",
+    "/etc/nsswitch.conf",
+    "/etc/ssl",
+    "/etc/ca-certificates",
+];
+
+/// How a host path is present on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostEntry {
+    /// Absent.
+    Missing,
+    /// A directory or file to bind.
+    Present,
+    /// A symlink with this target.
+    Symlink,
+}
+
+impl SecurePlan {
+    /// Builds the plan. `host` answers how a host path exists and
+    /// `link_target` reads a symlink; both are passed in so this stays pure.
+    pub fn new(
+        python: &InterpreterLayout,
+        limits: Limits,
+        input_bytes: u64,
+        host: impl Fn(&Path) -> HostEntry,
+        link_target: impl Fn(&Path) -> Option<PathBuf>,
+    ) -> Self {
+        let mut mounts = Vec::new();
+        let mut symlinks = Vec::new();
+        let mut read = Vec::new();
+        for dir in SYSTEM_DIRS {
+            let path = PathBuf::from(dir);
+            match host(&path) {
+                HostEntry::Present => {
+                    mounts.push(Mount::ReadOnly { path: path.clone() });
+                    read.push(path);
+                }
+                HostEntry::Symlink => {
+                    if let Some(target) = link_target(&path) {
+                        symlinks.push(Symlink { path, target });
+                    }
+                }
+                HostEntry::Missing => {}
+            }
+        }
+        // Prefixes outside the system dirs (pyenv, venvs, /opt, /usr/local
+        // is under /usr already).
+        let mut prefixes: Vec<PathBuf> = python
+            .prefixes
+            .iter()
+            .filter(|p| {
+                !mounts
+                    .iter()
+                    .any(|m| matches!(m, Mount::ReadOnly { path } if p.starts_with(path)))
+            })
+            .cloned()
+            .collect();
+        prefixes.sort();
+        prefixes.dedup();
+        // Keep only outermost prefixes.
+        let outer: Vec<PathBuf> = prefixes
+            .iter()
+            .filter(|p| !prefixes.iter().any(|q| q != *p && p.starts_with(q)))
+            .cloned()
+            .collect();
+        for prefix in outer {
+            if host(&prefix) == HostEntry::Present {
+                mounts.push(Mount::ReadOnly {
+                    path: prefix.clone(),
+                });
+                read.push(prefix);
+            }
+        }
+        let mut etc: Vec<&str> = ETC_FILES.to_vec();
+        if limits.allow_network {
+            etc.extend_from_slice(ETC_NETWORK);
+        }
+        for file in etc {
+            let path = PathBuf::from(file);
+            if host(&path) == HostEntry::Present {
+                mounts.push(Mount::ReadOnly { path: path.clone() });
+                read.push(path);
+            }
+        }
+        let mut write = Vec::new();
+        for device in ["/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"] {
+            mounts.push(Mount::Device {
+                path: device.into(),
+            });
+            write.push(PathBuf::from(device));
+        }
+        for (link, target) in [
+            ("/dev/fd", "/proc/self/fd"),
+            ("/dev/stdin", "/proc/self/fd/0"),
+            ("/dev/stdout", "/proc/self/fd/1"),
+            ("/dev/stderr", "/proc/self/fd/2"),
+        ] {
+            symlinks.push(Symlink {
+                path: link.into(),
+                target: target.into(),
+            });
+        }
+        let tmpfs = [
+            (WORK_DIR, WORK_FREE_BYTES.saturating_add(input_bytes)),
+            ("/tmp", TMP_BYTES),
+            ("/dev/shm", SHM_BYTES),
+        ];
+        for (path, bytes) in tmpfs {
+            mounts.push(Mount::Tmpfs {
+                path: path.into(),
+                bytes,
+                inodes: TMPFS_INODES,
+            });
+            write.push(PathBuf::from(path));
+        }
+        mounts.push(Mount::Proc);
+        read.push("/proc".into());
+        read.push("/etc".into());
+
+        let id = SANDBOX_ID;
+        let files = vec![
+            GeneratedFile {
+                path: "/etc/passwd".into(),
+                contents: format!(
+                    "root:x:0:0:root:/:/usr/sbin/nologin\nsandbox:x:{id}:{id}:sandbox:{WORK_DIR}:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+                ),
+            },
+            GeneratedFile {
+                path: "/etc/group".into(),
+                contents: format!("root:x:0:\nsandbox:x:{id}:\nnogroup:x:65534:\n"),
+            },
+            GeneratedFile {
+                path: "/etc/hosts".into(),
+                contents: format!("127.0.0.1 localhost {HOSTNAME}\n::1 localhost ip6-localhost\n"),
+            },
+            GeneratedFile {
+                path: "/etc/hostname".into(),
+                contents: format!("{HOSTNAME}\n"),
+            },
+        ];
+
+        let mut args: Vec<String> = ["-I", "-S", "-B", "-u", "-X", "utf8", "-c", BOOTSTRAP]
+            .map(String::from)
+            .to_vec();
+        // The bootstrap puts these on sys.path (site is disabled by -S).
+        args.extend(
+            python
+                .site_packages
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned()),
+        );
+
+        let mut path = String::new();
+        if let Some(bin) = python.executable.parent() {
+            path.push_str(&bin.to_string_lossy());
+            path.push(':');
+        }
+        path.push_str("/usr/local/bin:/usr/bin:/bin");
+        let env = [
+            ("PATH", path),
+            ("HOME", WORK_DIR.into()),
+            ("TMPDIR", "/tmp".into()),
+            ("USER", "sandbox".into()),
+            ("LANG", "C.UTF-8".into()),
+            ("LC_ALL", "C.UTF-8".into()),
+            ("PYTHONIOENCODING", "utf-8".into()),
+            ("PYTHONDONTWRITEBYTECODE", "1".into()),
+            ("PYTHONUNBUFFERED", "1".into()),
+            ("MPLBACKEND", "Agg".into()),
+            ("MPLCONFIGDIR", "/tmp".into()),
+            ("OMP_NUM_THREADS", "1".into()),
+            ("OPENBLAS_NUM_THREADS", "1".into()),
+            ("MKL_NUM_THREADS", "1".into()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v))
+        .to_vec();
+
+        let mut execute = vec![python.real_executable.clone()];
+        if python.executable != python.real_executable {
+            execute.push(python.executable.clone());
+        }
+
+        let cpu = limits.cpu_seconds();
+        let rlimits = vec![
+            Rlimit {
+                resource: Resource::Cpu,
+                soft: cpu,
+                hard: cpu + 1,
+            },
+            Rlimit {
+                resource: Resource::FileSize,
+                soft: limits.max_file_bytes,
+                hard: limits.max_file_bytes,
+            },
+            Rlimit {
+                resource: Resource::OpenFiles,
+                soft: limits::OPEN_FILES,
+                hard: limits::OPEN_FILES,
+            },
+            Rlimit {
+                resource: Resource::Core,
+                soft: 0,
+                hard: 0,
+            },
+        ];
+
+        Self {
+            program: python.executable.clone(),
+            args,
+            env,
+            cwd: WORK_DIR.into(),
+            hostname: HOSTNAME.into(),
+            mounts,
+            symlinks,
+            files,
+            landlock: LandlockRules {
+                read,
+                write,
+                execute,
+            },
+            rlimits,
+            allow_network: limits.allow_network,
+            limits,
+        }
+    }
+
+    /// The rlimits that stand in for cgroup limits where no cgroup is
+    /// writable: address space for memory, process count for pids.
+    pub fn fallback_rlimits(&self) -> Vec<Rlimit> {
+        let memory = self.limits.memory_mb.saturating_mul(1 << 20);
+        vec![
+            Rlimit {
+                resource: Resource::AddressSpace,
+                soft: memory,
+                hard: memory,
+            },
+            Rlimit {
+                resource: Resource::Processes,
+                soft: MAX_PROCESSES,
+                hard: MAX_PROCESSES,
+            },
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ClientConfig, ExecutionMode, ExecutionRequest};
+
+    #[test]
+    fn secure_plan_snapshot() {
+        let python = InterpreterLayout {
+            executable: "/opt/py/bin/python3".into(),
+            real_executable: "/opt/py/bin/python3.11".into(),
+            prefixes: vec!["/opt/py".into(), "/opt/py".into(), "/usr".into()],
+            site_packages: vec!["/opt/py/lib/python3.11/site-packages".into()],
+        };
+        let request = ExecutionRequest::new("print(1)").with_mode(ExecutionMode::Secure);
+        let limits = Limits::resolve(&request, &ClientConfig::default()).unwrap();
+        let host = |p: &Path| match p.to_str().unwrap() {
+            "/usr" | "/opt/py" | "/etc/ld.so.cache" => HostEntry::Present,
+            "/lib" | "/bin" | "/lib64" | "/sbin" => HostEntry::Symlink,
+            _ => HostEntry::Missing,
+        };
+        let link = |p: &Path| Some(PathBuf::from(format!("usr{}", p.display())));
+        let mut plan = SecurePlan::new(&python, limits, 1000, host, link);
+        plan.args[7] = "<BOOTSTRAP>".into();
+        insta::assert_json_snapshot!(plan);
+    }
+
+    #[test]
+    fn isolation_parses() {
+        assert_eq!("no-cgroups".parse::<Isolation>(), Ok(Isolation::NoCgroups));
+        assert!("weak".parse::<Isolation>().unwrap_err().contains("`weak`"));
+    }
+}
