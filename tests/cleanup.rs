@@ -3,13 +3,19 @@
 
 use std::time::Duration;
 
-use sandbox_client::{ExecutionRequest, Status};
+use sandbox_client::{ExecutionMode, ExecutionRequest, Status};
 
-use crate::support::{gone_within, isolated_client, leftovers};
+use crate::support::{MODES, gone_within, isolated_client, leftovers, processes_in_cgroup};
 
 #[tokio::test]
 async fn no_work_dir_remains_after_success_error_or_timeout() {
-    let (root, client) = isolated_client();
+    for mode in MODES {
+        no_work_dir_remains_in(mode).await;
+    }
+}
+
+async fn no_work_dir_remains_in(mode: ExecutionMode) {
+    let (root, client) = isolated_client(mode);
     let cases = [
         ("open('out.txt', 'w').write('x')", Status::Ok),
         ("raise ValueError('boom')", Status::Error),
@@ -30,10 +36,10 @@ async fn no_work_dir_remains_after_success_error_or_timeout() {
 }
 
 /// Dropping the future mid-run (a disconnected caller) kills the program
-/// and removes its work dir.
+/// and removes its work dir (simple mode: the program's pid is on the host).
 #[tokio::test]
-async fn abandoning_a_run_kills_it_and_cleans_up() {
-    let (root, client) = isolated_client();
+async fn abandoning_a_simple_run_kills_it_and_cleans_up() {
+    let (root, client) = isolated_client(ExecutionMode::Simple);
     let pid_file = root.path().join("pid");
     let code = format!(
         "import os, time\nopen({:?}, 'w').write(str(os.getpid()))\ntime.sleep(300)",
@@ -74,11 +80,56 @@ async fn abandoning_a_run_kills_it_and_cleans_up() {
 
 #[tokio::test]
 async fn no_work_dir_remains_after_a_rejected_request() {
-    let (root, client) = isolated_client();
+    let (root, client) = isolated_client(ExecutionMode::Secure);
     let err = client
         .execute_request(ExecutionRequest::new("print(1)").with_memory_mb(1))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("`memory_mb` is 1"), "{err}");
     assert_eq!(leftovers(root.path()), Vec::<String>::new());
+}
+
+/// The same for a secure run: every process of the sandbox (init, the
+/// program, its child) dies, and the run dir goes.
+#[tokio::test]
+async fn abandoning_a_secure_run_kills_the_sandbox_and_cleans_up() {
+    let (root, client) = isolated_client(ExecutionMode::Secure);
+    let code = "import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'])\ntime.sleep(300)";
+    let run = client.execute_request(ExecutionRequest::new(code));
+    let work_root = root.path().to_owned();
+    let started = tokio::time::timeout(Duration::from_secs(10), async move {
+        tokio::select! {
+            _ = run => panic!("the run should not finish"),
+            name = async {
+                loop {
+                    if let Some(name) = leftovers(&work_root).pop() {
+                        // Init, the program and its child.
+                        if processes_in_cgroup(&name).len() >= 3 {
+                            return name;
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            } => name,
+        }
+    })
+    .await;
+    let name = started.expect("the sandbox never had its three processes");
+    let gone = || processes_in_cgroup(&name).is_empty() && leftovers(root.path()).is_empty();
+    for _ in 0..100 {
+        if gone() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        processes_in_cgroup(&name),
+        Vec::<i32>::new(),
+        "processes left behind"
+    );
+    assert_eq!(
+        leftovers(root.path()),
+        Vec::<String>::new(),
+        "files left behind"
+    );
 }

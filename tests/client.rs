@@ -1,8 +1,6 @@
 //! The client's configuration paths, its blocking twin and concurrency.
 
-use sandbox_client::{
-    ClientConfig, ExecutionMode, ExecutionRequest, SandboxClient, SandboxError, Status,
-};
+use sandbox_client::{ClientConfig, ExecutionMode, SandboxClient, SandboxError, Status};
 
 #[test]
 fn a_server_url_is_refused_until_remote_mode_exists() {
@@ -15,22 +13,13 @@ fn a_server_url_is_refused_until_remote_mode_exists() {
     assert!(err.to_string().contains("http://localhost:8000"), "{err}");
 }
 
-#[tokio::test]
-async fn secure_mode_is_refused_not_weakened() {
-    let err = SandboxClient::new()
-        .execute_request(ExecutionRequest::new("print(1)").with_mode(ExecutionMode::Secure))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, SandboxError::Unsupported { .. }), "{err}");
-    assert!(
-        err.to_string().starts_with("secure mode is not available"),
-        "{err}"
-    );
-}
-
 #[test]
-fn the_default_mode_is_simple_until_secure_mode_lands() {
-    assert_eq!(SandboxClient::new().config().mode, ExecutionMode::Simple);
+fn the_default_mode_is_secure() {
+    assert_eq!(SandboxClient::new().config().mode, ExecutionMode::Secure);
+    assert_eq!(
+        ClientConfig::default().isolation,
+        sandbox_client::Isolation::Full
+    );
 }
 
 #[test]
@@ -89,10 +78,10 @@ async fn executions_run_concurrently() {
 
 /// The program sees a fixed, minimal environment: no host variable enters.
 #[tokio::test]
-async fn the_environment_is_minimal() {
+async fn the_simple_environment_is_minimal() {
     let code =
         "import os\nprint(' '.join(sorted(os.environ)))\nprint(os.environ['HOME'] == os.getcwd())";
-    let result = SandboxClient::new().execute(code).await.unwrap();
+    let result = crate::support::simple().execute(code).await.unwrap();
     assert_eq!(
         result.stdout,
         "HOME LANG LC_ALL MKL_NUM_THREADS MPLBACKEND OMP_NUM_THREADS OPENBLAS_NUM_THREADS \

@@ -3,9 +3,13 @@
 
 use std::time::Duration;
 
-use sandbox_client::{ExecutionRequest, ExecutionResult, SandboxClient};
+use sandbox_client::{ExecutionMode, ExecutionRequest, ExecutionResult, SandboxClient};
 
 async fn run(request: ExecutionRequest) -> serde_json::Value {
+    let request = ExecutionRequest {
+        mode: request.mode.or(Some(ExecutionMode::Simple)),
+        ..request
+    };
     let result = SandboxClient::new().execute_request(request).await.unwrap();
     serde_json::to_value(&result).unwrap()
 }
@@ -24,6 +28,14 @@ macro_rules! assert_result_snapshot {
 async fn success() {
     let request =
         ExecutionRequest::new("print('hello')\nopen('result.txt', 'w').write('Sum: 600\\n')");
+    assert_result_snapshot!(run(request).await);
+}
+
+#[tokio::test]
+async fn secure_success() {
+    let request =
+        ExecutionRequest::new("print('hello')\nopen('result.txt', 'w').write('Sum: 600\\n')")
+            .with_mode(ExecutionMode::Secure);
     assert_result_snapshot!(run(request).await);
 }
 

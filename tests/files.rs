@@ -6,7 +6,7 @@ use crate::support::{isolated_client, leftovers};
 
 #[tokio::test]
 async fn hostile_input_names_are_rejected_before_anything_runs() {
-    let (root, client) = isolated_client();
+    let (root, client) = isolated_client(sandbox_client::ExecutionMode::Secure);
     let marker = root.path().join("ran");
     let code = format!("open({:?}, 'w').write('ran')", marker.display().to_string());
     for name in ["../x", "/etc/x", "a/../../b", "x\0y", "", "a//b", "./x"] {

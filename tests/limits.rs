@@ -1,16 +1,18 @@
-//! Each limit ends the run with its own status, promptly.
+//! Each limit ends the run with its own status, promptly. Tests pinned to
+//! simple mode check how it supervises a plain process (process groups,
+//! rlimits); `secure` checks the same limits behind the kernel's walls.
 
 use std::time::{Duration, Instant};
 
-use sandbox_client::{ClientConfig, ExecutionRequest, SandboxClient, Status};
+use sandbox_client::{ClientConfig, ExecutionMode, ExecutionRequest, SandboxClient, Status};
 
-use crate::support::{gone_within, isolated_client, live_group_members, peak_rss_kb};
+use crate::support::{gone_within, isolated_client, live_group_members, peak_rss_kb, simple};
 
 /// A busy loop with a 1 s timeout ends as `timeout` within 2 s, and the
 /// process it started, left sleeping, dies with it.
 #[tokio::test]
 async fn timeout_kills_the_program_and_its_children() {
-    let (_root, client) = isolated_client();
+    let (_root, client) = isolated_client(ExecutionMode::Simple);
     let code = r#"
 import os, subprocess, sys
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
@@ -50,7 +52,7 @@ while True:
 /// A program that exits normally does not leave its children running.
 #[tokio::test]
 async fn children_left_behind_by_a_normal_exit_are_killed() {
-    let (_root, client) = isolated_client();
+    let (_root, client) = isolated_client(ExecutionMode::Simple);
     let code = r#"
 import subprocess, sys
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"],
@@ -68,7 +70,7 @@ print(child.pid)
 
 #[tokio::test]
 async fn a_2_gib_allocation_under_128_mib_is_a_memory_limit() {
-    let result = SandboxClient::new()
+    let result = simple()
         .execute_request(ExecutionRequest::new("x = bytearray(2 * 1024**3)").with_memory_mb(128))
         .await
         .unwrap();
@@ -83,7 +85,7 @@ async fn a_2_gib_allocation_under_128_mib_is_a_memory_limit() {
 #[tokio::test]
 async fn memory_within_the_limit_is_fine() {
     let code = "x = bytearray(64 * 1024**2)\nprint(len(x))";
-    let result = SandboxClient::new()
+    let result = simple()
         .execute_request(ExecutionRequest::new(code).with_memory_mb(256))
         .await
         .unwrap();
@@ -102,7 +104,7 @@ async fn a_print_flood_is_cut_at_the_cap_and_stopped() {
     let before = peak_rss_kb();
     let code =
         "import sys\nchunk = 'x' * 65536\nfor _ in range(800):\n    sys.stdout.write(chunk)\n";
-    let result = SandboxClient::new().execute(code).await.unwrap();
+    let result = simple().execute(code).await.unwrap();
     assert_eq!(result.status, Status::OutputLimit, "{:?}", result.message);
     assert!(result.stdout_truncated);
     assert!(!result.stderr_truncated);
@@ -142,7 +144,7 @@ async fn the_output_cap_is_configurable_and_applies_to_stderr() {
 
 #[tokio::test]
 async fn a_signal_is_reported_as_killed() {
-    let result = SandboxClient::new()
+    let result = simple()
         .execute("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)")
         .await
         .unwrap();
@@ -164,7 +166,7 @@ for name in ("RLIMIT_CPU", "RLIMIT_AS", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT
     let request = ExecutionRequest::new(code)
         .with_timeout(Duration::from_secs(5))
         .with_memory_mb(200);
-    let result = SandboxClient::new().execute_request(request).await.unwrap();
+    let result = simple().execute_request(request).await.unwrap();
     assert_eq!(
         result.stdout,
         "RLIMIT_CPU 6 7\nRLIMIT_AS 209715200 209715200\nRLIMIT_FSIZE 67108864 67108864\n\

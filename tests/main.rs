@@ -7,6 +7,7 @@
 //! - `files`:    input/output files, hostile names, symlinks
 //! - `cleanup`:  no work dir and no process is left behind, whatever happens
 //! - `contract`: JSON snapshots of the execution contract
+//! - `secure`:   secure mode's layers seen from inside, and its limits
 //! - `client`:   configuration paths, the blocking client, concurrency
 //! - `docs`:     the README documents every environment variable
 
@@ -20,4 +21,5 @@ mod docs;
 mod examples;
 mod files;
 mod limits;
+mod secure;
 mod support;

@@ -3,23 +3,41 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sandbox_client::{ClientConfig, SandboxClient};
+use sandbox_client::{ClientConfig, ExecutionMode, SandboxClient};
 use tempfile::TempDir;
 
-/// A local client whose work dirs go under a private directory, so a test
-/// can check that nothing is left there.
-pub fn client_in(work_root: &Path) -> SandboxClient {
+/// Both modes, for tests of behaviour they share.
+pub const MODES: [ExecutionMode; 2] = [ExecutionMode::Secure, ExecutionMode::Simple];
+
+/// A local client of `mode` with default settings.
+pub fn client(mode: ExecutionMode) -> SandboxClient {
     SandboxClient::from_config(ClientConfig {
+        mode,
+        ..ClientConfig::default()
+    })
+    .expect("valid config")
+}
+
+/// A simple-mode client (for tests of what only simple mode does).
+pub fn simple() -> SandboxClient {
+    client(ExecutionMode::Simple)
+}
+
+/// A local client of `mode` whose work dirs go under a private directory,
+/// so a test can check that nothing is left there.
+pub fn client_in(work_root: &Path, mode: ExecutionMode) -> SandboxClient {
+    SandboxClient::from_config(ClientConfig {
+        mode,
         work_root: Some(work_root.to_owned()),
         ..ClientConfig::default()
     })
     .expect("valid config")
 }
 
-/// A fresh work root and a client using it.
-pub fn isolated_client() -> (TempDir, SandboxClient) {
+/// A fresh work root and a client of `mode` using it.
+pub fn isolated_client(mode: ExecutionMode) -> (TempDir, SandboxClient) {
     let root = tempfile::tempdir().expect("temp dir");
-    let client = client_in(root.path());
+    let client = client_in(root.path(), mode);
     (root, client)
 }
 
@@ -80,4 +98,18 @@ pub fn peak_rss_kb() -> u64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmHWM")
+}
+
+/// Live processes in a cgroup whose path contains `name` (a secure run's
+/// cgroups are named after its run dir).
+pub fn processes_in_cgroup(name: &str) -> Vec<i32> {
+    let pids = std::fs::read_dir("/proc")
+        .expect("read /proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok());
+    pids.filter(|&pid| {
+        alive(pid)
+            && std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+                .is_ok_and(|groups| groups.lines().any(|l| l.ends_with(&format!("/{name}"))))
+    })
+    .collect()
 }

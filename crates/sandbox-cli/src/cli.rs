@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use sandbox_core::ExecutionMode;
+use sandbox_core::{ExecutionMode, Isolation};
 
 /// Run Python code in a sandbox and get back its output and files.
 #[derive(Debug, Parser)]
@@ -32,6 +32,17 @@ pub(crate) enum Command {
     /// Run a Python file (or `-` for standard input) and pass its output through.
     #[command(after_long_help = crate::exit::HELP)]
     Run(RunArgs),
+    /// Show which secure-mode isolation layers this machine offers, and
+    /// whether secure mode can run at each isolation level. Exits 1 when the
+    /// configured level ($SANDBOX_ISOLATION, else full) cannot run here.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    /// The isolation level to check. [default: $SANDBOX_ISOLATION, else full]
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) isolation: Option<Isolation>,
 }
 
 #[derive(Debug, Args)]
@@ -40,12 +51,20 @@ pub(crate) struct RunArgs {
     #[arg(value_name = "FILE|-")]
     pub(crate) file: PathBuf,
 
-    /// Isolation mode. `simple` is a plain child process with limits, for
-    /// trusted code only: it does not isolate files or the network. `secure`
-    /// (kernel isolation) is not available in this version yet.
-    /// [default: $SANDBOX_MODE, else simple]
+    /// Isolation mode. `secure` runs the code in fresh Linux namespaces with
+    /// landlock, seccomp and cgroup limits (see `sandbox doctor`). `simple`
+    /// is a plain child process with limits, for trusted code only: it does
+    /// not isolate files or the network. [default: $SANDBOX_MODE, else secure]
     #[arg(long, value_name = "MODE")]
     pub(crate) mode: Option<ExecutionMode>,
+
+    /// Which secure-mode layers must be present: `full` (all), `no-cgroups`
+    /// (memory and process limits may fall back to rlimits), `best-effort`
+    /// (namespaces and seccomp required, the rest when available). Secure
+    /// mode refuses to run, naming the missing layer, rather than run weaker
+    /// than this. [default: $SANDBOX_ISOLATION, else full]
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) isolation: Option<Isolation>,
 
     /// Wall-clock limit in seconds (fractions allowed); the program and
     /// everything it started are killed when it passes.

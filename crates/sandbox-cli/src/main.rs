@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod doctor;
 mod exit;
 mod run;
 
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             cli::Command::Run(args) => run::run(args).await,
+            cli::Command::Doctor(args) => doctor::run(args),
         }
     });
     match outcome {

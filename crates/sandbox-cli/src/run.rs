@@ -21,6 +21,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
     if let Some(python) = &args.python {
         config.python = Some(python.clone());
     }
+    if let Some(isolation) = args.isolation {
+        config.isolation = isolation;
+    }
     if let Some(bytes) = args.max_output_bytes {
         config.max_output_bytes = bytes;
     }

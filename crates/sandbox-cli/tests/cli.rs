@@ -409,7 +409,8 @@ fn json_success_result() {
     assert_eq!(value["return_code"], 0);
     assert_eq!(value["stdout"], "Total: 600\n");
     assert_eq!(value["stderr"], "");
-    assert_eq!(value["mode"], "simple");
+    assert_eq!(value["mode"], "secure");
+    assert_eq!(value["isolation"], "full");
     assert_eq!(value["message"], Value::Null);
     // base64("Sum: 600\n"); the unchanged input is not echoed back.
     assert_eq!(
@@ -451,7 +452,8 @@ fn json_error_result() {
     let stderr = value["stderr"].as_str().expect("stderr is a string");
     assert!(stderr.contains(r#"File "main.py", line 2"#), "{stderr}");
     assert!(stderr.ends_with("ValueError: boom\n"), "{stderr}");
-    assert_eq!(value["mode"], "simple");
+    assert_eq!(value["mode"], "secure");
+    assert_eq!(value["isolation"], "full");
 
     insta::assert_json_snapshot!("json_error", value, {
         ".duration_ms" => "[duration]",
@@ -488,7 +490,9 @@ fn timeout_exits_124_quickly_with_a_one_line_reason() {
 #[test]
 fn timeout_also_stops_processes_the_program_started() {
     let ws = Workspace::new();
-    let code = "import subprocess\nsubprocess.Popen(['sleep', '30'])\nwhile True: pass\n";
+    let code = "import subprocess, sys\n\
+                subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n\
+                while True: pass\n";
     let run = ws.run_stdin(&["--timeout", "0.5"], code);
     assert_code(&run, 124);
     assert!(run.elapsed < FAST_ENOUGH, "took {:?}", run.elapsed);

@@ -4,8 +4,11 @@
 //! this machine through [`sandbox_runner`]; remote execution through a
 //! `sandbox-server` keeps the same API and the same [`ExecutionResult`]s (it
 //! is not available in this version yet, and asking for it is an error, never
-//! a silent local run). Until secure mode lands, the default mode is
-//! **simple**, which is for trusted code only.
+//! a silent local run). The default mode is **secure**: the code runs in
+//! fresh Linux namespaces under landlock, seccomp and cgroup limits, and a
+//! machine that lacks a layer makes it refuse rather than run weaker.
+//! **Simple** mode, a plain child process with limits, is for trusted code
+//! only.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sandbox_client::SandboxError> {
@@ -24,10 +27,11 @@
 pub mod blocking;
 
 pub use sandbox_core::{
-    ClientConfig, ConfigError, ExecutionMode, ExecutionRequest, ExecutionResult, RequestError,
-    SandboxError, Status, Usage, Violation, vars,
+    ClientConfig, ConfigError, ExecutionMode, ExecutionRequest, ExecutionResult, Isolation,
+    RequestError, SandboxError, Status, Usage, Violation, vars,
 };
 use sandbox_runner::Runner;
+pub use sandbox_runner::secure::{Capabilities, Layer, probe as probe_isolation};
 
 /// Runs Python code locally (or, later, on a remote server) with one
 /// configuration's defaults. Cheap to clone and safe to share across tasks.
@@ -48,7 +52,7 @@ impl Default for SandboxClient {
 }
 
 impl SandboxClient {
-    /// A local client with the default configuration (simple mode, 30 s
+    /// A local client with the default configuration (secure mode, 30 s
     /// timeout, 128 MiB, no network).
     pub fn new() -> Self {
         Self {

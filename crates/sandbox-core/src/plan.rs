@@ -153,8 +153,11 @@ mod tests {
 
     #[test]
     fn simple_plan_snapshot() {
-        let limits =
-            Limits::resolve(&ExecutionRequest::new("print(1)"), &ClientConfig::default()).unwrap();
+        let limits = Limits::resolve(
+            &ExecutionRequest::new("print(1)").with_mode(crate::ExecutionMode::Simple),
+            &ClientConfig::default(),
+        )
+        .unwrap();
         let mut plan = ExecutionPlan::simple(
             Path::new("/opt/python/bin/python3.11"),
             Path::new("/tmp/sandbox-run/work"),

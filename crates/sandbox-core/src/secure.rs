@@ -81,6 +81,8 @@ pub struct InterpreterLayout {
     pub executable: PathBuf,
     /// The executable with every symlink resolved: the file landlock lets run.
     pub real_executable: PathBuf,
+    /// The dynamic loader the executable names (`PT_INTERP`), resolved.
+    pub loader: Option<PathBuf>,
     /// Installation prefixes (`sys.prefix`, `base_prefix`, …) to mount read-only.
     pub prefixes: Vec<PathBuf>,
     /// Site-packages directories, put on `sys.path` explicitly (the
@@ -305,6 +307,8 @@ impl SecurePlan {
         mounts.push(Mount::Proc);
         read.push("/proc".into());
         read.push("/etc".into());
+        // Listing `/` shows only this minimal root.
+        read.push("/".into());
 
         let id = SANDBOX_ID;
         let files = vec![
@@ -364,10 +368,10 @@ impl SecurePlan {
         .map(|(k, v)| (k.to_owned(), v))
         .to_vec();
 
+        // The loader must be executable for the kernel to start the
+        // interpreter; see docs/secure-mode.md for what that implies.
         let mut execute = vec![python.real_executable.clone()];
-        if python.executable != python.real_executable {
-            execute.push(python.executable.clone());
-        }
+        execute.extend(python.loader.iter().cloned());
 
         let cpu = limits.cpu_seconds();
         let rlimits = vec![
@@ -442,6 +446,7 @@ mod tests {
         let python = InterpreterLayout {
             executable: "/opt/py/bin/python3".into(),
             real_executable: "/opt/py/bin/python3.11".into(),
+            loader: Some("/usr/lib/ld-linux.so.2".into()),
             prefixes: vec!["/opt/py".into(), "/opt/py".into(), "/usr".into()],
             site_packages: vec!["/opt/py/lib/python3.11/site-packages".into()],
         };

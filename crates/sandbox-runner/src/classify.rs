@@ -11,6 +11,8 @@ pub(crate) struct Observed<'a> {
     pub(crate) exit: Exit,
     pub(crate) timed_out: bool,
     pub(crate) output_limited: bool,
+    /// The cgroup's OOM killer acted.
+    pub(crate) oom_killed: bool,
     pub(crate) stderr: &'a [u8],
     pub(crate) limits: &'a Limits,
 }
@@ -51,6 +53,15 @@ pub(crate) fn classify(seen: Observed<'_>) -> Verdict {
             Some(format!(
                 "the program wrote more than {} bytes to an output stream and was stopped",
                 limits.max_output_bytes
+            )),
+        );
+    }
+    if seen.oom_killed {
+        return verdict(
+            Status::MemoryLimit,
+            Some(format!(
+                "memory limit of {} MiB reached; the kernel stopped the program",
+                limits.memory_mb
             )),
         );
     }
@@ -120,6 +131,7 @@ mod tests {
             exit,
             timed_out,
             output_limited,
+            oom_killed: false,
             stderr: stderr.as_bytes(),
             limits: &limits,
         })

@@ -12,12 +12,19 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use sandbox_core::SandboxError;
+use sandbox_core::secure::InterpreterLayout;
 
 /// Oldest supported Python.
 pub const MIN_VERSION: (u32, u32) = (3, 8);
 /// How long the probe may take (a cold pyenv shim can be slow).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
 const PROBE: &str = "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])";
+/// Secure mode also needs where the interpreter lives: its prefixes (to
+/// mount) and its site-packages (to put on `sys.path`, since it runs with
+/// `-S`). One path per line after a tag.
+const LAYOUT_PROBE: &str = "import site, sys
+for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}: print('prefix', p)
+for p in site.getsitepackages(): print('site', p)";
 
 /// A resolved interpreter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +40,73 @@ type Cache = Mutex<HashMap<PathBuf, Arc<Interpreter>>>;
 fn cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     CACHE.get_or_init(Cache::default)
+}
+
+/// The layout of the interpreter `requested` resolves to, once per process.
+pub async fn layout(requested: Option<&Path>) -> Result<Arc<InterpreterLayout>, SandboxError> {
+    type LayoutCache = Mutex<HashMap<PathBuf, Arc<InterpreterLayout>>>;
+    static LAYOUTS: OnceLock<LayoutCache> = OnceLock::new();
+    let python = resolve(requested).await?;
+    let layouts = LAYOUTS.get_or_init(LayoutCache::default);
+    if let Some(found) = layouts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&python.path)
+    {
+        return Ok(found.clone());
+    }
+    let fail = |reason: String| SandboxError::Interpreter { reason };
+    let output = tokio::process::Command::new(&python.path)
+        .args(["-I", "-S", "-c", LAYOUT_PROBE])
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(PROBE_TIMEOUT, output)
+        .await
+        .map_err(|_| {
+            fail(format!(
+                "`{}` did not describe its layout in time",
+                python.path.display()
+            ))
+        })?
+        .map_err(|err| {
+            fail(format!(
+                "`{}` could not be started: {err}",
+                python.path.display()
+            ))
+        })?;
+    if !output.status.success() {
+        return Err(fail(format!(
+            "`{}` could not describe its layout: {}",
+            python.path.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    let real_executable = std::fs::canonicalize(&python.path)
+        .map_err(|err| fail(format!("cannot resolve `{}`: {err}", python.path.display())))?;
+    let loader = elf_interpreter(&real_executable).and_then(|p| std::fs::canonicalize(p).ok());
+    let mut layout = InterpreterLayout {
+        executable: python.path.clone(),
+        real_executable,
+        loader,
+        prefixes: Vec::new(),
+        site_packages: Vec::new(),
+    };
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        match line.split_once(' ') {
+            Some(("prefix", p)) => layout.prefixes.push(PathBuf::from(p)),
+            Some(("site", p)) if Path::new(p).is_dir() => {
+                layout.site_packages.push(PathBuf::from(p))
+            }
+            _ => {}
+        }
+    }
+    let layout = Arc::new(layout);
+    layouts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(python.path.clone(), layout.clone());
+    Ok(layout)
 }
 
 /// Resolves `requested` (a path, or a name looked up on `PATH`; `python3`
@@ -90,6 +164,34 @@ async fn probe(requested: &Path) -> Result<Interpreter, SandboxError> {
     })
 }
 
+/// The program interpreter (`PT_INTERP`, the dynamic loader) named by a
+/// 64-bit little-endian ELF executable, if any. The kernel needs execute
+/// permission on it to start the interpreter, so landlock must allow it.
+fn elf_interpreter(path: &Path) -> Option<PathBuf> {
+    let bytes = std::fs::read(path).ok()?;
+    let u16_at = |at: usize| Some(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?));
+    let u32_at = |at: usize| Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    let u64_at =
+        |at: usize| Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?) as usize);
+    // Magic, 64-bit class, little-endian data.
+    if bytes.get(..6)? != b"\x7fELF\x02\x01" {
+        return None;
+    }
+    let (phoff, phentsize, phnum) = (
+        u64_at(0x20)?,
+        u16_at(0x36)? as usize,
+        u16_at(0x38)? as usize,
+    );
+    (0..phnum).find_map(|i| {
+        let ph = phoff + i * phentsize;
+        (u32_at(ph)? == 3).then_some(())?; // PT_INTERP
+        let (offset, size) = (u64_at(ph + 8)?, u64_at(ph + 32)?);
+        let raw = bytes.get(offset..offset + size)?;
+        let text = std::str::from_utf8(raw.split(|b| *b == 0).next()?).ok()?;
+        Some(PathBuf::from(text))
+    })
+}
+
 /// Parses the probe's two lines; `None` unless they name an absolute
 /// executable of a supported version.
 fn parse_probe(stdout: &str) -> Option<Interpreter> {
@@ -108,6 +210,17 @@ fn parse_probe(stdout: &str) -> Option<Interpreter> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_elf_interpreter() {
+        let loader = elf_interpreter(Path::new("/bin/sh")).unwrap();
+        assert!(
+            loader.to_string_lossy().contains("ld-"),
+            "{}",
+            loader.display()
+        );
+        assert_eq!(elf_interpreter(Path::new("/etc/passwd")), None);
+    }
 
     #[test]
     fn parses_the_probe() {

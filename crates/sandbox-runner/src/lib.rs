@@ -10,8 +10,14 @@
 //!   group, capped stdout/stderr, and output files collected without following
 //!   symlinks. It does not isolate the filesystem or the network: use it for
 //!   trusted code only.
-//! - **secure mode** (kernel isolation) is not built yet: it returns
-//!   [`SandboxError::Unsupported`], never a silently weaker run.
+//! - **secure mode** (the default): the [`secure`] module's staged sandbox of
+//!   namespaces, a minimal read-only root, cgroup limits, landlock and
+//!   seccomp. A machine that lacks a layer the configured
+//!   [`sandbox_core::Isolation`] requires gets [`SandboxError::Unsupported`]
+//!   naming it, never a silently weaker run.
+//!
+//! The supervision below is simple mode's; secure mode's stages are listed
+//! in the [`secure`] module.
 //!
 //! ## How a simple run is supervised
 //! 1. Validate the request ([`Limits::resolve`]) and resolve the interpreter
@@ -30,13 +36,17 @@
 //! 6. Collect output files, remove the work dir (also when the caller drops
 //!    the future half-way), classify the outcome.
 //!
-//! All `unsafe` code lives in the private `sys` module.
+//! All `unsafe` code lives in the private `sys` module. Secure mode's child
+//! is clone-based rather than a re-executed helper: after `clone(2)` it makes
+//! only async-signal-safe raw syscalls on data prepared in the parent, so the
+//! runner is safe inside multithreaded hosts and needs no extra binary.
 
 mod capture;
 mod classify;
 mod collect;
 pub mod interpreter;
 mod process;
+pub mod secure;
 mod simple;
 mod sys;
 pub mod workdir;
@@ -84,12 +94,7 @@ impl Runner {
         let limits = Limits::resolve(&request, &self.config)?;
         match limits.mode {
             ExecutionMode::Simple => simple::run(request, limits, &self.config).await,
-            ExecutionMode::Secure => Err(SandboxError::Unsupported {
-                feature: "secure mode".into(),
-                reason: "kernel isolation is not built into this version yet; \
-                         simple mode (`mode: simple`, SANDBOX_MODE=simple) runs trusted code only"
-                    .into(),
-            }),
+            ExecutionMode::Secure => secure::run(request, limits, &self.config).await,
         }
     }
 }

@@ -200,5 +200,6 @@ fn to_rlimit(resource: Resource) -> rlimit::Resource {
         Resource::FileSize => rlimit::Resource::FSIZE,
         Resource::OpenFiles => rlimit::Resource::NOFILE,
         Resource::Core => rlimit::Resource::CORE,
+        Resource::Processes => rlimit::Resource::NPROC,
     }
 }

@@ -51,6 +51,7 @@ pub(crate) async fn run(
         exit: outcome.reaped.exit,
         timed_out: outcome.timed_out,
         output_limited: outcome.output_limited,
+        oom_killed: false,
         stderr: &outcome.stderr.bytes,
         limits: &limits,
     });

@@ -55,22 +55,7 @@ impl WorkDir {
     /// Writes validated input files into `work/`, creating subdirectories.
     /// New files only, never through a symlink.
     pub fn write_inputs(&self, files: &BTreeMap<String, Vec<u8>>) -> Result<(), SandboxError> {
-        for (name, contents) in files {
-            let fail = |err| SandboxError::io(format!("write input file `{name}`"), err);
-            let path = self.work.join(name);
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).map_err(fail)?;
-            }
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .custom_flags(libc::O_NOFOLLOW)
-                .mode(0o600)
-                .open(&path)
-                .map_err(fail)?;
-            file.write_all(contents).map_err(fail)?;
-        }
-        Ok(())
+        write_files(&self.work, files)
     }
 
     /// Removes the whole tree, reporting failure (drop removes it too but can
@@ -92,6 +77,30 @@ impl Drop for WorkDir {
             }
         }
     }
+}
+
+/// Writes validated input files under `dir`, creating subdirectories; new
+/// files only, never through a symlink.
+pub(crate) fn write_files(
+    dir: &Path,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Result<(), SandboxError> {
+    for (name, contents) in files {
+        let fail = |err| SandboxError::io(format!("write input file `{name}`"), err);
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(fail)?;
+        }
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .mode(0o600)
+            .open(&path)
+            .map_err(fail)?;
+        file.write_all(contents).map_err(fail)?;
+    }
+    Ok(())
 }
 
 /// `remove_dir_all`, retried after making every directory writable: the

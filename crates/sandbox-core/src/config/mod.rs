@@ -32,9 +32,9 @@ pub const DEFAULT_MAX_OUTPUT_FILES: usize = 100;
 pub const DEFAULT_MAX_OUTPUT_FILES_BYTES: u64 = 16 << 20;
 /// Default size limit of any one file the program writes: 64 MiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 << 20;
-/// The default mode. Simple until secure mode lands: simple mode is for
-/// trusted code only.
-pub const DEFAULT_MODE: ExecutionMode = ExecutionMode::Simple;
+/// The default mode: secure, the kernel-enforced sandbox. Simple mode is for
+/// trusted code only and must be asked for.
+pub const DEFAULT_MODE: ExecutionMode = ExecutionMode::Secure;
 
 /// How a [`SandboxClient`](../sandbox_client/struct.SandboxClient.html) runs
 /// code, and the defaults applied to each request.

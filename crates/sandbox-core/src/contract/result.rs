@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ExecutionMode;
 use super::serde_helpers::base64_map;
+use crate::secure::Isolation;
 
 /// What happened to one execution. `success` is `status == ok`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -115,6 +116,9 @@ pub struct ExecutionResult {
     pub usage: Usage,
     /// The mode the code ran in.
     pub mode: ExecutionMode,
+    /// The isolation level secure mode ran with (`null` in simple mode).
+    #[serde(default)]
+    pub isolation: Option<Isolation>,
     /// A one-line human explanation when the status is neither `ok` nor
     /// `error` (which limit was hit, why the sandbox failed), and notes such
     /// as left-out output files.
@@ -140,6 +144,7 @@ impl ExecutionResult {
             violations: Vec::new(),
             usage: Usage::default(),
             mode,
+            isolation: None,
             message: None,
         }
     }

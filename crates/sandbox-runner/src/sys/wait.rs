@@ -1,11 +1,9 @@
-//! The only module of the workspace that makes raw syscalls with `unsafe`.
+//! Reaping a child with its resource usage.
 //!
 //! Simple mode needs one: `wait4(2)`, because it is the only call that reaps a
 //! child *and* returns its resource usage (CPU time, peak RSS), and neither
 //! `std` nor `nix` exposes it. Everything else (`waitid`, `killpg`,
 //! `prlimit`) goes through the safe wrappers of `nix` and `rlimit`.
-
-#![allow(unsafe_code)]
 
 use std::io;
 use std::time::Duration;

@@ -1,0 +1,168 @@
+//! Secure mode through the real binary: `sandbox doctor`, and runs as an
+//! unprivileged user (the tests run as root in CI; `setpriv` drops to
+//! `nobody` for a run, as a non-root user of the tool would be).
+
+// Helpers may panic on broken preconditions; that is a failed test.
+#![allow(clippy::expect_used)]
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use std::io::Write as _;
+
+const SANDBOX: &str = env!("CARGO_BIN_EXE_sandbox");
+/// Debian's interpreter: readable by every user, unlike a pyenv under /root.
+const SYSTEM_PYTHON: &str = "/usr/bin/python3";
+
+fn sandbox(bin: &Path) -> Command {
+    let mut command = Command::new(bin);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SANDBOX_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+fn run_with_stdin(mut command: Command, code: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start sandbox");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(code.as_bytes())
+        .expect("write code");
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn doctor_lists_every_layer_and_level() {
+    let output = sandbox(Path::new(SANDBOX))
+        .arg("doctor")
+        .output()
+        .expect("run doctor");
+    let text = String::from_utf8_lossy(&output.stdout);
+    for layer in [
+        "user namespace",
+        "pid namespace",
+        "net namespace",
+        "mount namespace",
+        "ipc namespace",
+        "uts namespace",
+        "cgroup namespace",
+        "landlock",
+        "seccomp",
+        "cgroup memory",
+        "cgroup pids",
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(layer))
+            .unwrap_or_else(|| panic!("no line for {layer}:\n{text}"));
+        // CI's machine offers every layer: a missing one must fail here.
+        assert!(line.contains("available"), "{line}");
+    }
+    assert!(text.contains("full         ready (configured)"), "{text}");
+    assert_eq!(output.status.code(), Some(0), "{text}");
+}
+
+/// The binary, copied where an unprivileged user can run it.
+fn public_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let bin = dir.path().join("sandbox");
+    std::fs::copy(SANDBOX, &bin).expect("copy binary");
+    (dir, bin)
+}
+
+fn as_nobody(bin: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(bin)
+        .args(args)
+        .env("SANDBOX_PYTHON", SYSTEM_PYTHON)
+        .env("TMPDIR", "/tmp")
+        .env_remove("SANDBOX_ISOLATION")
+        .env_remove("SANDBOX_MODE");
+    command
+}
+
+#[test]
+fn an_unprivileged_user_gets_secure_mode_without_cgroups() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "this test drops from root to nobody"
+    );
+    let (_dir, bin) = public_copy();
+    let code = "import os\nprint(os.getuid(), open('/proc/self/uid_map').read().split())\n\
+                print(open('/proc/self/status').read().count('NoNewPrivs:\\t1'))";
+    let output = run_with_stdin(
+        as_nobody(
+            &bin,
+            &[
+                "run",
+                "--mode",
+                "secure",
+                "--isolation",
+                "no-cgroups",
+                "--json",
+                "-",
+            ],
+        ),
+        code,
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let result: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(result["status"], "ok", "{result}");
+    // Inside uid 1000 is host uid 65534 (nobody), one line.
+    assert_eq!(
+        result["stdout"], "1000 ['1000', '65534', '1']\n1\n",
+        "{result}"
+    );
+    assert_eq!(result["isolation"], "no-cgroups");
+    let message = result["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("ran without: cgroup memory, cgroup pids"),
+        "{message}"
+    );
+}
+
+#[test]
+fn full_isolation_refuses_to_run_without_cgroups_and_names_the_layer() {
+    let (_dir, bin) = public_copy();
+    let output = run_with_stdin(
+        as_nobody(&bin, &["run", "--mode", "secure", "-"]),
+        "print('ran')",
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(120), "{stderr}");
+    assert!(output.stdout.is_empty(), "the code ran");
+    assert!(
+        stderr.contains("the cgroup memory layer is missing"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("sandbox doctor"), "{stderr}");
+}
+
+#[test]
+fn an_unprivileged_memory_bomb_is_stopped_by_the_rlimit() {
+    let (_dir, bin) = public_copy();
+    let output = run_with_stdin(
+        as_nobody(
+            &bin,
+            &["run", "--isolation", "no-cgroups", "--memory-mb", "64", "-"],
+        ),
+        "x = bytearray(1 << 30)",
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(125), "{stderr}");
+    assert!(stderr.contains("MemoryError"), "{stderr}");
+}

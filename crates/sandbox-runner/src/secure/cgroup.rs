@@ -1,0 +1,271 @@
+//! Per-run cgroups for memory and process-count limits, on cgroup v2 or v1
+//! (whichever this machine lets us write), created under the cgroup the
+//! runner itself is in.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where per-run cgroups can be created on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Hierarchy {
+    /// One unified directory with the memory and pids controllers enabled
+    /// for its children.
+    V2(PathBuf),
+    /// Separate memory and pids controller directories.
+    V1 { memory: PathBuf, pids: PathBuf },
+}
+
+impl Hierarchy {
+    /// Finds a writable hierarchy, or says why there is none.
+    pub(crate) fn detect() -> Result<Self, String> {
+        let mountinfo = fs::read_to_string("/proc/self/mountinfo")
+            .map_err(|e| format!("cannot read /proc/self/mountinfo: {e}"))?;
+        let membership = fs::read_to_string("/proc/self/cgroup")
+            .map_err(|e| format!("cannot read /proc/self/cgroup: {e}"))?;
+        let mut reasons = Vec::new();
+        match v2(&mountinfo, &membership) {
+            Ok(h) => return Ok(h),
+            Err(r) => reasons.push(r),
+        }
+        match v1(&mountinfo, &membership) {
+            Ok(h) => return Ok(h),
+            Err(r) => reasons.push(r),
+        }
+        Err(reasons.join("; "))
+    }
+
+    /// A short name for reports.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Self::V2(dir) => format!("cgroup v2 at {}", dir.display()),
+            Self::V1 { memory, pids } => {
+                format!(
+                    "cgroup v1 (memory at {}, pids at {})",
+                    memory.display(),
+                    pids.display()
+                )
+            }
+        }
+    }
+}
+
+/// `(mount point, super options)` of every mount of `fstype`.
+fn mounts<'a>(mountinfo: &'a str, fstype: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
+    mountinfo.lines().filter_map(move |line| {
+        let (left, right) = line.split_once(" - ")?;
+        let mut r = right.split(' ');
+        if r.next()? != fstype {
+            return None;
+        }
+        let options = r.nth(1)?;
+        let mount_point = left.split(' ').nth(4)?;
+        Some((mount_point, options))
+    })
+}
+
+fn v2(mountinfo: &str, membership: &str) -> Result<Hierarchy, String> {
+    let (mount, _) = mounts(mountinfo, "cgroup2")
+        .next()
+        .ok_or("no cgroup v2 mount")?;
+    let own = membership
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .ok_or("not in a cgroup v2 group")?;
+    let dir = Path::new(mount).join(own.trim_start_matches('/'));
+    let enabled = fs::read_to_string(dir.join("cgroup.subtree_control")).unwrap_or_default();
+    let words: Vec<&str> = enabled.split_whitespace().collect();
+    if words.contains(&"memory") && words.contains(&"pids") {
+        writable(&dir)?;
+        Ok(Hierarchy::V2(dir))
+    } else {
+        Err(format!(
+            "cgroup v2 at {} does not delegate the memory and pids controllers to its children",
+            dir.display()
+        ))
+    }
+}
+
+fn v1(mountinfo: &str, membership: &str) -> Result<Hierarchy, String> {
+    let dir = |controller: &str| -> Result<PathBuf, String> {
+        let (mount, _) = mounts(mountinfo, "cgroup")
+            .find(|(_, options)| options.split(',').any(|o| o == controller))
+            .ok_or(format!("no cgroup v1 {controller} controller"))?;
+        let own = membership
+            .lines()
+            .find_map(|l| {
+                let mut parts = l.splitn(3, ':');
+                let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+                controllers
+                    .split(',')
+                    .any(|c| c == controller)
+                    .then_some(path)
+            })
+            .ok_or(format!("not in a cgroup v1 {controller} group"))?;
+        let dir = Path::new(mount).join(own.trim_start_matches('/'));
+        writable(&dir)?;
+        Ok(dir)
+    };
+    Ok(Hierarchy::V1 {
+        memory: dir("memory")?,
+        pids: dir("pids")?,
+    })
+}
+
+/// Checks that a child group can be created in `dir` by creating one.
+fn writable(dir: &Path) -> Result<(), String> {
+    let probe = dir.join(format!("sandbox-probe-{}", std::process::id()));
+    match fs::create_dir(&probe) {
+        Ok(()) => {
+            let _ = fs::remove_dir(&probe);
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(format!("cannot create a cgroup in {}: {e}", dir.display())),
+    }
+}
+
+/// The cgroups of one run; removed by [`Cgroup::remove`] or on drop.
+#[derive(Debug)]
+pub(crate) struct Cgroup {
+    hierarchy: Hierarchy,
+    dirs: Vec<PathBuf>,
+}
+
+impl Cgroup {
+    /// Creates `name` with a memory limit (swap included, so memory cannot
+    /// spill to swap) and a process-count limit.
+    pub(crate) fn create(
+        hierarchy: &Hierarchy,
+        name: &str,
+        memory_bytes: u64,
+        max_pids: u64,
+    ) -> io::Result<Self> {
+        let mut group = Self {
+            hierarchy: hierarchy.clone(),
+            dirs: Vec::new(),
+        };
+        match hierarchy {
+            Hierarchy::V2(base) => {
+                let dir = base.join(name);
+                fs::create_dir(&dir)?;
+                group.dirs.push(dir.clone());
+                fs::write(dir.join("memory.max"), memory_bytes.to_string())?;
+                // Absent without swap accounting; then there is no swap to limit.
+                let _ = fs::write(dir.join("memory.swap.max"), "0");
+                fs::write(dir.join("pids.max"), max_pids.to_string())?;
+            }
+            Hierarchy::V1 { memory, pids } => {
+                let mem = memory.join(name);
+                fs::create_dir(&mem)?;
+                group.dirs.push(mem.clone());
+                fs::write(mem.join("memory.limit_in_bytes"), memory_bytes.to_string())?;
+                let _ = fs::write(
+                    mem.join("memory.memsw.limit_in_bytes"),
+                    memory_bytes.to_string(),
+                );
+                let pid_dir = pids.join(name);
+                fs::create_dir(&pid_dir)?;
+                group.dirs.push(pid_dir.clone());
+                fs::write(pid_dir.join("pids.max"), max_pids.to_string())?;
+            }
+        }
+        Ok(group)
+    }
+
+    /// Moves `pid` into every group of this run.
+    pub(crate) fn add(&self, pid: i32) -> io::Result<()> {
+        for dir in &self.dirs {
+            fs::write(dir.join("cgroup.procs"), pid.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn memory_dir(&self) -> Option<&Path> {
+        self.dirs.first().map(PathBuf::as_path)
+    }
+
+    /// Whether the kernel's OOM killer acted inside this group.
+    pub(crate) fn oom_killed(&self) -> bool {
+        let Some(dir) = self.memory_dir() else {
+            return false;
+        };
+        let file = match self.hierarchy {
+            Hierarchy::V2(_) => "memory.events",
+            Hierarchy::V1 { .. } => "memory.oom_control",
+        };
+        fs::read_to_string(dir.join(file))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.strip_prefix("oom_kill "))
+            .any(|n| n.trim().parse::<u64>().is_ok_and(|n| n > 0))
+    }
+
+    /// Peak memory use of the group, KiB, where the kernel records it.
+    pub(crate) fn peak_memory_kb(&self) -> Option<u64> {
+        let dir = self.memory_dir()?;
+        let file = match self.hierarchy {
+            Hierarchy::V2(_) => "memory.peak",
+            Hierarchy::V1 { .. } => "memory.max_usage_in_bytes",
+        };
+        let bytes: u64 = fs::read_to_string(dir.join(file))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        Some(bytes / 1024)
+    }
+
+    /// Removes the groups. The run's processes are dead by now, but the
+    /// kernel may take a moment to release them; retry briefly.
+    pub(crate) fn remove(mut self) {
+        self.remove_dirs();
+    }
+
+    fn remove_dirs(&mut self) {
+        for dir in self.dirs.drain(..) {
+            for attempt in 0..50 {
+                match fs::remove_dir(&dir) {
+                    Ok(()) => break,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+                    Err(e) if attempt == 49 => {
+                        tracing::error!(dir = %dir.display(), %e, "could not remove a cgroup");
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Cgroup {
+    fn drop(&mut self) {
+        self.remove_dirs();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MOUNTINFO: &str = "\
+25 30 0:22 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory
+26 30 0:23 / /sys/fs/cgroup/pids rw,nosuid - cgroup cgroup rw,pids
+27 30 0:24 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
+";
+
+    #[test]
+    fn finds_v1_and_v2_mounts() {
+        let v1: Vec<_> = mounts(MOUNTINFO, "cgroup").collect();
+        assert_eq!(
+            v1,
+            [
+                ("/sys/fs/cgroup/memory", "rw,memory"),
+                ("/sys/fs/cgroup/pids", "rw,pids")
+            ]
+        );
+        let v2: Vec<_> = mounts(MOUNTINFO, "cgroup2").collect();
+        assert_eq!(v2, [("/sys/fs/cgroup/unified", "rw")]);
+    }
+}

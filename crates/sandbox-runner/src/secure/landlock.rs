@@ -1,0 +1,84 @@
+//! The landlock ruleset, built in the parent with the `landlock` crate and
+//! handed to the child as a descriptor it passes to
+//! `landlock_restrict_self`.
+//!
+//! Rules attach to inodes, and bind mounts share their source's inodes, so
+//! rules made on host paths hold for the same files inside the sandbox.
+//! Mounts created inside (tmpfs, proc) have no inode before the clone: init
+//! adds their rules to the same ruleset after mounting them (see
+//! `sys::sandbox`), with the masks computed here.
+
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+
+use landlock::{
+    ABI, Access, AccessFs, BitFlags, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreatedAttr,
+};
+
+/// The newest ABI this code targets; older kernels get the subset they have.
+const ABI_TARGET: i64 = 5;
+
+/// The access masks for one kernel: every right this kernel and this code
+/// both know is handled (so denied unless a rule allows it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Masks {
+    handled: BitFlags<AccessFs>,
+    pub(crate) read: BitFlags<AccessFs>,
+    pub(crate) write_dir: BitFlags<AccessFs>,
+    write_file: BitFlags<AccessFs>,
+    execute: BitFlags<AccessFs>,
+}
+
+impl Masks {
+    pub(crate) fn for_kernel(kernel_abi: i64) -> Self {
+        let abi = ABI::from(kernel_abi.clamp(1, ABI_TARGET) as i32);
+        let handled = AccessFs::from_all(abi);
+        Self {
+            handled,
+            read: (AccessFs::ReadFile | AccessFs::ReadDir) & handled,
+            write_dir: handled & !AccessFs::Execute,
+            write_file: (AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::Truncate) & handled,
+            execute: (AccessFs::Execute | AccessFs::ReadFile) & handled,
+        }
+    }
+}
+
+/// Host paths per kind of access.
+#[derive(Debug, Default)]
+pub(crate) struct HostRules {
+    pub(crate) read: Vec<PathBuf>,
+    pub(crate) write: Vec<PathBuf>,
+    pub(crate) write_files: Vec<PathBuf>,
+    pub(crate) execute: Vec<PathBuf>,
+    /// Paths inside, for mounts init creates: `(path, writable)`.
+    pub(crate) inside: Vec<(PathBuf, bool)>,
+}
+
+/// Builds the ruleset: everything handled, then allowed back only where a
+/// rule says. Execution is allowed for the listed files alone.
+pub(crate) fn ruleset(rules: &HostRules, masks: &Masks) -> Result<OwnedFd, String> {
+    let rule = |path: &PathBuf, access: BitFlags<AccessFs>| {
+        PathFd::new(path)
+            .map(|fd| PathBeneath::new(fd, access))
+            .map_err(|e| format!("landlock rule for `{}`: {e}", path.display()))
+    };
+    let mut created = Ruleset::default()
+        .handle_access(masks.handled)
+        .and_then(Ruleset::create)
+        .map_err(|e| format!("cannot create a landlock ruleset: {e}"))?;
+    let sets = [
+        (&rules.read, masks.read),
+        (&rules.write, masks.write_dir),
+        (&rules.write_files, masks.write_file),
+        (&rules.execute, masks.execute),
+    ];
+    for (paths, access) in sets {
+        for path in paths {
+            created = created.add_rule(rule(path, access)?).map_err(|e| {
+                format!("cannot add the landlock rule for `{}`: {e}", path.display())
+            })?;
+        }
+    }
+    let fd: Option<OwnedFd> = created.into();
+    fd.ok_or_else(|| "landlock is not supported by this kernel".to_owned())
+}

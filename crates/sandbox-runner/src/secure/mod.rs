@@ -1,0 +1,112 @@
+//! Secure mode: the Linux kernel between the code and the host.
+//!
+//! One execution, in stages (see also `docs/secure-mode.md`):
+//! 1. **Prepare** in the parent: probe the layers (once) and refuse if the
+//!    configured [`Isolation`] needs one that is missing; build the
+//!    [`SecurePlan`]; stage the root directory (mount points, symlinks,
+//!    generated `/etc`); compile the seccomp BPF; build the landlock ruleset;
+//!    create the cgroups; turn every path and argument into C strings.
+//! 2. **Namespaces**: `clone(2)` the init process into new user, pid, mount,
+//!    ipc, uts and cgroup namespaces, and a net namespace unless the network
+//!    is allowed. The parent maps the sandbox user (uid/gid 1000 inside, this
+//!    process's ids outside) and moves init into the cgroups, then says go.
+//! 3. **Root**: init makes mounts private, binds the staged root onto itself,
+//!    binds `/usr` and the interpreter's prefixes read-only, the device
+//!    nodes, tmpfs for `/sandbox`, `/tmp` and `/dev/shm` (size and inode
+//!    caps), a fresh `/proc`; `pivot_root`, detaches the old root, remounts
+//!    `/` read-only; sets the hostname and brings up loopback. The parent
+//!    writes the input files into `/sandbox` through `/proc/<init>/root`.
+//! 4. **Limits**: the cgroup memory and pids limits (or, where the
+//!    isolation level allows, `RLIMIT_AS` and `RLIMIT_NPROC`), plus
+//!    `RLIMIT_CPU`, `RLIMIT_FSIZE`, `RLIMIT_NOFILE`, `RLIMIT_CORE`=0; the
+//!    parent enforces the wall-clock timeout.
+//! 5. **Rules**: init forks the program, which drops every capability, sets
+//!    no_new_privs, restricts itself with landlock (read the binds, write
+//!    `/sandbox`, `/tmp` and `/dev/shm`, execute only the interpreter),
+//!    closes every inherited descriptor, and installs seccomp last.
+//! 6. **Exec** the interpreter (`-I -S -B -u -X utf8`, site-packages put on
+//!    `sys.path` by the bootstrap) with a fixed environment.
+//! 7. **After**: when the program exits (or the timeout or output cap makes
+//!    the parent ask init to), init kills every process left in the
+//!    namespace and reports the exit; the parent collects the output files
+//!    through init's root without following symlinks, releases init (the
+//!    namespaces and tmpfs die with it), removes the cgroups and the staged
+//!    root, and classifies the outcome (`memory_limit` from the cgroup's OOM
+//!    counter).
+//!
+//! The child side of stages 2–6 lives in `sys::sandbox`: after the clone
+//! it makes only async-signal-safe raw syscalls on data prepared here,
+//! because the runner usually lives in a multithreaded program.
+
+mod cgroup;
+mod landlock;
+pub mod probe;
+mod rootfs;
+mod seccomp;
+mod session;
+
+use std::sync::Arc;
+
+use sandbox_core::{
+    ClientConfig, ExecutionRequest, ExecutionResult, Isolation, Limits, SandboxError, SecurePlan,
+};
+
+pub use probe::{Capabilities, Layer, probe};
+
+/// Runs one validated request in secure mode.
+pub(crate) async fn run(
+    request: ExecutionRequest,
+    limits: Limits,
+    config: &ClientConfig,
+) -> Result<ExecutionResult, SandboxError> {
+    let caps = probe::cached();
+    let missing = caps.missing_for(config.isolation);
+    if let Some(first) = missing.first() {
+        let names: Vec<&str> = missing.iter().map(|l| l.name).collect();
+        return Err(SandboxError::Unsupported {
+            feature: "secure mode".into(),
+            reason: format!(
+                "the {} layer is missing ({}); missing here: {}. Run `sandbox doctor` for details; \
+                 a weaker isolation level (SANDBOX_ISOLATION=no-cgroups or best-effort) can be \
+                 chosen explicitly",
+                first.name,
+                first.status.clone().err().unwrap_or_default(),
+                names.join(", ")
+            ),
+        });
+    }
+    let layout = crate::interpreter::layout(config.python.as_deref()).await?;
+    let input_bytes = request.input_files.values().map(|c| c.len() as u64).sum();
+    let plan = SecurePlan::new(&layout, limits, input_bytes, host_entry, |p| {
+        std::fs::read_link(p).ok()
+    });
+    let unused = unused_layers(caps, config.isolation);
+    session::run(
+        Arc::new(plan),
+        request,
+        config,
+        caps,
+        config.isolation,
+        unused,
+    )
+    .await
+}
+
+/// Layers the level lets a run go without, when they are missing here.
+fn unused_layers(caps: &Capabilities, isolation: Isolation) -> Vec<&'static str> {
+    caps.layers
+        .iter()
+        .filter(|l| !l.available())
+        .filter(|_| isolation != Isolation::Full)
+        .map(|l| l.name)
+        .collect()
+}
+
+fn host_entry(path: &std::path::Path) -> sandbox_core::secure::HostEntry {
+    use sandbox_core::secure::HostEntry;
+    match std::fs::symlink_metadata(path) {
+        Err(_) => HostEntry::Missing,
+        Ok(meta) if meta.file_type().is_symlink() => HostEntry::Symlink,
+        Ok(_) => HostEntry::Present,
+    }
+}

@@ -1,0 +1,149 @@
+//! Which secure-mode layers this machine offers, for `sandbox doctor` and
+//! for refusing to run when a required one is missing.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use sandbox_core::Isolation;
+
+use super::cgroup::Hierarchy;
+use crate::sys;
+
+/// One isolation layer and whether it is available here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layer {
+    /// Short name, e.g. `user namespace`.
+    pub name: &'static str,
+    /// `Ok(detail)` when available, `Err(reason)` when missing.
+    pub status: Result<String, String>,
+}
+
+impl Layer {
+    /// Whether the layer is available.
+    pub fn available(&self) -> bool {
+        self.status.is_ok()
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.status {
+            Ok(detail) => write!(f, "{:<18} available   {detail}", self.name),
+            Err(reason) => write!(f, "{:<18} MISSING     {reason}", self.name),
+        }
+    }
+}
+
+/// Everything probed, with what a run needs to use it.
+#[derive(Debug, Clone)]
+pub struct Capabilities {
+    /// Every layer, in doctor order.
+    pub layers: Vec<Layer>,
+    pub(crate) cgroups: Option<Hierarchy>,
+    pub(crate) landlock: bool,
+    pub(crate) landlock_abi: i64,
+}
+
+pub(crate) const NAMESPACES: &[(&str, libc::c_int)] = &[
+    ("user namespace", libc::CLONE_NEWUSER),
+    ("pid namespace", libc::CLONE_NEWPID),
+    ("net namespace", libc::CLONE_NEWNET),
+    ("mount namespace", libc::CLONE_NEWNS),
+    ("ipc namespace", libc::CLONE_NEWIPC),
+    ("uts namespace", libc::CLONE_NEWUTS),
+    ("cgroup namespace", libc::CLONE_NEWCGROUP),
+];
+
+/// Probes every layer now (a few clones and file checks; milliseconds).
+pub fn probe() -> Capabilities {
+    let mut layers = Vec::new();
+    let user = sys::probe::try_clone(libc::CLONE_NEWUSER);
+    for (name, flag) in NAMESPACES {
+        // Every namespace but the user one is tried inside a new user
+        // namespace, as a run does, so it works without root.
+        let flags = if *flag == libc::CLONE_NEWUSER {
+            *flag
+        } else {
+            *flag | libc::CLONE_NEWUSER
+        };
+        let status = match (&user, sys::probe::try_clone(flags)) {
+            (_, Ok(())) => Ok("can be created".to_owned()),
+            (Err(e), _) if *flag != libc::CLONE_NEWUSER => {
+                Err(format!("needs a user namespace, which failed: {e}"))
+            }
+            (_, Err(e)) => Err(format!("clone failed: {e}{}", hint(*flag, &e))),
+        };
+        layers.push(Layer { name, status });
+    }
+    let abi = sys::probe::landlock_abi();
+    let landlock_abi = *abi.as_ref().unwrap_or(&0);
+    let landlock = landlock_abi > 0;
+    layers.push(Layer {
+        name: "landlock",
+        status: match abi {
+            Ok(0) => {
+                Err("not supported by this kernel (5.13+ with landlock in the LSM list)".into())
+            }
+            Ok(n) => Ok(format!("ABI {n}")),
+            Err(e) => Err(format!("cannot query: {e}")),
+        },
+    });
+    layers.push(Layer {
+        name: "seccomp",
+        status: if sys::probe::seccomp_available() {
+            Ok("filters available".into())
+        } else {
+            Err("prctl(PR_GET_SECCOMP) failed: kernel without CONFIG_SECCOMP_FILTER".into())
+        },
+    });
+    let cgroups = Hierarchy::detect();
+    for name in ["cgroup memory", "cgroup pids"] {
+        layers.push(Layer {
+            name,
+            status: match &cgroups {
+                Ok(h) => Ok(h.describe()),
+                Err(reason) => Err(reason.clone()),
+            },
+        });
+    }
+    Capabilities {
+        layers,
+        cgroups: cgroups.ok(),
+        landlock,
+        landlock_abi,
+    }
+}
+
+fn hint(flag: libc::c_int, err: &std::io::Error) -> &'static str {
+    if flag == libc::CLONE_NEWUSER && err.raw_os_error() == Some(libc::EPERM) {
+        " (user namespaces are disabled: check kernel.unprivileged_userns_clone, \
+         user.max_user_namespaces, or the container's seccomp profile)"
+    } else {
+        ""
+    }
+}
+
+/// The probe of this process, made once.
+pub(crate) fn cached() -> &'static Capabilities {
+    static CAPS: OnceLock<Capabilities> = OnceLock::new();
+    CAPS.get_or_init(probe)
+}
+
+impl Capabilities {
+    /// The layers `isolation` requires that are missing here.
+    pub fn missing_for(&self, isolation: Isolation) -> Vec<&Layer> {
+        self.layers
+            .iter()
+            .filter(|layer| !layer.available())
+            .filter(|layer| match isolation {
+                Isolation::Full => true,
+                Isolation::NoCgroups => !is_cgroup_limit(layer.name),
+                Isolation::BestEffort => !is_cgroup_limit(layer.name) && layer.name != "landlock",
+            })
+            .collect()
+    }
+}
+
+fn is_cgroup_limit(name: &str) -> bool {
+    matches!(name, "cgroup memory" | "cgroup pids")
+}

@@ -1,0 +1,516 @@
+//! The parent's side of one secure execution: prepare, clone, talk to init
+//! through pipes, supervise, collect, clean up.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd as _, OwnedFd};
+use std::os::unix::ffi::OsStrExt as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use nix::fcntl::OFlag;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use sandbox_core::secure::{MAX_PROCESSES, SANDBOX_ID, WORK_DIR};
+use sandbox_core::{
+    ClientConfig, ExecutionRequest, ExecutionResult, Isolation, SandboxError, SecurePlan, Usage,
+};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::unix::pipe;
+use tokio::sync::watch;
+
+use super::cgroup::Cgroup;
+use super::probe::Capabilities;
+use super::{landlock, rootfs, seccomp};
+use crate::capture::capture;
+use crate::classify::{Observed, classify};
+use crate::collect::collect;
+use crate::sys::sandbox::{ChildFds, ChildSpec, ProgramStatus, Stage};
+use crate::sys::{self, Exit};
+use crate::workdir::write_files;
+
+/// How long init gets to report after being asked to stop the run.
+const STOP_GRACE: Duration = Duration::from_secs(1);
+/// How long output pipes are read after the program's end.
+const DRAIN_GRACE: Duration = Duration::from_millis(500);
+
+/// The sandbox's init process, seen from the parent. It is signalled only
+/// until it is reaped, so its pid cannot have been reused.
+#[derive(Debug)]
+struct Init {
+    pid: Pid,
+    reaped: Mutex<bool>,
+}
+
+impl Init {
+    fn signal(&self, signal: Signal) {
+        let reaped = self.reaped.lock().unwrap_or_else(|e| e.into_inner());
+        if !*reaped {
+            let _ = kill(self.pid, signal);
+        }
+    }
+
+    fn wait(&self) -> std::io::Result<sys::Reaped> {
+        sys::wait_exited(self.pid)?;
+        *self.reaped.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        sys::reap(self.pid)
+    }
+}
+
+/// Kills init (and with it the whole sandbox) if the run is abandoned.
+struct KillOnDrop(Option<Arc<Init>>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(init) = self.0.take() {
+            init.signal(Signal::SIGKILL);
+        }
+    }
+}
+
+fn io_err(action: &str) -> impl FnOnce(std::io::Error) -> SandboxError + '_ {
+    move |err| SandboxError::io(action, err)
+}
+
+fn pipe_pair() -> Result<(OwnedFd, OwnedFd), SandboxError> {
+    nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| SandboxError::io("create a pipe", e.into()))
+}
+
+fn cstring(bytes: &[u8]) -> Result<CString, SandboxError> {
+    CString::new(bytes).map_err(|_| {
+        SandboxError::io(
+            "prepare the sandbox",
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "argument with a NUL byte"),
+        )
+    })
+}
+
+fn seccomp_programs(allow_network: bool) -> Result<Vec<Vec<libc::sock_filter>>, SandboxError> {
+    static CACHE: OnceLock<[Result<Vec<Vec<libc::sock_filter>>, String>; 2]> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| {
+        [false, true].map(|network| {
+            seccomp::filters(network)
+                .map(|programs| programs.iter().map(seccomp::to_kernel).collect())
+                .map_err(|e| e.to_string())
+        })
+    });
+    cache[usize::from(allow_network)]
+        .clone()
+        .map_err(|e| SandboxError::io("compile the seccomp filter", std::io::Error::other(e)))
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, SandboxError> + Send + 'static,
+) -> Result<T, SandboxError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| SandboxError::io("run a filesystem task", std::io::Error::other(err)))?
+}
+
+/// Reads an error record `(stage, errno)` if the child wrote one.
+async fn child_error(mut pipe: pipe::Receiver) -> Option<SandboxError> {
+    let mut record = [0u8; 8];
+    match pipe.read_exact(&mut record).await {
+        Ok(_) => {
+            let stage = u32::from_ne_bytes([record[0], record[1], record[2], record[3]]);
+            let errno = i32::from_ne_bytes([record[4], record[5], record[6], record[7]]);
+            Some(SandboxError::io(
+                format!("set up the sandbox: could not {}", Stage::describe(stage)),
+                std::io::Error::from_raw_os_error(errno),
+            ))
+        }
+        Err(_) => None,
+    }
+}
+
+pub(super) async fn run(
+    plan: Arc<SecurePlan>,
+    request: ExecutionRequest,
+    config: &ClientConfig,
+    caps: &Capabilities,
+    isolation: Isolation,
+    unused: Vec<&'static str>,
+) -> Result<ExecutionResult, SandboxError> {
+    let limits = plan.limits.clone();
+    // Stage 1: prepare everything in the parent.
+    let parent = config.work_root.clone().unwrap_or_else(std::env::temp_dir);
+    let staged = {
+        let plan = plan.clone();
+        blocking(move || {
+            let dir = tempfile::Builder::new()
+                .prefix("sandbox-")
+                .tempdir_in(&parent)
+                .map_err(io_err("create the run dir"))?;
+            rootfs::stage(&dir.path().join("root"), &plan)
+                .map_err(io_err("stage the sandbox root"))?;
+            Ok(dir)
+        })
+        .await?
+    };
+    let root = staged.path().join("root");
+    let mounts = rootfs::prepare_mounts(&root, &plan).map_err(io_err("prepare the mounts"))?;
+    let host_rules = rootfs::host_rules(&root, &plan);
+    let masks = landlock::Masks::for_kernel(caps.landlock_abi);
+    let landlock_fd = if caps.landlock {
+        Some(landlock::ruleset(&host_rules, &masks).map_err(|e| {
+            SandboxError::io("build the landlock ruleset", std::io::Error::other(e))
+        })?)
+    } else {
+        None
+    };
+    let landlock_rules = host_rules
+        .inside
+        .iter()
+        .map(|(path, writable)| {
+            let mask = if *writable {
+                masks.write_dir
+            } else {
+                masks.read
+            };
+            Ok((cstring(path.as_os_str().as_bytes())?, mask.bits()))
+        })
+        .collect::<Result<Vec<_>, SandboxError>>()?;
+    let seccomp = seccomp_programs(plan.allow_network)?;
+    let cgroup = match &caps.cgroups {
+        Some(hierarchy) => {
+            let name = staged
+                .path()
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "sandbox".into());
+            let memory = limits.memory_mb.saturating_mul(1 << 20);
+            match Cgroup::create(hierarchy, &name, memory, MAX_PROCESSES) {
+                Ok(group) => Some(group),
+                Err(err) if isolation == Isolation::Full => {
+                    return Err(SandboxError::io("create the run's cgroup", err));
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "cgroup creation failed; limiting memory with rlimits");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let mut rlimits = plan.rlimits.clone();
+    if cgroup.is_none() {
+        rlimits.extend(plan.fallback_rlimits());
+    }
+    let rlimits = rlimits
+        .iter()
+        .map(|l| {
+            (
+                resource_number(l.resource),
+                libc::rlimit {
+                    rlim_cur: l.soft,
+                    rlim_max: l.hard,
+                },
+            )
+        })
+        .collect();
+
+    let program = cstring(plan.program.as_os_str().as_bytes())?;
+    let argv_c: Vec<CString> = std::iter::once(Ok(program.clone()))
+        .chain(plan.args.iter().map(|a| cstring(a.as_bytes())))
+        .collect::<Result<_, _>>()?;
+    let envp_c: Vec<CString> = plan
+        .env
+        .iter()
+        .map(|(k, v)| cstring(format!("{k}={v}").as_bytes()))
+        .collect::<Result<_, _>>()?;
+    let nul_terminated = |v: &[CString]| {
+        v.iter()
+            .map(|c| c.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect::<Vec<_>>()
+    };
+
+    let (stdin_r, stdin_w) = pipe_pair()?;
+    let (stdout_r, stdout_w) = pipe_pair()?;
+    let (stderr_r, stderr_w) = pipe_pair()?;
+    let (go_r, go_w) = pipe_pair()?;
+    let (ready_r, ready_w) = pipe_pair()?;
+    let (status_r, status_w) = pipe_pair()?;
+    let (release_r, release_w) = pipe_pair()?;
+    let (error_r, error_w) = pipe_pair()?;
+
+    let mut clone_flags = libc::CLONE_NEWUSER
+        | libc::CLONE_NEWPID
+        | libc::CLONE_NEWNS
+        | libc::CLONE_NEWIPC
+        | libc::CLONE_NEWUTS
+        | libc::CLONE_NEWCGROUP;
+    let loopback = if plan.allow_network {
+        None
+    } else {
+        clone_flags |= libc::CLONE_NEWNET;
+        let mut ifr: libc::ifreq = empty_ifreq();
+        for (dst, src) in ifr.ifr_name.iter_mut().zip(b"lo\0") {
+            *dst = *src as libc::c_char;
+        }
+        ifr.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+        Some(ifr)
+    };
+
+    // Stage 2: clone into the namespaces.
+    let started = Instant::now();
+    let pid = {
+        let spec = ChildSpec {
+            clone_flags,
+            root: cstring(root.as_os_str().as_bytes())?,
+            old_root: cstring(root.join(rootfs::OLD_ROOT).as_os_str().as_bytes())?,
+            old_root_inside: cstring(format!("/{}", rootfs::OLD_ROOT).as_bytes())?,
+            root_remount: rootfs::locked_flags(&root) | libc::MS_NOSUID | libc::MS_NODEV,
+            mounts,
+            hostname: plan.hostname.as_bytes().to_vec(),
+            loopback,
+            cwd: cstring(plan.cwd.as_os_str().as_bytes())?,
+            program,
+            argv: nul_terminated(&argv_c),
+            envp: nul_terminated(&envp_c),
+            rlimits,
+            seccomp,
+            landlock_rules,
+            fds: ChildFds {
+                stdin: stdin_r.as_raw_fd(),
+                stdout: stdout_w.as_raw_fd(),
+                stderr: stderr_w.as_raw_fd(),
+                go: go_r.as_raw_fd(),
+                ready: ready_w.as_raw_fd(),
+                status: status_w.as_raw_fd(),
+                release: release_r.as_raw_fd(),
+                error: error_w.as_raw_fd(),
+                landlock: landlock_fd.as_ref().map(|fd| fd.as_raw_fd()),
+            },
+            parent_fds: vec![
+                stdin_w.as_raw_fd(),
+                stdout_r.as_raw_fd(),
+                stderr_r.as_raw_fd(),
+                go_w.as_raw_fd(),
+                ready_r.as_raw_fd(),
+                status_r.as_raw_fd(),
+                release_w.as_raw_fd(),
+                error_r.as_raw_fd(),
+            ],
+        };
+        sys::sandbox::spawn(&spec).map_err(io_err("clone the sandbox into new namespaces"))?
+    };
+    // The child's ends live on in the child only.
+    drop((
+        stdin_r,
+        stdout_w,
+        stderr_w,
+        go_r,
+        ready_w,
+        status_w,
+        release_r,
+        error_w,
+        landlock_fd,
+    ));
+    let init = Arc::new(Init {
+        pid: Pid::from_raw(pid),
+        reaped: Mutex::new(false),
+    });
+    let mut guard = KillOnDrop(Some(init.clone()));
+    let waiter = {
+        let init = init.clone();
+        tokio::task::spawn_blocking(move || init.wait())
+    };
+
+    let to_async = |fd: OwnedFd| {
+        pipe::Receiver::from_owned_fd(fd).map_err(io_err("watch the sandbox's pipes"))
+    };
+    let to_async_w =
+        |fd: OwnedFd| pipe::Sender::from_owned_fd(fd).map_err(io_err("watch the sandbox's pipes"));
+    let mut go = to_async_w(go_w)?;
+    let mut ready = to_async(ready_r)?;
+    let mut status_pipe = to_async(status_r)?;
+    let error_pipe = to_async(error_r)?;
+    let mut stdin = to_async_w(stdin_w)?;
+    let stdout = to_async(stdout_r)?;
+    let stderr = to_async(stderr_r)?;
+
+    // Map the sandbox user, join the cgroups, go.
+    let map = |file: &str, contents: String| {
+        std::fs::write(format!("/proc/{pid}/{file}"), contents)
+            .map_err(|e| SandboxError::io(format!("write /proc/{pid}/{file}"), e))
+    };
+    map(
+        "uid_map",
+        format!("{SANDBOX_ID} {} 1\n", nix::unistd::geteuid()),
+    )?;
+    map("setgroups", "deny".into())?;
+    map(
+        "gid_map",
+        format!("{SANDBOX_ID} {} 1\n", nix::unistd::getegid()),
+    )?;
+    if let Some(group) = &cgroup {
+        group
+            .add(pid)
+            .map_err(io_err("move the sandbox into its cgroup"))?;
+    }
+    go.write_all(b"g")
+        .await
+        .map_err(io_err("start the sandbox"))?;
+
+    // Stage 3 runs in the child; wait until it is ready for the inputs.
+    let mut byte = [0u8; 1];
+    if ready.read_exact(&mut byte).await.is_err() {
+        return Err(child_error(error_pipe).await.unwrap_or_else(|| {
+            SandboxError::io(
+                "set up the sandbox",
+                std::io::Error::other("init exited early"),
+            )
+        }));
+    }
+    let work_inside = PathBuf::from(format!("/proc/{pid}/root{WORK_DIR}"));
+    let inputs = Arc::new(request.input_files);
+    {
+        let inputs = inputs.clone();
+        let dir = work_inside.clone();
+        blocking(move || write_files(&dir, &inputs)).await?;
+    }
+    go.write_all(b"g")
+        .await
+        .map_err(io_err("start the program"))?;
+    drop(go);
+    // Stages 4-6 run in the child; the error pipe closes on a successful exec.
+    if let Some(err) = child_error(error_pipe).await {
+        return Err(err);
+    }
+
+    // Supervise: feed the code, capture output, enforce the timeout.
+    let code = request.code.into_bytes();
+    tokio::spawn(async move {
+        let _ = stdin.write_all(&code).await;
+    });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let output_limited = Arc::new(AtomicBool::new(false));
+    let cap = limits.max_output_bytes;
+    let reader = |pipe| {
+        let init = init.clone();
+        let flag = output_limited.clone();
+        tokio::spawn(capture(pipe, cap, stop_rx.clone(), move || {
+            flag.store(true, Ordering::SeqCst);
+            init.signal(Signal::SIGUSR1);
+        }))
+    };
+    let stdout_task = reader(stdout);
+    let stderr_task = reader(stderr);
+
+    let mut record = [0u8; ProgramStatus::SIZE];
+    let mut timed_out = false;
+    let reported = tokio::select! {
+        read = status_pipe.read_exact(&mut record) => read.is_ok(),
+        () = tokio::time::sleep(limits.timeout) => {
+            timed_out = true;
+            init.signal(Signal::SIGUSR1);
+            matches!(tokio::time::timeout(STOP_GRACE, status_pipe.read_exact(&mut record)).await, Ok(Ok(_)))
+        }
+    };
+    let duration = started.elapsed();
+    let status = reported.then(|| ProgramStatus::decode(&record));
+
+    // Stage 7: collect through init's root while it waits for release.
+    let (max_files, max_bytes) = (limits.max_output_files, limits.max_output_files_bytes);
+    let collected = if reported {
+        let inputs = inputs.clone();
+        let dir = work_inside.clone();
+        Some(blocking(move || Ok(collect(&dir, &inputs, max_files, max_bytes))).await?)
+    } else {
+        None
+    };
+    drop(release_w);
+    init.signal(Signal::SIGKILL); // no-op when init already left
+    let init_exit = waiter
+        .await
+        .map_err(|err| SandboxError::io("wait for the sandbox", std::io::Error::other(err)))?
+        .map_err(io_err("wait for the sandbox"))?;
+    guard.0 = None;
+    tokio::spawn(async move {
+        tokio::time::sleep(DRAIN_GRACE).await;
+        let _ = stop_tx.send(true);
+    });
+    let stdout = stdout_task.await.unwrap_or_default();
+    let stderr = stderr_task.await.unwrap_or_default();
+
+    let oom = cgroup.as_ref().is_some_and(Cgroup::oom_killed);
+    let peak_kb = cgroup.as_ref().and_then(Cgroup::peak_memory_kb);
+    if let Some(group) = cgroup {
+        blocking(move || {
+            group.remove();
+            Ok(())
+        })
+        .await?;
+    }
+    blocking(move || staged.close().map_err(io_err("remove the run dir"))).await?;
+
+    let exit = match status {
+        Some(s) if libc::WIFSIGNALED(s.wait_status) => Exit::Signal(libc::WTERMSIG(s.wait_status)),
+        Some(s) => Exit::Code(libc::WEXITSTATUS(s.wait_status)),
+        None => init_exit.exit,
+    };
+    let verdict = classify(Observed {
+        exit,
+        timed_out,
+        output_limited: output_limited.load(Ordering::SeqCst),
+        oom_killed: oom,
+        stderr: &stderr.bytes,
+        limits: &limits,
+    });
+    let mut result = ExecutionResult::new(verdict.status, limits.mode);
+    result.return_code = Some(verdict.return_code);
+    result.stdout = String::from_utf8_lossy(&stdout.bytes).into_owned();
+    result.stderr = String::from_utf8_lossy(&stderr.bytes).into_owned();
+    result.stdout_truncated = stdout.truncated;
+    result.stderr_truncated = stderr.truncated;
+    result.duration_ms = duration.as_secs_f64() * 1000.0;
+    result.usage = Usage {
+        cpu_ms: status.map_or(0.0, |s| s.cpu_us as f64 / 1000.0),
+        peak_memory_kb: peak_kb.or(status.map(|s| s.max_rss_kb)).unwrap_or(0),
+    };
+    result.isolation = Some(isolation);
+    let mut notes: Vec<String> = verdict.message.into_iter().collect();
+    if !unused.is_empty() {
+        notes.push(format!(
+            "isolation {isolation} ran without: {}",
+            unused.join(", ")
+        ));
+    }
+    if let Some(collected) = collected {
+        result.output_files = collected.files;
+        if !collected.left_out.is_empty() {
+            result.output_files_truncated = true;
+            notes.push(format!(
+                "{} output file(s) left out: {}",
+                collected.left_out.len(),
+                collected.left_out.join("; ")
+            ));
+        }
+    } else {
+        result.output_files_truncated = true;
+        notes.push("the sandbox did not stop in time; output files were not collected".into());
+    }
+    result.message = (!notes.is_empty()).then(|| notes.join(". "));
+    Ok(result)
+}
+
+fn resource_number(resource: sandbox_core::plan::Resource) -> libc::c_int {
+    use sandbox_core::plan::Resource;
+    (match resource {
+        Resource::Cpu => libc::RLIMIT_CPU,
+        Resource::AddressSpace => libc::RLIMIT_AS,
+        Resource::FileSize => libc::RLIMIT_FSIZE,
+        Resource::OpenFiles => libc::RLIMIT_NOFILE,
+        Resource::Core => libc::RLIMIT_CORE,
+        Resource::Processes => libc::RLIMIT_NPROC,
+    }) as libc::c_int
+}
+
+fn empty_ifreq() -> libc::ifreq {
+    libc::ifreq {
+        ifr_name: [0; libc::IFNAMSIZ],
+        ifr_ifru: libc::__c_anonymous_ifr_ifru { ifru_flags: 0 },
+    }
+}

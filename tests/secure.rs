@@ -1,0 +1,205 @@
+//! Secure mode from the inside and at its limits. The red-team suite
+//! (`redteam`) attacks it; these check that each layer is in place and that
+//! each limit ends the run with its own status.
+
+use std::time::{Duration, Instant};
+
+use sandbox_client::{ExecutionMode, ExecutionRequest, Isolation, Status};
+
+use crate::support::client;
+
+fn secure(code: &str) -> ExecutionRequest {
+    ExecutionRequest::new(code).with_mode(ExecutionMode::Secure)
+}
+
+#[tokio::test]
+async fn every_layer_is_visible_from_inside() {
+    let code = r#"
+import os, resource, socket
+status = dict(l.split(":\t", 1) for l in open("/proc/self/status").read().splitlines() if ":\t" in l)
+print("NoNewPrivs", status["NoNewPrivs"])
+print("Seccomp", status["Seccomp"])
+print("CapEff", status["CapEff"], "CapBnd", status["CapBnd"])
+print("uid", os.getuid(), os.getgid())
+print("uid_map", open("/proc/self/uid_map").read().split()[:1], len(open("/proc/self/uid_map").read().splitlines()))
+print("hostname", socket.gethostname())
+print("pids", sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+print("cwd", os.getcwd(), os.environ["HOME"])
+print("root", sorted(os.listdir("/")))
+for name in ("RLIMIT_NOFILE", "RLIMIT_CORE", "RLIMIT_FSIZE", "RLIMIT_CPU"):
+    print(name, *resource.getrlimit(getattr(resource, name)))
+"#;
+    let result = client(ExecutionMode::Secure).execute(code).await.unwrap();
+    assert_eq!(result.status, Status::Ok, "{}", result.stderr);
+    assert_eq!(result.isolation, Some(Isolation::Full));
+    let out = &result.stdout;
+    for expected in [
+        "NoNewPrivs 1\n",
+        "Seccomp 2\n",
+        "CapEff 0000000000000000 CapBnd 0000000000000000\n",
+        "uid 1000 1000\n",
+        "uid_map ['1000'] 1\n",
+        "hostname sandbox\n",
+        // Init and the program: nothing of the host.
+        "pids [1, 2]\n",
+        "cwd /sandbox /sandbox\n",
+        "RLIMIT_NOFILE 256 256\n",
+        "RLIMIT_CORE 0 0\n",
+        "RLIMIT_FSIZE 67108864 67108864\n",
+        "RLIMIT_CPU 31 32\n",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    let root_line = out.lines().find(|l| l.starts_with("root ")).unwrap();
+    for host_only in ["'home'", "'var'", "'run'", "'boot'", "'srv'", "'mnt'"] {
+        assert!(!root_line.contains(host_only), "{root_line}");
+    }
+}
+
+#[tokio::test]
+async fn a_memory_bomb_is_a_memory_limit() {
+    let code = "x = []\nwhile True:\n    x.append(bytearray(1 << 20))\n";
+    let result = client(ExecutionMode::Secure)
+        .execute_request(secure(code).with_memory_mb(64))
+        .await
+        .unwrap();
+    assert_eq!(result.status, Status::MemoryLimit, "{result:?}");
+    let message = result.message.unwrap_or_default();
+    assert!(
+        message.contains("memory limit of 64 MiB reached"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_busy_loop_times_out_within_a_second_of_the_limit() {
+    let start = Instant::now();
+    let result = client(ExecutionMode::Secure)
+        .execute_request(
+            secure("print('go', flush=True)\nwhile True: pass")
+                .with_timeout(Duration::from_secs(1)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(result.status, Status::Timeout, "{result:?}");
+    assert_eq!(result.stdout, "go\n");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn output_files_survive_a_timeout() {
+    let code = "open('partial.txt', 'w').write('progress')\nwhile True: pass";
+    let result = client(ExecutionMode::Secure)
+        .execute_request(secure(code).with_timeout(Duration::from_millis(700)))
+        .await
+        .unwrap();
+    assert_eq!(result.status, Status::Timeout);
+    assert_eq!(result.file_text("partial.txt"), Some("progress"));
+}
+
+#[tokio::test]
+async fn a_stdout_flood_is_an_output_limit() {
+    let start = Instant::now();
+    let code = "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n";
+    let result = client(ExecutionMode::Secure).execute(code).await.unwrap();
+    assert_eq!(result.status, Status::OutputLimit, "{result:?}");
+    assert!(result.stdout_truncated);
+    assert_eq!(result.stdout.len(), 1 << 20);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn the_network_switch_works_both_ways() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let code = format!(
+        "import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2).close()\n    print('connected')\nexcept OSError as e:\n    print('blocked', type(e).__name__, e.errno)\n"
+    );
+    let off = client(ExecutionMode::Secure)
+        .execute_request(secure(&code))
+        .await
+        .unwrap();
+    assert_eq!(off.stdout, "blocked PermissionError 1\n", "{}", off.stderr);
+    assert!(
+        listener.accept().is_err(),
+        "the canary saw a connection with the network off"
+    );
+
+    let on = client(ExecutionMode::Secure)
+        .execute_request(secure(&code).with_network(true))
+        .await
+        .unwrap();
+    assert_eq!(on.stdout, "connected\n", "{}", on.stderr);
+    assert!(
+        listener.accept().is_ok(),
+        "the canary saw nothing with the network on"
+    );
+}
+
+#[tokio::test]
+async fn only_the_interpreter_can_be_executed() {
+    let code = r#"
+import subprocess, sys
+try:
+    subprocess.run(["/bin/ls", "/"])
+    print("ls ran")
+except PermissionError as e:
+    print("ls blocked:", e)
+print(subprocess.run([sys.executable, "-c", "print(6 * 7)"], capture_output=True, text=True).stdout.strip())
+"#;
+    let result = client(ExecutionMode::Secure).execute(code).await.unwrap();
+    assert_eq!(
+        result.stdout, "ls blocked: [Errno 13] Permission denied: '/bin/ls'\n42\n",
+        "{}",
+        result.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_daemonized_grandchild_dies_with_the_run() {
+    let code = r#"
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(1)
+        open("/sandbox/after.txt", "w").write("still alive")
+        os._exit(0)
+    os._exit(0)
+print("parent done")
+"#;
+    let result = client(ExecutionMode::Secure).execute(code).await.unwrap();
+    assert_eq!(result.status, Status::Ok, "{}", result.stderr);
+    assert!(result.file("after.txt").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sandboxes_do_not_see_each_other() {
+    let writer = tokio::spawn(async {
+        let code = "import time\nopen('marker-7f3a.txt', 'w').write('x')\nopen('/tmp/marker-7f3a', 'w').write('x')\ntime.sleep(1.5)";
+        client(ExecutionMode::Secure).execute(code).await.unwrap()
+    });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let code = r#"
+import os
+found = []
+for top in ("/sandbox", "/tmp", "/proc"):
+    for dirpath, dirs, files in os.walk(top):
+        if dirpath.startswith("/proc/") and dirpath.count("/") > 2:
+            dirs[:] = []
+        found += [f for f in files + dirs if "marker-7f3a" in f]
+print(found, sorted(p for p in os.listdir("/proc") if p.isdigit()))
+"#;
+    let reader = client(ExecutionMode::Secure).execute(code).await.unwrap();
+    assert_eq!(reader.stdout, "[] ['1', '2']\n", "{}", reader.stderr);
+    assert_eq!(writer.await.unwrap().status, Status::Ok);
+}
