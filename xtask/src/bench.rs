@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
-use sandbox_client::SandboxClient;
+use sandbox_client::{ClientConfig, ExecutionMode, SandboxClient};
 use sandbox_core::plan::BOOTSTRAP;
 use sandbox_runner::interpreter;
 
@@ -32,8 +32,8 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let python = runtime.block_on(interpreter::resolve(None))?;
-    let python = python.path.clone();
+    let layout = runtime.block_on(interpreter::layout(None))?;
+    let python = layout.executable.clone();
     let cli = root.join("target/release/sandbox");
     println!(
         "print(1), {RUNS} runs after {WARMUP} warm-up runs; interpreter {}",
@@ -47,6 +47,25 @@ pub(crate) fn run(root: &Path) -> Result<()> {
             .status()?;
         ensure_ok(status.success(), "bare interpreter")
     })?;
+    // The flags secure mode uses: no site (no .pth files run at start-up).
+    let bare_secure = measure(|| {
+        let status = Command::new(&python)
+            .args(["-I", "-S", "-B", "-u", "-X", "utf8", "-c", "print(1)"])
+            .stdout(Stdio::null())
+            .status()?;
+        ensure_ok(status.success(), "bare interpreter")
+    })?;
+    let bwrap = bubblewrap_args(&layout);
+    let bwrap_time = match &bwrap {
+        Some(args) => Some(measure(|| {
+            let status = Command::new("bwrap")
+                .args(args)
+                .stdout(Stdio::null())
+                .status()?;
+            ensure_ok(status.success(), "bwrap")
+        })?),
+        None => None,
+    };
     let bootstrap = measure(|| {
         let mut child = Command::new(&python)
             .args(["-I", "-B", "-u", "-X", "utf8", "-c", BOOTSTRAP])
@@ -61,10 +80,21 @@ pub(crate) fn run(root: &Path) -> Result<()> {
             .write_all(b"print(1)")?;
         ensure_ok(child.wait()?.success(), "bootstrap")
     })?;
-    let client = SandboxClient::new();
+    let client = |mode| {
+        SandboxClient::from_config(ClientConfig {
+            mode,
+            ..ClientConfig::default()
+        })
+    };
+    let simple = client(ExecutionMode::Simple)?;
     let library = measure(|| {
-        let result = runtime.block_on(client.execute("print(1)"))?;
+        let result = runtime.block_on(simple.execute("print(1)"))?;
         ensure_ok(result.success && result.stdout == "1\n", "simple mode")
+    })?;
+    let secure = client(ExecutionMode::Secure)?;
+    let secure_time = measure(|| {
+        let result = runtime.block_on(secure.execute("print(1)"))?;
+        ensure_ok(result.success && result.stdout == "1\n", "secure mode")
     })?;
     let cli_run = measure(|| {
         let mut child = Command::new(&cli)
@@ -83,20 +113,108 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         ensure_ok(child.wait()?.success(), "sandbox run")
     })?;
 
-    println!("\n{:<52} {:>10} {:>8}", "path", "median ms", "× bare");
-    for (name, median) in [
-        ("bare interpreter (-I -B -u -X utf8 -c)", bare),
-        ("bare interpreter + bootstrap (code on stdin)", bootstrap),
-        ("simple mode, SandboxClient::execute (in-process)", library),
-        ("simple mode, `sandbox run -` (CLI process)", cli_run),
-    ] {
-        println!(
-            "{name:<52} {:>10.2} {:>8.2}",
-            median.as_secs_f64() * 1e3,
-            median.as_secs_f64() / bare.as_secs_f64()
-        );
+    println!("\n{:<56} {:>10} {:>8}", "path", "median ms", "× bare");
+    let rows = [
+        (
+            "bare interpreter, simple mode's flags (-I -B -u -X utf8)",
+            Some(bare),
+            bare,
+        ),
+        (
+            "bare interpreter + bootstrap (code on stdin)",
+            Some(bootstrap),
+            bare,
+        ),
+        (
+            "simple mode, SandboxClient::execute (in-process)",
+            Some(library),
+            bare,
+        ),
+        (
+            "simple mode, `sandbox run -` (CLI process)",
+            Some(cli_run),
+            bare,
+        ),
+        (
+            "bare interpreter, secure mode's flags (-I -S -B -u)",
+            Some(bare_secure),
+            bare_secure,
+        ),
+        (
+            "secure mode, SandboxClient::execute (in-process)",
+            Some(secure_time),
+            bare_secure,
+        ),
+        (
+            "bubblewrap + interpreter (-I -S), same namespaces",
+            bwrap_time,
+            bare_secure,
+        ),
+    ];
+    for (name, median, base) in rows {
+        match median {
+            Some(m) => println!(
+                "{name:<56} {:>10.2} {:>8.2}",
+                m.as_secs_f64() * 1e3,
+                m.as_secs_f64() / base.as_secs_f64()
+            ),
+            None => println!(
+                "{name:<56} {:>10} {:>8}",
+                "n/a", "(install bubblewrap: apt-get install bubblewrap)"
+            ),
+        }
     }
+    println!("\nRatios of secure rows are to the bare interpreter with secure mode's flags.");
     Ok(())
+}
+
+/// bwrap arguments giving the interpreter the same namespaces and a
+/// comparable minimal root, or `None` when bwrap is not installed.
+fn bubblewrap_args(layout: &sandbox_core::secure::InterpreterLayout) -> Option<Vec<String>> {
+    let found = Command::new("bwrap")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        return None;
+    }
+    let mut args: Vec<String> = [
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+        "--tmpfs",
+        "/sandbox",
+        "--chdir",
+        "/sandbox",
+        "--hostname",
+        "sandbox",
+        "--clearenv",
+    ]
+    .map(String::from)
+    .to_vec();
+    for dir in ["/bin", "/lib", "/lib64", "/sbin"] {
+        if let Ok(target) = std::fs::read_link(dir) {
+            args.extend(["--symlink".into(), target.display().to_string(), dir.into()]);
+        }
+    }
+    for prefix in &layout.prefixes {
+        if !prefix.starts_with("/usr") {
+            let p = prefix.display().to_string();
+            args.extend(["--ro-bind".into(), p.clone(), p]);
+        }
+    }
+    args.push(layout.executable.display().to_string());
+    args.extend(["-I", "-S", "-B", "-u", "-X", "utf8", "-c", "print(1)"].map(String::from));
+    Some(args)
 }
 
 fn ensure_ok(ok: bool, what: &str) -> Result<()> {

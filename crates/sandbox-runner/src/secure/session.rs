@@ -133,6 +133,14 @@ pub(super) async fn run(
     unused: Vec<&'static str>,
 ) -> Result<ExecutionResult, SandboxError> {
     let limits = plan.limits.clone();
+    let t0 = Instant::now();
+    let mark = |stage: &str| {
+        tracing::debug!(
+            stage,
+            elapsed_ms = t0.elapsed().as_secs_f64() * 1e3,
+            "secure run"
+        )
+    };
     // Stage 1: prepare everything in the parent.
     let parent = config.work_root.clone().unwrap_or_else(std::env::temp_dir);
     let staged = {
@@ -148,6 +156,7 @@ pub(super) async fn run(
         })
         .await?
     };
+    mark("staged");
     let root = staged.path().join("root");
     let mounts = rootfs::prepare_mounts(&root, &plan).map_err(io_err("prepare the mounts"))?;
     let host_rules = rootfs::host_rules(&root, &plan);
@@ -171,6 +180,7 @@ pub(super) async fn run(
             Ok((cstring(path.as_os_str().as_bytes())?, mask.bits()))
         })
         .collect::<Result<Vec<_>, SandboxError>>()?;
+    mark("landlock");
     let seccomp = seccomp_programs(plan.allow_network)?;
     let cgroup = match &caps.cgroups {
         Some(hierarchy) => {
@@ -193,6 +203,7 @@ pub(super) async fn run(
         }
         None => None,
     };
+    mark("cgroup");
     let mut rlimits = plan.rlimits.clone();
     if cgroup.is_none() {
         rlimits.extend(plan.fallback_rlimits());
@@ -296,6 +307,7 @@ pub(super) async fn run(
         };
         sys::sandbox::spawn(&spec).map_err(io_err("clone the sandbox into new namespaces"))?
     };
+    mark("cloned");
     // The child's ends live on in the child only.
     drop((
         stdin_r,
@@ -331,7 +343,7 @@ pub(super) async fn run(
     let stdout = to_async(stdout_r)?;
     let stderr = to_async(stderr_r)?;
 
-    // Map the sandbox user, join the cgroups, go.
+    // Map the sandbox user, then go.
     let map = |file: &str, contents: String| {
         std::fs::write(format!("/proc/{pid}/{file}"), contents)
             .map_err(|e| SandboxError::io(format!("write /proc/{pid}/{file}"), e))
@@ -345,16 +357,12 @@ pub(super) async fn run(
         "gid_map",
         format!("{SANDBOX_ID} {} 1\n", nix::unistd::getegid()),
     )?;
-    if let Some(group) = &cgroup {
-        group
-            .add(pid)
-            .map_err(io_err("move the sandbox into its cgroup"))?;
-    }
     go.write_all(b"g")
         .await
         .map_err(io_err("start the sandbox"))?;
+    drop(go);
 
-    // Stage 3 runs in the child; wait until it is ready for the inputs.
+    // Stage 3 runs in the child; it forks the program and says ready.
     let mut byte = [0u8; 1];
     if ready.read_exact(&mut byte).await.is_err() {
         return Err(child_error(error_pipe).await.unwrap_or_else(|| {
@@ -364,22 +372,49 @@ pub(super) async fn run(
             )
         }));
     }
+    mark("ready");
+    // While the interpreter starts (it waits for its code on stdin), move
+    // the program into its cgroups and write the input files through init's
+    // root. On cgroup v1 a move costs the kernel an RCU grace period (about
+    // 10 ms), so it overlaps the interpreter's start-up instead of adding to
+    // it. Init itself stays out: it only reaps.
     let work_inside = PathBuf::from(format!("/proc/{pid}/root{WORK_DIR}"));
     let inputs = Arc::new(request.input_files);
+    let joined = cgroup.map(|group| {
+        let program = program_pid(pid);
+        tokio::task::spawn_blocking(move || -> Result<Cgroup, SandboxError> {
+            let program = program.ok_or_else(|| {
+                SandboxError::io(
+                    "find the program process",
+                    std::io::Error::other("init has no child"),
+                )
+            })?;
+            group
+                .add(program)
+                .map_err(io_err("move the program into its cgroup"))?;
+            Ok(group)
+        })
+    });
     {
         let inputs = inputs.clone();
         let dir = work_inside.clone();
         blocking(move || write_files(&dir, &inputs)).await?;
     }
-    go.write_all(b"g")
-        .await
-        .map_err(io_err("start the program"))?;
-    drop(go);
-    // Stages 4-6 run in the child; the error pipe closes on a successful exec.
+    let cgroup = match joined {
+        Some(task) => Some(task.await.map_err(|err| {
+            SandboxError::io(
+                "move the program into its cgroup",
+                std::io::Error::other(err),
+            )
+        })??),
+        None => None,
+    };
+    // Stages 4-6 ran in the child; the error pipe closes on a successful exec.
     if let Some(err) = child_error(error_pipe).await {
         return Err(err);
     }
 
+    mark("exec");
     // Supervise: feed the code, capture output, enforce the timeout.
     let code = request.code.into_bytes();
     tokio::spawn(async move {
@@ -409,6 +444,7 @@ pub(super) async fn run(
             matches!(tokio::time::timeout(STOP_GRACE, status_pipe.read_exact(&mut record)).await, Ok(Ok(_)))
         }
     };
+    mark("exited");
     let duration = started.elapsed();
     let status = reported.then(|| ProgramStatus::decode(&record));
 
@@ -421,12 +457,14 @@ pub(super) async fn run(
     } else {
         None
     };
+    mark("collected");
     drop(release_w);
     init.signal(Signal::SIGKILL); // no-op when init already left
     let init_exit = waiter
         .await
         .map_err(|err| SandboxError::io("wait for the sandbox", std::io::Error::other(err)))?
         .map_err(io_err("wait for the sandbox"))?;
+    mark("reaped");
     guard.0 = None;
     tokio::spawn(async move {
         tokio::time::sleep(DRAIN_GRACE).await;
@@ -446,6 +484,7 @@ pub(super) async fn run(
     }
     blocking(move || staged.close().map_err(io_err("remove the run dir"))).await?;
 
+    mark("cleaned");
     let exit = match status {
         Some(s) if libc::WIFSIGNALED(s.wait_status) => Exit::Signal(libc::WTERMSIG(s.wait_status)),
         Some(s) => Exit::Code(libc::WEXITSTATUS(s.wait_status)),
@@ -494,6 +533,16 @@ pub(super) async fn run(
     }
     result.message = (!notes.is_empty()).then(|| notes.join(". "));
     Ok(result)
+}
+
+/// The host pid of init's only child, the program.
+fn program_pid(init: libc::pid_t) -> Option<i32> {
+    std::fs::read_to_string(format!("/proc/{init}/task/{init}/children"))
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn resource_number(resource: sandbox_core::plan::Resource) -> libc::c_int {

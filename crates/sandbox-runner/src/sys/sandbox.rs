@@ -13,7 +13,9 @@
 //!
 //! Processes:
 //! - **init** (pid 1 of the new pid namespace): sets up the mount namespace,
-//!   hostname and loopback, forks the program, reaps every process, and when
+//!   hostname and loopback, forks the program and says it is ready (the
+//!   parent then moves the program into its cgroups and writes the input
+//!   files while the interpreter starts), reaps every process, and when
 //!   the program ends kills everything left in the namespace, reports the
 //!   program's wait status and rusage, and waits for the parent's release
 //!   (the parent reads output files through `/proc/<init>/root` meanwhile).
@@ -425,15 +427,6 @@ fn init_main(spec: &ChildSpec) -> ! {
             }
         }
 
-        // Ready: the parent writes the input files through our root, then
-        // says go.
-        write_all(FD_READY, b"r");
-        if !read_byte(FD_GO) {
-            libc::_exit(125);
-        }
-        libc::close(FD_GO);
-        libc::close(FD_READY);
-
         // SAFETY: as in `spawn`: a fork-like raw clone; the child only runs
         // `program_main`, which execs or exits.
         let program = libc::syscall(
@@ -450,6 +443,12 @@ fn init_main(spec: &ChildSpec) -> ! {
         if program == 0 {
             program_main(spec);
         }
+        // Ready: the program exists (and starts the interpreter, which waits
+        // for its code on stdin). Meanwhile the parent moves it into its
+        // cgroups and writes the input files through our root.
+        write_all(FD_READY, b"r");
+        libc::close(FD_GO);
+        libc::close(FD_READY);
         let program = program as libc::pid_t;
 
         // Init: stdio and the set-up descriptors are the program's now.
