@@ -36,23 +36,30 @@ def _sandbox_main():
     main["__file__"] = name
     main["__loader__"] = MainLoader()
 
+    def report(exc, tb):
+        # The traceback module is imported only now, to keep start-up fast;
+        # if even that fails (no descriptors or memory left), the
+        # interpreter's built-in printer still shows the user's frames.
+        exc.with_traceback(tb)
+        try:
+            import traceback
+
+            traceback.print_exception(type(exc), exc, tb)
+        except BaseException:
+            sys.__excepthook__(type(exc), exc, tb)
+        sys.stderr.flush()
+        sys.exit(1)
+
     try:
         code = compile(source, name, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        import traceback
-
-        traceback.print_exception(type(exc), exc, None)
-        sys.exit(1)
+        report(exc, None)
     try:
         exec(code, main)
     except SystemExit:
         raise
     except BaseException as exc:
-        import traceback
-
-        traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)
-        sys.stderr.flush()
-        sys.exit(1)
+        report(exc, exc.__traceback__.tb_next)
 
 
 _sandbox_main()

@@ -21,8 +21,43 @@ const MAX_ENTRIES: usize = 100_000;
 #[derive(Debug, Default)]
 pub(crate) struct Collected {
     pub(crate) files: BTreeMap<String, Vec<u8>>,
-    /// Human-readable reasons for each file left out, in walk order.
+    /// How many files were left out.
+    pub(crate) left_out_count: usize,
+    /// Why, for the first few, in walk order (bounded: the tree is
+    /// untrusted and may hold any number of odd files).
     pub(crate) left_out: Vec<String>,
+}
+
+/// How many left-out files a result names; the rest are counted.
+const NAMED_IN_NOTE: usize = 5;
+
+impl Collected {
+    /// One bounded line about the files left out, if any: the first few
+    /// reasons and a count, so a flood of odd files cannot bloat the result.
+    pub(crate) fn note(&self) -> Option<String> {
+        if self.left_out_count == 0 {
+            return None;
+        }
+        let mut note = format!("{} output file(s) left out: ", self.left_out_count);
+        let shown: Vec<String> = self
+            .left_out
+            .iter()
+            .take(NAMED_IN_NOTE)
+            .map(|r| r.chars().take(300).collect())
+            .collect();
+        note.push_str(&shown.join("; "));
+        if self.left_out_count > shown.len() {
+            note.push_str(&format!("; and {} more", self.left_out_count - shown.len()));
+        }
+        Some(note)
+    }
+
+    fn leave_out(&mut self, reason: impl FnOnce() -> String) {
+        self.left_out_count += 1;
+        if self.left_out.len() < NAMED_IN_NOTE {
+            self.left_out.push(reason());
+        }
+    }
 }
 
 /// Collects regular files under `work` that are new or differ from
@@ -39,8 +74,7 @@ pub(crate) fn collect(
     let mut stack = vec![(work.to_owned(), String::new())];
     while let Some((dir, prefix)) = stack.pop() {
         let Ok(entries) = fs::read_dir(&dir) else {
-            out.left_out
-                .push(format!("`{prefix}`: directory not readable"));
+            out.leave_out(|| format!("`{prefix}`: directory not readable"));
             continue;
         };
         let mut entries: Vec<_> = entries.flatten().collect();
@@ -50,16 +84,20 @@ pub(crate) fn collect(
         for entry in entries {
             visited += 1;
             if visited > MAX_ENTRIES {
-                out.left_out.push(format!(
-                    "more than {MAX_ENTRIES} entries in the work dir; the rest were not read"
-                ));
+                out.leave_out(|| {
+                    format!(
+                        "more than {MAX_ENTRIES} entries in the work dir; the rest were not read"
+                    )
+                });
                 return out;
             }
             let Some(name) = entry.file_name().to_str().map(|n| format!("{prefix}{n}")) else {
-                out.left_out.push(format!(
-                    "`{prefix}{}`: name is not valid UTF-8",
-                    entry.file_name().to_string_lossy()
-                ));
+                out.leave_out(|| {
+                    format!(
+                        "`{prefix}{}`: name is not valid UTF-8",
+                        entry.file_name().to_string_lossy()
+                    )
+                });
                 continue;
             };
             let Ok(kind) = entry.file_type() else {
@@ -73,18 +111,18 @@ pub(crate) fn collect(
                 continue; // symlinks, sockets, FIFOs: never outputs
             }
             if let Err(err) = validate_file_name(&name) {
-                out.left_out.push(err.to_string());
+                out.leave_out(|| err.to_string());
                 continue;
             }
             let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
             if out.files.len() >= max_files {
-                out.left_out.push(format!(
-                    "`{name}`: the cap of {max_files} output files was reached"
-                ));
+                out.leave_out(|| {
+                    format!("`{name}`: the cap of {max_files} output files was reached")
+                });
                 continue;
             }
             if size > budget {
-                out.left_out.push(format!(
+                out.leave_out(|| format!(
                     "`{name}` ({size} bytes): the cap of {max_bytes} output bytes would be exceeded"
                 ));
                 continue;
@@ -97,10 +135,12 @@ pub(crate) fn collect(
                     budget -= bytes.len() as u64;
                     out.files.insert(name, bytes);
                 }
-                Ok(None) => out.left_out.push(format!(
-                    "`{name}`: grew past the cap of {max_bytes} output bytes while being read"
-                )),
-                Err(err) => out.left_out.push(format!("`{name}`: {err}")),
+                Ok(None) => out.leave_out(|| {
+                    format!(
+                        "`{name}`: grew past the cap of {max_bytes} output bytes while being read"
+                    )
+                }),
+                Err(err) => out.leave_out(|| format!("`{name}`: {err}")),
             }
         }
         stack.extend(subdirs.into_iter().rev());

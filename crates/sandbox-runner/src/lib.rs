@@ -57,6 +57,12 @@ pub use sandbox_core::{
     ClientConfig, ExecutionMode, ExecutionRequest, ExecutionResult, Limits, SandboxError,
 };
 
+/// Milliseconds with microsecond precision: enough for timings, and exact
+/// through a JSON round trip.
+pub(crate) fn millis(duration: std::time::Duration) -> f64 {
+    (duration.as_micros() as f64) / 1000.0
+}
+
 /// Runs requests locally with one configuration's defaults. Cheap to clone;
 /// one runner serves any number of concurrent executions.
 #[derive(Debug, Clone)]

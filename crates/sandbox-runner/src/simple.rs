@@ -61,21 +61,15 @@ pub(crate) async fn run(
     result.stderr = String::from_utf8_lossy(&outcome.stderr.bytes).into_owned();
     result.stdout_truncated = outcome.stdout.truncated;
     result.stderr_truncated = outcome.stderr.truncated;
-    result.duration_ms = outcome.duration.as_secs_f64() * 1000.0;
+    result.duration_ms = crate::millis(outcome.duration);
     result.usage = Usage {
-        cpu_ms: outcome.reaped.cpu.as_secs_f64() * 1000.0,
+        cpu_ms: crate::millis(outcome.reaped.cpu),
         peak_memory_kb: outcome.reaped.max_rss_kb,
     };
-    result.output_files = collected.files;
     result.output_files_truncated = !collected.left_out.is_empty();
     let mut notes: Vec<String> = verdict.message.into_iter().collect();
-    if !collected.left_out.is_empty() {
-        notes.push(format!(
-            "{} output file(s) left out: {}",
-            collected.left_out.len(),
-            collected.left_out.join("; ")
-        ));
-    }
+    notes.extend(collected.note());
+    result.output_files = collected.files;
     result.message = (!notes.is_empty()).then(|| notes.join(". "));
     Ok(result)
 }

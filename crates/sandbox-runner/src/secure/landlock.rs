@@ -13,16 +13,22 @@ use std::path::PathBuf;
 
 use landlock::{
     ABI, Access, AccessFs, BitFlags, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreatedAttr,
+    Scope,
 };
 
 /// The newest ABI this code targets; older kernels get the subset they have.
-const ABI_TARGET: i64 = 5;
+const ABI_TARGET: i64 = 6;
 
 /// The access masks for one kernel: every right this kernel and this code
 /// both know is handled (so denied unless a rule allows it).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Masks {
     handled: BitFlags<AccessFs>,
+    /// IPC scoping (ABI 6+): no connecting to abstract unix sockets and no
+    /// signals outside the sandbox, which matters when the network is
+    /// allowed and the host's network namespace (and its abstract sockets)
+    /// is shared.
+    scope: BitFlags<Scope>,
     pub(crate) read: BitFlags<AccessFs>,
     pub(crate) write_dir: BitFlags<AccessFs>,
     write_file: BitFlags<AccessFs>,
@@ -35,6 +41,7 @@ impl Masks {
         let handled = AccessFs::from_all(abi);
         Self {
             handled,
+            scope: Scope::from_all(abi),
             read: (AccessFs::ReadFile | AccessFs::ReadDir) & handled,
             write_dir: handled & !AccessFs::Execute,
             write_file: (AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::Truncate) & handled,
@@ -62,9 +69,16 @@ pub(crate) fn ruleset(rules: &HostRules, masks: &Masks) -> Result<OwnedFd, Strin
             .map(|fd| PathBeneath::new(fd, access))
             .map_err(|e| format!("landlock rule for `{}`: {e}", path.display()))
     };
-    let mut created = Ruleset::default()
+    let mut ruleset = Ruleset::default()
         .handle_access(masks.handled)
-        .and_then(Ruleset::create)
+        .map_err(|e| format!("cannot create a landlock ruleset: {e}"))?;
+    if !masks.scope.is_empty() {
+        ruleset = ruleset
+            .scope(masks.scope)
+            .map_err(|e| format!("cannot scope the landlock ruleset: {e}"))?;
+    }
+    let mut created = ruleset
+        .create()
         .map_err(|e| format!("cannot create a landlock ruleset: {e}"))?;
     let sets = [
         (&rules.read, masks.read),

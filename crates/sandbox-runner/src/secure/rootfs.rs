@@ -1,20 +1,20 @@
-//! The staged root: a directory tree the parent builds on the host (mount
-//! points, symlinks, generated `/etc` files) that the child bind-mounts onto
-//! itself, mounts into and pivots into. Also the translation of the plan's
-//! mounts and landlock paths into what the child and the ruleset need.
+//! The new root: a small tmpfs that init mounts on the (empty) run dir and
+//! fills from a prepared list (mount points, symlinks, generated `/etc`
+//! files) before mounting into it and pivoting. Also the translation of
+//! the plan's mounts and landlock paths into what the child and the ruleset
+//! need.
 
+use std::collections::BTreeSet;
 use std::ffi::CString;
-use std::fs;
 use std::io;
 use std::os::unix::ffi::OsStrExt as _;
-use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
 use nix::sys::statvfs::{FsFlags, statvfs};
-use sandbox_core::secure::{Mount, SecurePlan};
+use sandbox_core::secure::{Mount, SANDBOX_ID, SecurePlan};
 
 use super::landlock::HostRules;
-use crate::sys::sandbox::PreparedMount;
+use crate::sys::sandbox::{PreparedMount, TreeEntry};
 
 /// The old root's mount point inside the new one (left empty after).
 pub(crate) const OLD_ROOT: &str = ".oldroot";
@@ -24,66 +24,66 @@ pub(crate) fn inside(root: &Path, path: &Path) -> PathBuf {
     root.join(path.strip_prefix("/").unwrap_or(path))
 }
 
-/// Builds the staged root at `root`.
-pub(crate) fn stage(root: &Path, plan: &SecurePlan) -> io::Result<()> {
-    fs::create_dir(root)?;
-    fs::set_permissions(root, fs::Permissions::from_mode(0o755))?;
-    fs::create_dir(root.join(OLD_ROOT))?;
-    fs::create_dir_all(root.join("etc"))?;
-    for mount in &plan.mounts {
-        let (path, is_dir) = match mount {
-            Mount::ReadOnly { path } => (path.as_path(), path.is_dir()),
-            Mount::Device { path } => (path.as_path(), false),
-            Mount::Tmpfs { path, .. } => (path.as_path(), true),
-            Mount::Proc => (Path::new("/proc"), true),
-        };
-        let target = inside(root, path);
-        if is_dir {
-            fs::create_dir_all(&target)?;
-        } else {
-            if let Some(parent) = target.parent() {
-                fs::create_dir_all(parent)?;
+/// The root tmpfs's contents, parents first: directories for every mount
+/// point, empty files for bound files and devices, the plan's symlinks and
+/// generated files, and the old root's mount point; by path under `root`.
+pub(crate) fn tree(root: &Path, plan: &SecurePlan) -> io::Result<Vec<TreeEntry>> {
+    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
+    let add_parents = |dirs: &mut BTreeSet<PathBuf>, path: &Path| {
+        for ancestor in path.ancestors().skip(1) {
+            if ancestor != Path::new("/") {
+                dirs.insert(ancestor.to_owned());
             }
-            fs::File::create(&target)?;
+        }
+    };
+    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    dirs.insert(PathBuf::from("/").join(OLD_ROOT));
+    dirs.insert("/etc".into());
+    for mount in &plan.mounts {
+        match mount {
+            Mount::ReadOnly { path } if path.is_dir() => {
+                add_parents(&mut dirs, path);
+                dirs.insert(path.clone());
+            }
+            Mount::ReadOnly { path } | Mount::Device { path } => {
+                add_parents(&mut dirs, path);
+                files.push((path.clone(), Vec::new()));
+            }
+            Mount::Tmpfs { path, .. } => {
+                add_parents(&mut dirs, path);
+                dirs.insert(path.clone());
+            }
+            Mount::Proc => {
+                dirs.insert("/proc".into());
+            }
         }
     }
     for link in &plan.symlinks {
-        let at = inside(root, &link.path);
-        if let Some(parent) = at.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        std::os::unix::fs::symlink(&link.target, at)?;
+        add_parents(&mut dirs, &link.path);
     }
     for file in &plan.files {
-        let at = inside(root, &file.path);
-        if let Some(parent) = at.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        fs::write(&at, &file.contents)?;
-        fs::set_permissions(&at, fs::Permissions::from_mode(0o644))?;
+        add_parents(&mut dirs, &file.path);
+        files.push((file.path.clone(), file.contents.clone().into_bytes()));
     }
-    // Mount points and generated files must be traversable by the
-    // sandbox's user whatever the host's umask made them.
-    for entry in walk_dirs(root) {
-        fs::set_permissions(&entry, fs::Permissions::from_mode(0o755))?;
+    let mut dirs: Vec<PathBuf> = dirs.into_iter().collect();
+    dirs.sort_by_key(|d| d.components().count());
+    let mut entries = Vec::new();
+    for dir in dirs {
+        entries.push(TreeEntry::Dir(cstring(&inside(root, &dir))?));
     }
-    Ok(())
-}
-
-fn walk_dirs(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        if let Ok(entries) = fs::read_dir(&dir) {
-            for entry in entries.flatten() {
-                if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                    stack.push(entry.path());
-                }
-            }
-        }
-        out.push(dir);
+    for link in &plan.symlinks {
+        entries.push(TreeEntry::Symlink {
+            path: cstring(&inside(root, &link.path))?,
+            target: cstring(&link.target)?,
+        });
     }
-    out
+    for (path, contents) in files {
+        entries.push(TreeEntry::File {
+            path: cstring(&inside(root, &path))?,
+            contents,
+        });
+    }
+    Ok(entries)
 }
 
 fn cstring(path: &Path) -> io::Result<CString> {
@@ -156,7 +156,7 @@ pub(crate) fn prepare_mounts(root: &Path, plan: &SecurePlan) -> io::Result<Vec<P
                         fstype: Some(c"tmpfs".to_owned()),
                         flags: libc::MS_NOSUID | libc::MS_NODEV,
                         data: Some(CString::new(format!(
-                            "size={bytes},nr_inodes={inodes},mode={mode}"
+                            "size={bytes},nr_inodes={inodes},mode={mode},uid={SANDBOX_ID},gid={SANDBOX_ID}"
                         ))?),
                         remount: None,
                     }
@@ -174,10 +174,11 @@ pub(crate) fn prepare_mounts(root: &Path, plan: &SecurePlan) -> io::Result<Vec<P
         .collect()
 }
 
-/// The plan's landlock paths as host paths: binds keep their host path
-/// (same inodes); anything created inside (tmpfs, proc, generated `/etc`)
-/// is ruled through its mount point or directory in the staged root.
-pub(crate) fn host_rules(root: &Path, plan: &SecurePlan) -> HostRules {
+/// The plan's landlock paths: binds keep their host path (same inodes, so
+/// the parent can rule them); everything else lives in filesystems init
+/// creates (the root tmpfs, tmpfs, proc) and is ruled by init after
+/// mounting, by its path inside.
+pub(crate) fn host_rules(plan: &SecurePlan) -> HostRules {
     let bound = |path: &Path| {
         plan.mounts.iter().any(|m| match m {
             Mount::ReadOnly { path: p } | Mount::Device { path: p } => p == path,
@@ -189,38 +190,24 @@ pub(crate) fn host_rules(root: &Path, plan: &SecurePlan) -> HostRules {
             .iter()
             .any(|m| matches!(m, Mount::Device { path: p } if p == path))
     };
-    let made_inside = |path: &Path| {
-        plan.mounts.iter().any(|m| match m {
-            Mount::Tmpfs { path: p, .. } => p == path,
-            Mount::Proc => path == Path::new("/proc"),
-            _ => false,
-        })
-    };
-    let host = |path: &PathBuf| {
-        if bound(path) {
-            path.clone()
-        } else {
-            inside(root, path)
-        }
-    };
     let mut rules = HostRules {
         execute: plan.landlock.execute.clone(),
         ..HostRules::default()
     };
     for path in &plan.landlock.read {
-        if made_inside(path) {
-            rules.inside.push((path.clone(), false));
+        if bound(path) {
+            rules.read.push(path.clone());
         } else {
-            rules.read.push(host(path));
+            rules.inside.push((path.clone(), false));
         }
     }
     for path in &plan.landlock.write {
         if device(path) {
             rules.write_files.push(path.clone());
-        } else if made_inside(path) {
-            rules.inside.push((path.clone(), true));
+        } else if bound(path) {
+            rules.write.push(path.clone());
         } else {
-            rules.write.push(host(path));
+            rules.inside.push((path.clone(), true));
         }
     }
     rules

@@ -30,6 +30,9 @@ use crate::sys::sandbox::{ChildFds, ChildSpec, ProgramStatus, Stage};
 use crate::sys::{self, Exit};
 use crate::workdir::write_files;
 
+/// How long the sandbox may take to set itself up and start the
+/// interpreter; past it the run is abandoned (init is killed on drop).
+const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long init gets to report after being asked to stop the run.
 const STOP_GRACE: Duration = Duration::from_secs(1);
 /// How long output pipes are read after the program's end.
@@ -143,23 +146,17 @@ pub(super) async fn run(
     };
     // Stage 1: prepare everything in the parent.
     let parent = config.work_root.clone().unwrap_or_else(std::env::temp_dir);
-    let staged = {
-        let plan = plan.clone();
-        blocking(move || {
-            let dir = tempfile::Builder::new()
-                .prefix("sandbox-")
-                .tempdir_in(&parent)
-                .map_err(io_err("create the run dir"))?;
-            rootfs::stage(&dir.path().join("root"), &plan)
-                .map_err(io_err("stage the sandbox root"))?;
-            Ok(dir)
-        })
-        .await?
-    };
+    // The run dir is only the mount point of the new root (its name also
+    // names the run's cgroups); it stays empty on the host.
+    let staged = tempfile::Builder::new()
+        .prefix("sandbox-")
+        .tempdir_in(&parent)
+        .map_err(io_err("create the run dir"))?;
     mark("staged");
-    let root = staged.path().join("root");
+    let root = staged.path().to_owned();
     let mounts = rootfs::prepare_mounts(&root, &plan).map_err(io_err("prepare the mounts"))?;
-    let host_rules = rootfs::host_rules(&root, &plan);
+    let tree = rootfs::tree(&root, &plan).map_err(io_err("prepare the sandbox root"))?;
+    let host_rules = rootfs::host_rules(&plan);
     let masks = landlock::Masks::for_kernel(caps.landlock_abi);
     let landlock_fd = if caps.landlock {
         Some(landlock::ruleset(&host_rules, &masks).map_err(|e| {
@@ -272,7 +269,13 @@ pub(super) async fn run(
             root: cstring(root.as_os_str().as_bytes())?,
             old_root: cstring(root.join(rootfs::OLD_ROOT).as_os_str().as_bytes())?,
             old_root_inside: cstring(format!("/{}", rootfs::OLD_ROOT).as_bytes())?,
-            root_remount: rootfs::locked_flags(&root) | libc::MS_NOSUID | libc::MS_NODEV,
+            root_data: cstring(
+                format!("size=1m,nr_inodes=4096,mode=0755,uid={SANDBOX_ID},gid={SANDBOX_ID}")
+                    .as_bytes(),
+            )?,
+            tree,
+            fs_id: SANDBOX_ID,
+            scrub: own_arguments_and_environment(),
             mounts,
             hostname: plan.hostname.as_bytes().to_vec(),
             loopback,
@@ -281,6 +284,7 @@ pub(super) async fn run(
             argv: nul_terminated(&argv_c),
             envp: nul_terminated(&envp_c),
             rlimits,
+            switch_to: nix::unistd::geteuid().is_root().then_some(SANDBOX_ID),
             seccomp,
             landlock_rules,
             fds: ChildFds {
@@ -348,15 +352,17 @@ pub(super) async fn run(
         std::fs::write(format!("/proc/{pid}/{file}"), contents)
             .map_err(|e| SandboxError::io(format!("write /proc/{pid}/{file}"), e))
     };
-    map(
-        "uid_map",
-        format!("{SANDBOX_ID} {} 1\n", nix::unistd::geteuid()),
-    )?;
-    map("setgroups", "deny".into())?;
-    map(
-        "gid_map",
-        format!("{SANDBOX_ID} {} 1\n", nix::unistd::getegid()),
-    )?;
+    // The sandbox user is uid/gid 1000 inside, and the only id mapped.
+    // Outside it is this process's own ids, or, when this process is root,
+    // `nobody`: a root runner must not lend root's file ownership to the
+    // code (init stays unmapped root; the program switches to 1000).
+    let (host_uid, host_gid) = host_ids();
+    map("uid_map", format!("{SANDBOX_ID} {host_uid} 1\n"))?;
+    if !nix::unistd::geteuid().is_root() {
+        // An unprivileged mapping requires giving up setgroups.
+        map("setgroups", "deny".into())?;
+    }
+    map("gid_map", format!("{SANDBOX_ID} {host_gid} 1\n"))?;
     go.write_all(b"g")
         .await
         .map_err(io_err("start the sandbox"))?;
@@ -364,13 +370,16 @@ pub(super) async fn run(
 
     // Stage 3 runs in the child; it forks the program and says ready.
     let mut byte = [0u8; 1];
-    if ready.read_exact(&mut byte).await.is_err() {
-        return Err(child_error(error_pipe).await.unwrap_or_else(|| {
-            SandboxError::io(
-                "set up the sandbox",
-                std::io::Error::other("init exited early"),
-            )
-        }));
+    let setup_failed =
+        |what: &str| SandboxError::io("set up the sandbox", std::io::Error::other(what.to_owned()));
+    match tokio::time::timeout(SETUP_TIMEOUT, ready.read_exact(&mut byte)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(_)) => {
+            return Err(child_error(error_pipe)
+                .await
+                .unwrap_or_else(|| setup_failed("init exited early")));
+        }
+        Err(_) => return Err(setup_failed("init did not get ready within 10 s")),
     }
     mark("ready");
     // While the interpreter starts (it waits for its code on stdin), move
@@ -398,7 +407,11 @@ pub(super) async fn run(
     {
         let inputs = inputs.clone();
         let dir = work_inside.clone();
-        blocking(move || write_files(&dir, &inputs)).await?;
+        // Written as the sandbox user's host ids, so the files are the
+        // program's (a tmpfs of the sandbox's namespace cannot hold files
+        // of unmapped owners, such as root's).
+        let (uid, gid) = host_ids();
+        blocking(move || sys::as_fs_user(uid, gid, || write_files(&dir, &inputs))).await?;
     }
     let cgroup = match joined {
         Some(task) => Some(task.await.map_err(|err| {
@@ -410,8 +423,10 @@ pub(super) async fn run(
         None => None,
     };
     // Stages 4-6 ran in the child; the error pipe closes on a successful exec.
-    if let Some(err) = child_error(error_pipe).await {
-        return Err(err);
+    match tokio::time::timeout(SETUP_TIMEOUT, child_error(error_pipe)).await {
+        Ok(None) => {}
+        Ok(Some(err)) => return Err(err),
+        Err(_) => return Err(setup_failed("the program did not start within 10 s")),
     }
 
     mark("exec");
@@ -504,9 +519,9 @@ pub(super) async fn run(
     result.stderr = String::from_utf8_lossy(&stderr.bytes).into_owned();
     result.stdout_truncated = stdout.truncated;
     result.stderr_truncated = stderr.truncated;
-    result.duration_ms = duration.as_secs_f64() * 1000.0;
+    result.duration_ms = crate::millis(duration);
     result.usage = Usage {
-        cpu_ms: status.map_or(0.0, |s| s.cpu_us as f64 / 1000.0),
+        cpu_ms: status.map_or(0.0, |s| crate::millis(Duration::from_micros(s.cpu_us))),
         peak_memory_kb: peak_kb.or(status.map(|s| s.max_rss_kb)).unwrap_or(0),
     };
     result.isolation = Some(isolation);
@@ -518,21 +533,53 @@ pub(super) async fn run(
         ));
     }
     if let Some(collected) = collected {
+        result.output_files_truncated = !collected.left_out.is_empty();
+        notes.extend(collected.note());
         result.output_files = collected.files;
-        if !collected.left_out.is_empty() {
-            result.output_files_truncated = true;
-            notes.push(format!(
-                "{} output file(s) left out: {}",
-                collected.left_out.len(),
-                collected.left_out.join("; ")
-            ));
-        }
     } else {
         result.output_files_truncated = true;
         notes.push("the sandbox did not stop in time; output files were not collected".into());
     }
     result.message = (!notes.is_empty()).then(|| notes.join(". "));
     Ok(result)
+}
+
+/// The host ids the sandbox user maps to: this process's, or `nobody`'s
+/// when this process is root.
+fn host_ids() -> (u32, u32) {
+    const NOBODY: u32 = 65534;
+    if nix::unistd::geteuid().is_root() {
+        (NOBODY, NOBODY)
+    } else {
+        (
+            nix::unistd::geteuid().as_raw(),
+            nix::unistd::getegid().as_raw(),
+        )
+    }
+}
+
+/// The parent's argument and environment strings (from /proc/self/stat),
+/// which init zeroes in its copy of this process's memory.
+fn own_arguments_and_environment() -> Vec<(usize, usize)> {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Vec::new();
+    };
+    // Fields after the parenthesised command name; arg_start is field 48.
+    let Some((_, rest)) = stat.rsplit_once(") ") else {
+        return Vec::new();
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // `rest` starts at field 3 (the state).
+    let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<usize>().ok());
+    let mut ranges = Vec::new();
+    for (start, end) in [(48, 49), (50, 51)] {
+        if let (Some(s), Some(e)) = (field(start), field(end)) {
+            if e > s {
+                ranges.push((s, e - s));
+            }
+        }
+    }
+    ranges
 }
 
 /// The host pid of init's only child, the program.

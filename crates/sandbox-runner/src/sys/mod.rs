@@ -15,3 +15,32 @@ pub(crate) mod sandbox;
 pub(crate) mod wait;
 
 pub(crate) use wait::{Exit, Reaped, reap, wait_exited};
+
+/// Runs `work` with this thread's filesystem ids set to `uid`/`gid`, then
+/// restores them. `setfsuid(2)` is per thread (unlike glibc's `setuid`), so
+/// other threads are unaffected. A no-op when they already match.
+pub(crate) fn as_fs_user<T>(uid: u32, gid: u32, work: impl FnOnce() -> T) -> T {
+    struct Restore(u32, u32);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: setfsgid/setfsuid take plain integers and only change
+            // this thread's filesystem credentials back to their old values.
+            unsafe {
+                libc::syscall(libc::SYS_setfsgid, self.1);
+                libc::syscall(libc::SYS_setfsuid, self.0);
+            }
+        }
+    }
+    // SAFETY: as above; with -1 (invalid) the calls only return the current
+    // value, then the real change follows.
+    let restore = unsafe {
+        let old_uid = libc::syscall(libc::SYS_setfsuid, u32::MAX) as u32;
+        let old_gid = libc::syscall(libc::SYS_setfsgid, u32::MAX) as u32;
+        libc::syscall(libc::SYS_setfsgid, gid);
+        libc::syscall(libc::SYS_setfsuid, uid);
+        Restore(old_uid, old_gid)
+    };
+    let out = work();
+    drop(restore);
+    out
+}

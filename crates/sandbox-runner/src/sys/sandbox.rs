@@ -50,8 +50,11 @@ const FD_FIRST_FREE: c_int = 12;
 #[repr(u32)]
 pub(crate) enum Stage {
     Hostname = 2,
+    NotDumpable = 10,
+    SwitchUser = 28,
     PrivateMounts = 3,
     BindRoot = 4,
+    BuildRoot = 11,
     PivotRoot = 5,
     DetachOldRoot = 6,
     RemountRoot = 7,
@@ -74,8 +77,11 @@ impl Stage {
     pub(crate) fn describe(code: u32) -> String {
         let name = match code {
             2 => "set the hostname",
+            10 => "make init non-dumpable",
+            28 => "switch to the sandbox user",
             3 => "make mounts private",
-            4 => "bind the new root",
+            4 => "mount the new root",
+            11 => "build the new root",
             5 => "pivot_root into the new root",
             6 => "detach the old root",
             7 => "remount the root read-only",
@@ -94,6 +100,14 @@ impl Stage {
         };
         name.to_owned()
     }
+}
+
+/// One entry of the root tmpfs.
+#[derive(Debug)]
+pub(crate) enum TreeEntry {
+    Dir(CString),
+    File { path: CString, contents: Vec<u8> },
+    Symlink { path: CString, target: CString },
 }
 
 /// One `mount(2)` call, plus an optional read-only remount of the same
@@ -130,7 +144,18 @@ pub(crate) struct ChildSpec {
     pub(crate) root: CString,
     pub(crate) old_root: CString,
     pub(crate) old_root_inside: CString,
-    pub(crate) root_remount: c_ulong,
+    /// Mount options of the root tmpfs.
+    pub(crate) root_data: CString,
+    /// Directories, files and symlinks of the root, parents first, by
+    /// their path under `root`.
+    pub(crate) tree: Vec<TreeEntry>,
+    /// The sandbox user's id inside, used as init's filesystem id while it
+    /// builds the root.
+    pub(crate) fs_id: u32,
+    /// Memory ranges of init's copy of the parent to zero first thing (the
+    /// parent's argv and environment), so /proc/1/cmdline and environ show
+    /// nothing of the host.
+    pub(crate) scrub: Vec<(usize, usize)>,
     pub(crate) mounts: Vec<PreparedMount>,
     pub(crate) hostname: Vec<u8>,
     pub(crate) loopback: Option<libc::ifreq>,
@@ -139,6 +164,10 @@ pub(crate) struct ChildSpec {
     pub(crate) argv: Vec<*const c_char>,
     pub(crate) envp: Vec<*const c_char>,
     pub(crate) rlimits: Vec<(c_int, libc::rlimit)>,
+    /// When set, the program switches to this uid and gid (inside the user
+    /// namespace) and drops supplementary groups: used when the parent is
+    /// root, so the program runs as an unprivileged host user.
+    pub(crate) switch_to: Option<u32>,
     pub(crate) seccomp: Vec<Vec<libc::sock_filter>>,
     /// Landlock rules for mounts made inside (tmpfs, proc): their inodes do
     /// not exist before the clone, so init adds them to the ruleset after
@@ -274,6 +303,14 @@ fn init_main(spec: &ChildSpec) -> ! {
     // wrappers, on data in `spec` that the parent prepared and that nothing
     // mutates, and on locals. No allocation, no locks, no unwinding.
     unsafe {
+        for &(start, len) in &spec.scrub {
+            // The range is this process's own copy-on-write copy of the
+            // parent's argument and environment strings (read from
+            // /proc/self/stat before the clone); zeroing it only changes
+            // what /proc/1/cmdline and /proc/1/environ show.
+            std::ptr::write_bytes(start as *mut u8, 0, len);
+        }
+        libc::prctl(libc::PR_SET_NAME, c"sandbox-init".as_ptr(), 0, 0, 0);
         // Signal state inherited from the parent's thread: default
         // dispositions (the parent's handlers would run here otherwise),
         // nothing blocked.
@@ -326,6 +363,15 @@ fn init_main(spec: &ChildSpec) -> ! {
         if !read_byte(FD_GO) {
             libc::_exit(125); // the parent gave up
         }
+        // Init's memory is a copy of the parent's (environment, heap), so no
+        // process of the sandbox may read it through /proc/1 (environ, mem,
+        // maps): non-dumpable makes those need CAP_SYS_PTRACE, which only
+        // the parent holds over this user namespace. The uid/gid maps are
+        // written by now.
+        check(
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0),
+            Stage::NotDumpable,
+        );
         check(
             libc::sethostname(spec.hostname.as_ptr().cast(), spec.hostname.len()),
             Stage::Hostname,
@@ -340,16 +386,46 @@ fn init_main(spec: &ChildSpec) -> ! {
             ),
             Stage::PrivateMounts,
         );
+        // The new root is a small tmpfs built here, so nothing of the
+        // host's directory tree (not even the run dir's name) shows in
+        // /proc/self/mountinfo. Files are created as the sandbox user: a
+        // tmpfs refuses owners its user namespace cannot map.
         check(
             libc::mount(
+                c"tmpfs".as_ptr(),
                 spec.root.as_ptr(),
-                spec.root.as_ptr(),
-                std::ptr::null(),
-                libc::MS_BIND | libc::MS_REC,
-                std::ptr::null(),
+                c"tmpfs".as_ptr(),
+                libc::MS_NOSUID | libc::MS_NODEV,
+                spec.root_data.as_ptr().cast(),
             ),
             Stage::BindRoot,
         );
+        // A short-lived helper builds the tree with the sandbox user as its
+        // filesystem id; init keeps its own credentials, which the bind
+        // mounts need to reach their sources.
+        let builder = libc::syscall(
+            libc::SYS_clone,
+            libc::SIGCHLD as c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        );
+        if builder == -1 {
+            fail(Stage::BuildRoot as u32, 126);
+        }
+        if builder == 0 {
+            build_tree(spec);
+        }
+        let mut status: c_int = 0;
+        while libc::waitpid(builder as libc::pid_t, &mut status, 0) == -1 {
+            if *libc::__errno_location() != libc::EINTR {
+                fail(Stage::BuildRoot as u32, 126);
+            }
+        }
+        if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+            libc::_exit(126); // the builder reported why
+        }
         for (i, m) in spec.mounts.iter().enumerate() {
             let stage = Stage::Mount as u32 + i as u32;
             let ptr = |s: &Option<CString>| s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
@@ -389,12 +465,17 @@ fn init_main(spec: &ChildSpec) -> ! {
             libc::umount2(spec.old_root_inside.as_ptr(), libc::MNT_DETACH),
             Stage::DetachOldRoot,
         );
+        libc::rmdir(spec.old_root_inside.as_ptr());
         check(
             libc::mount(
                 std::ptr::null(),
                 c"/".as_ptr(),
                 std::ptr::null(),
-                spec.root_remount | libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY,
+                libc::MS_NOSUID
+                    | libc::MS_NODEV
+                    | libc::MS_REMOUNT
+                    | libc::MS_BIND
+                    | libc::MS_RDONLY,
                 std::ptr::null(),
             ),
             Stage::RemountRoot,
@@ -499,6 +580,42 @@ fn init_main(spec: &ChildSpec) -> ! {
     }
 }
 
+/// The root builder: creates the root's entries as the sandbox user. Never
+/// returns.
+fn build_tree(spec: &ChildSpec) -> ! {
+    // SAFETY: as in `init_main`: raw syscalls on prepared data; ends in _exit.
+    unsafe {
+        libc::syscall(libc::SYS_setfsgid, spec.fs_id);
+        libc::syscall(libc::SYS_setfsuid, spec.fs_id);
+        for entry in &spec.tree {
+            let ret = match entry {
+                TreeEntry::Dir(path) => libc::mkdir(path.as_ptr(), 0o755),
+                TreeEntry::Symlink { path, target } => {
+                    libc::symlink(target.as_ptr(), path.as_ptr())
+                }
+                TreeEntry::File { path, contents } => {
+                    let fd = libc::open(
+                        path.as_ptr(),
+                        libc::O_WRONLY
+                            | libc::O_CREAT
+                            | libc::O_EXCL
+                            | libc::O_NOFOLLOW
+                            | libc::O_CLOEXEC,
+                        0o644,
+                    );
+                    if fd >= 0 {
+                        write_all(fd, contents);
+                        libc::close(fd);
+                    }
+                    fd.min(0)
+                }
+            };
+            check(ret, Stage::BuildRoot);
+        }
+        libc::_exit(0)
+    }
+}
+
 /// Capability header and data for `capset(2)` (`_LINUX_CAPABILITY_VERSION_3`).
 #[repr(C)]
 struct CapHeader {
@@ -525,7 +642,8 @@ fn program_main(spec: &ChildSpec) -> ! {
         }
         check(libc::chdir(spec.cwd.as_ptr()), Stage::Chdir);
 
-        // Capabilities: empty the bounding and ambient sets, then every set.
+        // Capabilities: empty the bounding and ambient sets (this needs
+        // CAP_SETPCAP, so before any uid change), then every set.
         for cap in 0..64 {
             libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
         }
@@ -536,6 +654,24 @@ fn program_main(spec: &ChildSpec) -> ! {
             0,
             0,
         );
+        // Raw syscalls: glibc's set*id wrappers broadcast to every thread
+        // it believes exists, and wait forever for the ones the clone left
+        // behind.
+        if let Some(id) = spec.switch_to {
+            let null = std::ptr::null::<libc::gid_t>();
+            check(
+                libc::syscall(libc::SYS_setgroups, 0usize, null) as c_int,
+                Stage::SwitchUser,
+            );
+            check(
+                libc::syscall(libc::SYS_setresgid, id, id, id) as c_int,
+                Stage::SwitchUser,
+            );
+            check(
+                libc::syscall(libc::SYS_setresuid, id, id, id) as c_int,
+                Stage::SwitchUser,
+            );
+        }
         let header = CapHeader {
             version: 0x2008_0522,
             pid: 0,
