@@ -8,6 +8,7 @@
 //! - `cleanup`:  no work dir and no process is left behind, whatever happens
 //! - `contract`: JSON snapshots of the execution contract
 //! - `secure`:   secure mode's layers seen from inside, and its limits
+//! - `redteam`:  one attack per tests/redteam/*.py against secure mode, contained by effect
 //! - `client`:   configuration paths, the blocking client, concurrency
 //! - `docs`:     the README documents every environment variable
 
@@ -21,5 +22,6 @@ mod docs;
 mod examples;
 mod files;
 mod limits;
+mod redteam;
 mod secure;
 mod support;

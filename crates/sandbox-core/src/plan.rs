@@ -42,6 +42,17 @@ pub struct Rlimit {
     pub hard: u64,
 }
 
+impl Rlimit {
+    /// A limit whose soft and hard values are equal.
+    pub fn fixed(resource: Resource, value: u64) -> Self {
+        Self {
+            resource,
+            soft: value,
+            hard: value,
+        }
+    }
+}
+
 /// Everything a runner needs to start one execution.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExecutionPlan {
@@ -64,18 +75,19 @@ impl ExecutionPlan {
     /// `work_dir`, with `tmp_dir` as `TMPDIR`, a fixed minimal environment and
     /// rlimits derived from `limits`.
     pub fn simple(python: &Path, work_dir: &Path, tmp_dir: &Path, limits: Limits) -> Self {
-        let mut path = String::new();
-        if let Some(bin) = python.parent() {
-            path.push_str(&bin.to_string_lossy());
-            path.push(':');
-        }
-        path.push_str("/usr/local/bin:/usr/bin:/bin");
+        let memory = limits.memory_mb.saturating_mul(1 << 20);
+        let mut rlimits = process_rlimits(&limits);
+        rlimits.insert(1, Rlimit::fixed(Resource::AddressSpace, memory));
         Self {
             program: python.to_owned(),
             args: interpreter_args(),
-            env: base_env(path, work_dir, tmp_dir),
+            env: base_env(
+                python,
+                &work_dir.to_string_lossy(),
+                &tmp_dir.to_string_lossy(),
+            ),
             cwd: work_dir.to_owned(),
-            rlimits: rlimits(&limits),
+            rlimits,
             limits,
         }
     }
@@ -91,15 +103,21 @@ fn interpreter_args() -> Vec<String> {
         .to_vec()
 }
 
-/// The fixed environment. Thread counts of numeric libraries are pinned to 1
-/// so a memory-capped run does not fail allocating per-core buffers.
-fn base_env(path: String, home: &Path, tmp: &Path) -> Vec<(String, String)> {
-    let home = home.to_string_lossy().into_owned();
-    let tmp = tmp.to_string_lossy().into_owned();
+/// The fixed environment, shared by both modes. `PATH` starts with the
+/// interpreter's own directory. Thread counts of numeric libraries are
+/// pinned to 1 so a memory-capped run does not fail allocating per-core
+/// buffers.
+pub(crate) fn base_env(python: &Path, home: &str, tmp: &str) -> Vec<(String, String)> {
+    let mut path = String::new();
+    if let Some(bin) = python.parent() {
+        path.push_str(&bin.to_string_lossy());
+        path.push(':');
+    }
+    path.push_str("/usr/local/bin:/usr/bin:/bin");
     [
         ("PATH", path),
-        ("HOME", home),
-        ("TMPDIR", tmp),
+        ("HOME", home.to_owned()),
+        ("TMPDIR", tmp.to_owned()),
         ("LANG", "C.UTF-8".into()),
         ("LC_ALL", "C.UTF-8".into()),
         ("PYTHONIOENCODING", "utf-8".into()),
@@ -114,35 +132,19 @@ fn base_env(path: String, home: &Path, tmp: &Path) -> Vec<(String, String)> {
     .to_vec()
 }
 
-fn rlimits(limits: &Limits) -> Vec<Rlimit> {
+/// The rlimits of both modes: CPU time one second past the timeout (see
+/// [`Limits::cpu_seconds`]), file size, open files, no core dumps.
+pub(crate) fn process_rlimits(limits: &Limits) -> Vec<Rlimit> {
     let cpu = limits.cpu_seconds();
-    let memory = limits.memory_mb.saturating_mul(1 << 20);
     vec![
         Rlimit {
             resource: Resource::Cpu,
             soft: cpu,
             hard: cpu + 1,
         },
-        Rlimit {
-            resource: Resource::AddressSpace,
-            soft: memory,
-            hard: memory,
-        },
-        Rlimit {
-            resource: Resource::FileSize,
-            soft: limits.max_file_bytes,
-            hard: limits.max_file_bytes,
-        },
-        Rlimit {
-            resource: Resource::OpenFiles,
-            soft: limits::OPEN_FILES,
-            hard: limits::OPEN_FILES,
-        },
-        Rlimit {
-            resource: Resource::Core,
-            soft: 0,
-            hard: 0,
-        },
+        Rlimit::fixed(Resource::FileSize, limits.max_file_bytes),
+        Rlimit::fixed(Resource::OpenFiles, limits::OPEN_FILES),
+        Rlimit::fixed(Resource::Core, 0),
     ]
 }
 

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::limits::{self, Limits};
-use crate::plan::{BOOTSTRAP, Resource, Rlimit};
+use crate::limits::Limits;
+use crate::plan::{BOOTSTRAP, Resource, Rlimit, base_env, process_rlimits};
 
 /// Where the work dir appears inside the sandbox (cwd and `HOME`).
 pub const WORK_DIR: &str = "/sandbox";
@@ -343,59 +343,14 @@ impl SecurePlan {
                 .map(|p| p.to_string_lossy().into_owned()),
         );
 
-        let mut path = String::new();
-        if let Some(bin) = python.executable.parent() {
-            path.push_str(&bin.to_string_lossy());
-            path.push(':');
-        }
-        path.push_str("/usr/local/bin:/usr/bin:/bin");
-        let env = [
-            ("PATH", path),
-            ("HOME", WORK_DIR.into()),
-            ("TMPDIR", "/tmp".into()),
-            ("USER", "sandbox".into()),
-            ("LANG", "C.UTF-8".into()),
-            ("LC_ALL", "C.UTF-8".into()),
-            ("PYTHONIOENCODING", "utf-8".into()),
-            ("PYTHONDONTWRITEBYTECODE", "1".into()),
-            ("PYTHONUNBUFFERED", "1".into()),
-            ("MPLBACKEND", "Agg".into()),
-            ("MPLCONFIGDIR", "/tmp".into()),
-            ("OMP_NUM_THREADS", "1".into()),
-            ("OPENBLAS_NUM_THREADS", "1".into()),
-            ("MKL_NUM_THREADS", "1".into()),
-        ]
-        .map(|(k, v)| (k.to_owned(), v))
-        .to_vec();
+        let mut env = base_env(&python.executable, WORK_DIR, "/tmp");
+        env.push(("USER".into(), "sandbox".into()));
+        env.push(("MPLCONFIGDIR".into(), "/tmp".into()));
 
-        // The loader must be executable for the kernel to start the
-        // interpreter; see docs/secure-mode.md for what that implies.
         let mut execute = vec![python.real_executable.clone()];
         execute.extend(python.loader.iter().cloned());
 
-        let cpu = limits.cpu_seconds();
-        let rlimits = vec![
-            Rlimit {
-                resource: Resource::Cpu,
-                soft: cpu,
-                hard: cpu + 1,
-            },
-            Rlimit {
-                resource: Resource::FileSize,
-                soft: limits.max_file_bytes,
-                hard: limits.max_file_bytes,
-            },
-            Rlimit {
-                resource: Resource::OpenFiles,
-                soft: limits::OPEN_FILES,
-                hard: limits::OPEN_FILES,
-            },
-            Rlimit {
-                resource: Resource::Core,
-                soft: 0,
-                hard: 0,
-            },
-        ];
+        let rlimits = process_rlimits(&limits);
 
         Self {
             program: python.executable.clone(),
@@ -422,16 +377,8 @@ impl SecurePlan {
     pub fn fallback_rlimits(&self) -> Vec<Rlimit> {
         let memory = self.limits.memory_mb.saturating_mul(1 << 20);
         vec![
-            Rlimit {
-                resource: Resource::AddressSpace,
-                soft: memory,
-                hard: memory,
-            },
-            Rlimit {
-                resource: Resource::Processes,
-                soft: MAX_PROCESSES,
-                hard: MAX_PROCESSES,
-            },
+            Rlimit::fixed(Resource::AddressSpace, memory),
+            Rlimit::fixed(Resource::Processes, MAX_PROCESSES),
         ]
     }
 }

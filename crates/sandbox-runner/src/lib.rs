@@ -57,6 +57,15 @@ pub use sandbox_core::{
     ClientConfig, ExecutionMode, ExecutionRequest, ExecutionResult, Limits, SandboxError,
 };
 
+/// Runs filesystem work off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, SandboxError> + Send + 'static,
+) -> Result<T, SandboxError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| SandboxError::io("run a filesystem task", std::io::Error::other(err)))?
+}
+
 /// Milliseconds with microsecond precision: enough for timings, and exact
 /// through a JSON round trip.
 pub(crate) fn millis(duration: std::time::Duration) -> f64 {

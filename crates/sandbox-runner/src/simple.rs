@@ -8,6 +8,7 @@ use sandbox_core::{
     ClientConfig, ExecutionPlan, ExecutionRequest, ExecutionResult, Limits, SandboxError, Usage,
 };
 
+use crate::blocking;
 use crate::classify::{Observed, classify};
 use crate::collect::collect;
 use crate::interpreter;
@@ -72,13 +73,4 @@ pub(crate) async fn run(
     result.output_files = collected.files;
     result.message = (!notes.is_empty()).then(|| notes.join(". "));
     Ok(result)
-}
-
-/// Runs filesystem work off the async threads.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, SandboxError> + Send + 'static,
-) -> Result<T, SandboxError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|err| SandboxError::io("run a filesystem task", std::io::Error::other(err)))?
 }

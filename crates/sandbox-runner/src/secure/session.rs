@@ -23,6 +23,7 @@ use tokio::sync::watch;
 use super::cgroup::Cgroup;
 use super::probe::Capabilities;
 use super::{landlock, rootfs, seccomp};
+use crate::blocking;
 use crate::capture::capture;
 use crate::classify::{Observed, classify};
 use crate::collect::collect;
@@ -101,14 +102,6 @@ fn seccomp_programs(allow_network: bool) -> Result<Vec<Vec<libc::sock_filter>>, 
     cache[usize::from(allow_network)]
         .clone()
         .map_err(|e| SandboxError::io("compile the seccomp filter", std::io::Error::other(e)))
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, SandboxError> + Send + 'static,
-) -> Result<T, SandboxError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|err| SandboxError::io("run a filesystem task", std::io::Error::other(err)))?
 }
 
 /// Reads an error record `(stage, errno)` if the child wrote one.

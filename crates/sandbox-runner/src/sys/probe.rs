@@ -36,18 +36,8 @@ pub(crate) fn seccomp_available() -> bool {
 /// Whether this process may create a child in new namespaces of `flags`:
 /// clones a child that exits at once.
 pub(crate) fn try_clone(flags: libc::c_int) -> io::Result<()> {
-    // SAFETY: a fork-like raw clone (no CLONE_VM, no new stack); the child
-    // only calls _exit, touching no shared state.
-    let pid = unsafe {
-        libc::syscall(
-            libc::SYS_clone,
-            (flags | libc::SIGCHLD) as libc::c_ulong,
-            0usize,
-            0usize,
-            0usize,
-            0usize,
-        )
-    };
+    // SAFETY: the child only calls _exit, touching no shared state.
+    let pid = unsafe { super::sandbox::fork_raw(flags) };
     match pid {
         -1 => Err(io::Error::last_os_error()),
         // SAFETY: _exit is async-signal-safe and ends the child at once.

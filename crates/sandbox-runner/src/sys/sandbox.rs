@@ -213,26 +213,39 @@ impl ProgramStatus {
 /// Clones the init process into new namespaces and returns its pid (in
 /// this process's pid namespace). The child never returns from here.
 pub(crate) fn spawn(spec: &ChildSpec) -> io::Result<libc::pid_t> {
-    // SAFETY: a raw clone without CLONE_VM and without a new stack behaves
-    // like fork: the child runs on a copy-on-write copy of this thread's
-    // stack and memory. The child only runs `init_main`, which makes raw
-    // syscalls on `spec` (fully built before this call and only read) and
-    // ends in `_exit`; it never returns into Rust code that could touch
+    // SAFETY: see `fork_raw`. The child only runs `init_main`, which makes
+    // raw syscalls on `spec` (fully built before this call and only read)
+    // and ends in `_exit`; it never returns into Rust code that could touch
     // locks or allocator state copied from other threads.
-    let pid = unsafe {
+    let pid = unsafe { fork_raw(spec.clone_flags) };
+    match pid {
+        -1 => Err(io::Error::last_os_error()),
+        0 => init_main(spec),
+        pid => Ok(pid as libc::pid_t),
+    }
+}
+
+/// `clone(2)` with fork semantics (no `CLONE_VM`, no new stack: the child
+/// runs on a copy-on-write copy of this thread's stack), plus `flags` for
+/// new namespaces. Unlike glibc's `fork()` it runs no atfork handlers, which
+/// could block on locks held by threads that do not exist in the child.
+/// Returns the child's pid in the parent, 0 in the child, -1 on error.
+///
+/// # Safety
+/// The child must only make async-signal-safe calls and end in `execve` or
+/// `_exit`, never returning into code that assumes the parent's threads.
+pub(crate) unsafe fn fork_raw(flags: c_int) -> libc::c_long {
+    // SAFETY: the clone syscall with these arguments only creates a process;
+    // the caller upholds the contract above for the child.
+    unsafe {
         libc::syscall(
             libc::SYS_clone,
-            (spec.clone_flags | libc::SIGCHLD) as c_ulong,
+            (flags | libc::SIGCHLD) as c_ulong,
             0usize,
             0usize,
             0usize,
             0usize,
         )
-    };
-    match pid {
-        -1 => Err(io::Error::last_os_error()),
-        0 => init_main(spec),
-        pid => Ok(pid as libc::pid_t),
     }
 }
 
@@ -403,14 +416,7 @@ fn init_main(spec: &ChildSpec) -> ! {
         // A short-lived helper builds the tree with the sandbox user as its
         // filesystem id; init keeps its own credentials, which the bind
         // mounts need to reach their sources.
-        let builder = libc::syscall(
-            libc::SYS_clone,
-            libc::SIGCHLD as c_ulong,
-            0usize,
-            0usize,
-            0usize,
-            0usize,
-        );
+        let builder = fork_raw(0);
         if builder == -1 {
             fail(Stage::BuildRoot as u32, 126);
         }
@@ -480,6 +486,16 @@ fn init_main(spec: &ChildSpec) -> ! {
             ),
             Stage::RemountRoot,
         );
+        // No executable memfds in this pid namespace (kernel 6.3+): code
+        // could otherwise run a binary it wrote to memory, past landlock.
+        let noexec = libc::open(
+            c"/proc/sys/vm/memfd_noexec".as_ptr(),
+            libc::O_WRONLY | libc::O_CLOEXEC,
+        );
+        if noexec >= 0 {
+            write_all(noexec, b"2");
+            libc::close(noexec);
+        }
         if let Some(ifr) = &spec.loopback {
             let sock = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
             check(sock, Stage::Loopback);
@@ -508,16 +524,8 @@ fn init_main(spec: &ChildSpec) -> ! {
             }
         }
 
-        // SAFETY: as in `spawn`: a fork-like raw clone; the child only runs
-        // `program_main`, which execs or exits.
-        let program = libc::syscall(
-            libc::SYS_clone,
-            libc::SIGCHLD as c_ulong,
-            0usize,
-            0usize,
-            0usize,
-            0usize,
-        );
+        // The child only runs `program_main`, which execs or exits.
+        let program = fork_raw(0);
         if program == -1 {
             fail(Stage::Fork as u32, 126);
         }

@@ -1,0 +1,8 @@
+# Run a host binary with subprocess.run(['/usr/bin/ls', '/']).
+# expect-status: error
+# expect-stderr: PermissionError
+# forbid-stdout: RAN
+import subprocess
+
+subprocess.run(["/usr/bin/ls", "/"], check=True)
+print("RAN")
