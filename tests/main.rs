@@ -12,6 +12,7 @@
 //! - `client`:   configuration paths, the blocking client, concurrency
 //! - `docs`:     the README documents every environment variable
 
+#![forbid(unsafe_code)]
 // Test helpers may panic on broken preconditions; that is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

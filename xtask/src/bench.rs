@@ -91,6 +91,15 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         let result = runtime.block_on(simple.execute("print(1)"))?;
         ensure_ok(result.success && result.stdout == "1\n", "simple mode")
     })?;
+    let no_cgroups = SandboxClient::from_config(ClientConfig {
+        mode: ExecutionMode::Secure,
+        isolation: sandbox_client::Isolation::NoCgroups,
+        ..ClientConfig::default()
+    })?;
+    let no_cgroups_time = measure(|| {
+        let result = runtime.block_on(no_cgroups.execute("print(1)"))?;
+        ensure_ok(result.success && result.stdout == "1\n", "secure mode")
+    })?;
     let secure = client(ExecutionMode::Secure)?;
     let secure_time = measure(|| {
         let result = runtime.block_on(secure.execute("print(1)"))?;
@@ -143,6 +152,11 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         (
             "secure mode, SandboxClient::execute (in-process)",
             Some(secure_time),
+            bare_secure,
+        ),
+        (
+            "secure mode, isolation no-cgroups (rlimits, no cgroup move)",
+            Some(no_cgroups_time),
             bare_secure,
         ),
         (

@@ -59,7 +59,7 @@ pub(crate) struct RunArgs {
     pub(crate) mode: Option<ExecutionMode>,
 
     /// Which secure-mode layers must be present: `full` (all), `no-cgroups`
-    /// (memory and process limits may fall back to rlimits), `best-effort`
+    /// (all but cgroups; memory and process limits by rlimits), `best-effort`
     /// (namespaces and seccomp required, the rest when available). Secure
     /// mode refuses to run, naming the missing layer, rather than run weaker
     /// than this. [default: $SANDBOX_ISOLATION, else full]

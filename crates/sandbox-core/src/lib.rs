@@ -11,6 +11,8 @@
 //! - the [`ExecutionPlan`] a runner executes, built from a request and the
 //!   configuration.
 
+#![forbid(unsafe_code)]
+
 pub mod config;
 mod contract;
 pub mod error;

@@ -34,8 +34,9 @@ pub enum Isolation {
     /// Every layer: namespaces, landlock, seccomp and cgroup limits.
     #[default]
     Full,
-    /// Every layer, but memory and process counts may be limited with
-    /// rlimits (`RLIMIT_AS`, `RLIMIT_NPROC`) where no cgroup is writable.
+    /// Every layer but the cgroups: memory and process counts are limited
+    /// with rlimits (`RLIMIT_AS`, `RLIMIT_NPROC`) instead. For machines (or
+    /// users) that cannot write cgroups.
     NoCgroups,
     /// Namespaces and seccomp required; landlock and cgroups used when
     /// available. For old kernels and locked-down containers.

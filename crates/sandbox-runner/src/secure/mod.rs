@@ -92,14 +92,20 @@ pub(crate) async fn run(
     .await
 }
 
-/// Layers the level lets a run go without, when they are missing here.
+/// Layers a run goes without: none at `full`; the cgroup limits at
+/// `no-cgroups` (rlimits stand in, by choice); whatever is missing here at
+/// `best-effort`.
 fn unused_layers(caps: &Capabilities, isolation: Isolation) -> Vec<&'static str> {
-    caps.layers
-        .iter()
-        .filter(|l| !l.available())
-        .filter(|_| isolation != Isolation::Full)
-        .map(|l| l.name)
-        .collect()
+    match isolation {
+        Isolation::Full => Vec::new(),
+        Isolation::NoCgroups => vec!["cgroup memory", "cgroup pids"],
+        Isolation::BestEffort => caps
+            .layers
+            .iter()
+            .filter(|l| !l.available())
+            .map(|l| l.name)
+            .collect(),
+    }
 }
 
 fn host_entry(path: &std::path::Path) -> sandbox_core::secure::HostEntry {

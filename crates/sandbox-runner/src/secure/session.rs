@@ -172,7 +172,13 @@ pub(super) async fn run(
         .collect::<Result<Vec<_>, SandboxError>>()?;
     mark("landlock");
     let seccomp = seccomp_programs(plan.allow_network)?;
-    let cgroup = match &caps.cgroups {
+    // `no-cgroups` means rlimits instead, even where cgroups exist: the
+    // level a result reports is the level it ran with.
+    let usable = caps
+        .cgroups
+        .as_ref()
+        .filter(|_| isolation != Isolation::NoCgroups);
+    let cgroup = match usable {
         Some(hierarchy) => {
             let name = staged
                 .path()
