@@ -100,24 +100,26 @@ fn an_unprivileged_user_gets_secure_mode_without_cgroups() {
         nix::unistd::geteuid().is_root(),
         "this test drops from root to nobody"
     );
-    let (_dir, bin) = public_copy();
+    let (dir, bin) = public_copy();
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "from the host").expect("write input");
+    std::fs::set_permissions(&input, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let input_arg = format!("in.txt={}", input.display());
     let code = "import os\nprint(os.getuid(), open('/proc/self/uid_map').read().split())\n\
-                print(open('/proc/self/status').read().count('NoNewPrivs:\\t1'))";
-    let output = run_with_stdin(
-        as_nobody(
-            &bin,
-            &[
-                "run",
-                "--mode",
-                "secure",
-                "--isolation",
-                "no-cgroups",
-                "--json",
-                "-",
-            ],
-        ),
-        code,
-    );
+                print(open('/proc/self/status').read().count('NoNewPrivs:\\t1'))\n\
+                open('out.txt', 'w').write(open('in.txt').read().upper())";
+    let args = [
+        "run",
+        "--mode",
+        "secure",
+        "--isolation",
+        "no-cgroups",
+        "--input",
+        &input_arg,
+        "--json",
+        "-",
+    ];
+    let output = run_with_stdin(as_nobody(&bin, &args), code);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let result: serde_json::Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr)));
@@ -128,6 +130,11 @@ fn an_unprivileged_user_gets_secure_mode_without_cgroups() {
         "{result}"
     );
     assert_eq!(result["isolation"], "no-cgroups");
+    // Files go in and come back out even though init is not dumpable.
+    assert_eq!(
+        result["output_files"]["out.txt"], "RlJPTSBUSEUgSE9TVA==",
+        "{result}"
+    );
     let message = result["message"].as_str().unwrap_or_default();
     assert!(
         message.contains("ran without: cgroup memory, cgroup pids"),

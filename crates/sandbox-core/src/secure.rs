@@ -269,7 +269,9 @@ impl SecurePlan {
         }
         for file in etc {
             let path = PathBuf::from(file);
-            if host(&path) == HostEntry::Present {
+            // A symlink (`/etc/localtime`, a resolver's `resolv.conf`) is
+            // bound as its target, at the link's path.
+            if host(&path) != HostEntry::Missing {
                 mounts.push(Mount::ReadOnly { path: path.clone() });
                 read.push(path);
             }

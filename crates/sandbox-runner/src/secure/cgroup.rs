@@ -240,8 +240,18 @@ impl Cgroup {
 }
 
 impl Drop for Cgroup {
+    // Reached when a run is abandoned: the kill was just sent and removal
+    // may need to wait for the processes to go, which must not block an
+    // async worker.
     fn drop(&mut self) {
-        self.remove_dirs();
+        if self.dirs.is_empty() {
+            return;
+        }
+        let mut rest = Self {
+            hierarchy: self.hierarchy.clone(),
+            dirs: std::mem::take(&mut self.dirs),
+        };
+        std::thread::spawn(move || rest.remove_dirs());
     }
 }
 

@@ -3,36 +3,40 @@
 //! One execution, in stages (see also `docs/secure-mode.md`):
 //! 1. **Prepare** in the parent: probe the layers (once) and refuse if the
 //!    configured [`Isolation`] needs one that is missing; build the
-//!    [`SecurePlan`]; stage the root directory (mount points, symlinks,
-//!    generated `/etc`); compile the seccomp BPF; build the landlock ruleset;
-//!    create the cgroups; turn every path and argument into C strings.
-//! 2. **Namespaces**: `clone(2)` the init process into new user, pid, mount,
-//!    ipc, uts and cgroup namespaces, and a net namespace unless the network
-//!    is allowed. The parent maps the sandbox user (uid/gid 1000 inside, this
-//!    process's ids outside) and moves init into the cgroups, then says go.
-//! 3. **Root**: init makes mounts private, binds the staged root onto itself,
-//!    binds `/usr` and the interpreter's prefixes read-only, the device
-//!    nodes, tmpfs for `/sandbox`, `/tmp` and `/dev/shm` (size and inode
-//!    caps), a fresh `/proc`; `pivot_root`, detaches the old root, remounts
-//!    `/` read-only; sets the hostname and brings up loopback. The parent
-//!    writes the input files into `/sandbox` through `/proc/<init>/root`.
-//! 4. **Limits**: the cgroup memory and pids limits (or, where the
-//!    isolation level allows, `RLIMIT_AS` and `RLIMIT_NPROC`), plus
-//!    `RLIMIT_CPU`, `RLIMIT_FSIZE`, `RLIMIT_NOFILE`, `RLIMIT_CORE`=0; the
-//!    parent enforces the wall-clock timeout.
-//! 5. **Rules**: init forks the program, which drops every capability, sets
-//!    no_new_privs, restricts itself with landlock (read the binds, write
-//!    `/sandbox`, `/tmp` and `/dev/shm`, execute only the interpreter),
-//!    closes every inherited descriptor, and installs seccomp last.
+//!    [`SecurePlan`]; compile the seccomp BPF; build the landlock ruleset
+//!    for the bind mounts; create the cgroups (unless `no-cgroups`); turn
+//!    every path, argument and root entry into C strings.
+//! 2. **Namespaces**: `clone(2)` init into new user, pid, mount, ipc, uts
+//!    and cgroup namespaces, and a net namespace unless the network is
+//!    allowed. The parent maps the sandbox user (uid/gid 1000 inside; this
+//!    process's ids outside, or `nobody` under a root runner), then says go.
+//! 3. **Root**: init scrubs its copy of the parent's argv and environment,
+//!    mounts a small tmpfs root on the empty run dir and has a helper fill
+//!    it as the sandbox user, binds `/usr` and the interpreter's prefixes
+//!    read-only, the device nodes, tmpfs for `/sandbox`, `/tmp`, `/dev/shm`
+//!    (size and inode caps), a fresh `/proc`; `pivot_root`, detaches the old
+//!    root, remounts `/` read-only; sets namespaced sysctls, the hostname,
+//!    loopback; adds landlock rules for what it mounted; forks the program.
+//!    The parent opens `/sandbox` by descriptor and finds the program's pid
+//!    while init is dumpable; then init makes itself non-dumpable.
+//! 4. **Limits**: while the interpreter starts, the parent moves the program
+//!    into its cgroups (memory, pids) and writes the input files; the
+//!    program set its rlimits (CPU, file size, open files, core; address
+//!    space and process count without cgroups). The parent enforces the
+//!    wall-clock timeout.
+//! 5. **Rules**: the program empties its capability sets, switches to the
+//!    sandbox user under a root runner, sets no_new_privs, restricts itself
+//!    with landlock (read the binds, write `/sandbox`, `/tmp`, `/dev/shm`,
+//!    execute only the interpreter and its loader), closes every inherited
+//!    descriptor, and installs seccomp last.
 //! 6. **Exec** the interpreter (`-I -S -B -u -X utf8`, site-packages put on
 //!    `sys.path` by the bootstrap) with a fixed environment.
 //! 7. **After**: when the program exits (or the timeout or output cap makes
 //!    the parent ask init to), init kills every process left in the
 //!    namespace and reports the exit; the parent collects the output files
-//!    through init's root without following symlinks, releases init (the
-//!    namespaces and tmpfs die with it), removes the cgroups and the staged
-//!    root, and classifies the outcome (`memory_limit` from the cgroup's OOM
-//!    counter).
+//!    through its descriptor without following symlinks, releases init (the
+//!    namespaces and tmpfs die with it), removes the cgroups and the run dir,
+//!    and classifies the outcome (`memory_limit` from the OOM counter).
 //!
 //! The child side of stages 2–6 lives in `sys::sandbox`: after the clone
 //! it makes only async-signal-safe raw syscalls on data prepared here,

@@ -176,7 +176,43 @@ pub(crate) fn filters(allow_network: bool) -> Result<Vec<BpfProgram>, seccompile
         SeccompAction::Errno(libc::ENOSYS as u32),
         arch(),
     )?;
-    Ok(vec![deny.try_into()?, clone3.try_into()?])
+    let mut programs: Vec<BpfProgram> = vec![deny.try_into()?, clone3.try_into()?];
+    programs.extend(x32_filter());
+    Ok(programs)
+}
+
+/// On x86_64 the x32 ABI reaches the same system calls under numbers with
+/// bit 30 set, which the deny-list (exact numbers) would not match; the
+/// architecture check does not catch them either (x32 shares
+/// `AUDIT_ARCH_X86_64`). Deny every such number. Four instructions, written
+/// by hand: load the number, compare, return.
+fn x32_filter() -> Option<BpfProgram> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+        let insn = |code: u16, jt: u8, jf: u8, k: u32| seccompiler::sock_filter { code, jt, jf, k };
+        let errno = libc::SECCOMP_RET_ERRNO | libc::EPERM as u32;
+        Some(vec![
+            // A = seccomp_data.nr
+            insn((libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16, 0, 0, 0),
+            // if A >= X32_SYSCALL_BIT goto deny else goto allow
+            insn(
+                (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16,
+                0,
+                1,
+                X32_SYSCALL_BIT,
+            ),
+            insn((libc::BPF_RET | libc::BPF_K) as u16, 0, 0, errno),
+            insn(
+                (libc::BPF_RET | libc::BPF_K) as u16,
+                0,
+                0,
+                libc::SECCOMP_RET_ALLOW,
+            ),
+        ])
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    None
 }
 
 /// Converts to the kernel's struct layout (identical field for field).
@@ -200,7 +236,10 @@ mod tests {
     fn filters_compile_both_ways() {
         for network in [false, true] {
             let programs = filters(network).unwrap();
-            assert_eq!(programs.len(), 2);
+            assert_eq!(
+                programs.len(),
+                if cfg!(target_arch = "x86_64") { 3 } else { 2 }
+            );
             assert!(programs.iter().all(|p| !p.is_empty()));
         }
         assert!(filters(false).unwrap()[0].len() > filters(true).unwrap()[0].len());

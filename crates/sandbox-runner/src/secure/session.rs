@@ -4,6 +4,7 @@
 use std::ffi::CString;
 use std::os::fd::{AsRawFd as _, OwnedFd};
 use std::os::unix::ffi::OsStrExt as _;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -34,6 +35,18 @@ use crate::workdir::write_files;
 /// How long the sandbox may take to set itself up and start the
 /// interpreter; past it the run is abandoned (init is killed on drop).
 const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Sysctls init writes for the sandbox's own namespaces (paths inside).
+const SYSCTLS: &[(&str, &[u8])] = &[
+    // No executing code written to memory (memfd), kernel 6.3+.
+    ("/proc/sys/vm/memfd_noexec", b"2"),
+    // inotify is charged to the runner's user host-wide: a small share.
+    ("/proc/sys/user/max_inotify_instances", b"16"),
+    ("/proc/sys/user/max_inotify_watches", b"4096"),
+    // seccomp already denies new namespaces; this says so twice.
+    ("/proc/sys/user/max_user_namespaces", b"0"),
+    ("/proc/sys/user/max_mnt_namespaces", b"0"),
+    ("/proc/sys/user/max_net_namespaces", b"0"),
+];
 /// How long init gets to report after being asked to stop the run.
 const STOP_GRACE: Duration = Duration::from_secs(1);
 /// How long output pipes are read after the program's end.
@@ -56,8 +69,11 @@ impl Init {
     }
 
     fn wait(&self) -> std::io::Result<sys::Reaped> {
-        sys::wait_exited(self.pid)?;
+        let exited = sys::wait_exited(self.pid);
+        // Even when waiting failed (a host that auto-reaps its children),
+        // init's pid can no longer be trusted: never signal it again.
         *self.reaped.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        exited?;
         sys::reap(self.pid)
     }
 }
@@ -275,6 +291,10 @@ pub(super) async fn run(
             tree,
             fs_id: SANDBOX_ID,
             scrub: own_arguments_and_environment(),
+            sysctls: SYSCTLS
+                .iter()
+                .map(|(path, value)| Ok((cstring(path.as_bytes())?, *value)))
+                .collect::<Result<_, SandboxError>>()?,
             mounts,
             hostname: plan.hostname.as_bytes().to_vec(),
             loopback,
@@ -365,7 +385,6 @@ pub(super) async fn run(
     go.write_all(b"g")
         .await
         .map_err(io_err("start the sandbox"))?;
-    drop(go);
 
     // Stage 3 runs in the child; it forks the program and says ready.
     let mut byte = [0u8; 1];
@@ -381,15 +400,36 @@ pub(super) async fn run(
         Err(_) => return Err(setup_failed("init did not get ready within 10 s")),
     }
     mark("ready");
+    // While init is still dumpable: hold the work dir by a descriptor (so
+    // even an unprivileged runner reaches it once init is not dumpable) and
+    // find the program's pid. Then init hides itself and acknowledges.
+    let work_dir = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+        .open(format!("/proc/{pid}/root{WORK_DIR}"))
+        .map_err(io_err("open the sandbox's work dir"))?;
+    let program = program_pid(pid);
+    go.write_all(b"g")
+        .await
+        .map_err(io_err("start the program"))?;
+    drop(go);
+    match tokio::time::timeout(SETUP_TIMEOUT, ready.read_exact(&mut byte)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(_)) => {
+            return Err(child_error(error_pipe)
+                .await
+                .unwrap_or_else(|| setup_failed("init exited early")));
+        }
+        Err(_) => return Err(setup_failed("init did not hide itself within 10 s")),
+    }
     // While the interpreter starts (it waits for its code on stdin), move
-    // the program into its cgroups and write the input files through init's
-    // root. On cgroup v1 a move costs the kernel an RCU grace period (about
-    // 10 ms), so it overlaps the interpreter's start-up instead of adding to
-    // it. Init itself stays out: it only reaps.
-    let work_inside = PathBuf::from(format!("/proc/{pid}/root{WORK_DIR}"));
+    // the program into its cgroups and write the input files. On cgroup v1
+    // a move costs the kernel an RCU grace period (about 10 ms), so it
+    // overlaps the interpreter's start-up instead of adding to it. Init
+    // itself stays out: it only reaps.
+    let work_inside = PathBuf::from(format!("/proc/self/fd/{}", work_dir.as_raw_fd()));
     let inputs = Arc::new(request.input_files);
     let joined = cgroup.map(|group| {
-        let program = program_pid(pid);
         tokio::task::spawn_blocking(move || -> Result<Cgroup, SandboxError> {
             let program = program.ok_or_else(|| {
                 SandboxError::io(
@@ -472,6 +512,7 @@ pub(super) async fn run(
         None
     };
     mark("collected");
+    drop(work_dir);
     drop(release_w);
     init.signal(Signal::SIGKILL); // no-op when init already left
     let init_exit = waiter

@@ -152,6 +152,9 @@ pub(crate) struct ChildSpec {
     /// The sandbox user's id inside, used as init's filesystem id while it
     /// builds the root.
     pub(crate) fs_id: u32,
+    /// Namespaced sysctls init writes for its namespaces (best effort: a
+    /// kernel without one keeps its default).
+    pub(crate) sysctls: Vec<(CString, &'static [u8])>,
     /// Memory ranges of init's copy of the parent to zero first thing (the
     /// parent's argv and environment), so /proc/1/cmdline and environ show
     /// nothing of the host.
@@ -324,6 +327,12 @@ fn init_main(spec: &ChildSpec) -> ! {
             std::ptr::write_bytes(start as *mut u8, 0, len);
         }
         libc::prctl(libc::PR_SET_NAME, c"sandbox-init".as_ptr(), 0, 0, 0);
+        // If the runner dies, the sandbox dies with it (and everything in
+        // its pid namespace with init). The signal follows the thread that
+        // cloned us; runner threads (async workers) live as long as their
+        // runtime. A parent that died before this call shows as end of file
+        // on the go pipe below.
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
         // Signal state inherited from the parent's thread: default
         // dispositions (the parent's handlers would run here otherwise),
         // nothing blocked.
@@ -353,15 +362,23 @@ fn init_main(spec: &ChildSpec) -> ! {
             (fds.error, FD_ERROR),
             (fds.landlock.unwrap_or(-1), FD_LANDLOCK),
         ];
+        // Copies land at FD_FIRST_FREE or above, clear of every target. A
+        // failure here cannot be reported (the error pipe is not in place
+        // yet, and writing to the number it should have could hit another
+        // of the parent's descriptors), so init just exits: the parent
+        // reports that set-up failed before it could say why.
         let mut high = [-1; 9];
         for (i, (fd, _)) in wanted.iter().enumerate() {
             if *fd >= 0 {
-                high[i] = libc::fcntl(*fd, libc::F_DUPFD, 256);
+                high[i] = libc::fcntl(*fd, libc::F_DUPFD, FD_FIRST_FREE);
+                if high[i] < 0 {
+                    libc::_exit(124);
+                }
             }
         }
         for (i, (_, target)) in wanted.iter().enumerate() {
-            if high[i] >= 0 {
-                libc::dup2(high[i], *target);
+            if high[i] >= 0 && libc::dup2(high[i], *target) < 0 {
+                libc::_exit(124);
             }
         }
         if fds.landlock.is_none() {
@@ -376,15 +393,6 @@ fn init_main(spec: &ChildSpec) -> ! {
         if !read_byte(FD_GO) {
             libc::_exit(125); // the parent gave up
         }
-        // Init's memory is a copy of the parent's (environment, heap), so no
-        // process of the sandbox may read it through /proc/1 (environ, mem,
-        // maps): non-dumpable makes those need CAP_SYS_PTRACE, which only
-        // the parent holds over this user namespace. The uid/gid maps are
-        // written by now.
-        check(
-            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0),
-            Stage::NotDumpable,
-        );
         check(
             libc::sethostname(spec.hostname.as_ptr().cast(), spec.hostname.len()),
             Stage::Hostname,
@@ -486,15 +494,16 @@ fn init_main(spec: &ChildSpec) -> ! {
             ),
             Stage::RemountRoot,
         );
-        // No executable memfds in this pid namespace (kernel 6.3+): code
-        // could otherwise run a binary it wrote to memory, past landlock.
-        let noexec = libc::open(
-            c"/proc/sys/vm/memfd_noexec".as_ptr(),
-            libc::O_WRONLY | libc::O_CLOEXEC,
-        );
-        if noexec >= 0 {
-            write_all(noexec, b"2");
-            libc::close(noexec);
+        // Namespaced sysctls: no executable memfds (kernel 6.3+), and low
+        // per-namespace quotas for what the kernel otherwise charges to the
+        // runner's user host-wide (inotify) or that seccomp already denies
+        // (new namespaces).
+        for (path, value) in &spec.sysctls {
+            let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+            if fd >= 0 {
+                write_all(fd, value);
+                libc::close(fd);
+            }
         }
         if let Some(ifr) = &spec.loopback {
             let sock = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
@@ -532,10 +541,27 @@ fn init_main(spec: &ChildSpec) -> ! {
         if program == 0 {
             program_main(spec);
         }
-        // Ready: the program exists (and starts the interpreter, which waits
-        // for its code on stdin). Meanwhile the parent moves it into its
-        // cgroups and writes the input files through our root.
+        libc::signal(
+            libc::SIGUSR1,
+            kill_everything as *const () as libc::sighandler_t,
+        );
+        // Ready: the program exists and starts the interpreter, which waits
+        // for its code on stdin. The parent opens the work dir through our
+        // root and finds the program's pid while we are still dumpable, then
+        // says go; only then do we become non-dumpable (init's memory is a
+        // copy of the parent's, so no process of the sandbox may read it
+        // through /proc/1) and acknowledge. The parent sends the code after
+        // the acknowledgement.
         write_all(FD_READY, b"r");
+        if !read_byte(FD_GO) {
+            libc::kill(-1, libc::SIGKILL);
+            libc::_exit(125);
+        }
+        check(
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0),
+            Stage::NotDumpable,
+        );
+        write_all(FD_READY, b"d");
         libc::close(FD_GO);
         libc::close(FD_READY);
         let program = program as libc::pid_t;
@@ -544,10 +570,6 @@ fn init_main(spec: &ChildSpec) -> ! {
         for fd in [0, 1, 2, FD_ERROR, FD_LANDLOCK] {
             libc::close(fd);
         }
-        libc::signal(
-            libc::SIGUSR1,
-            kill_everything as *const () as libc::sighandler_t,
-        );
         let mut report = ProgramStatus::default();
         let mut seen = false;
         loop {
