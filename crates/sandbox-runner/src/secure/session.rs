@@ -443,7 +443,7 @@ pub(super) async fn run(
             Ok(group)
         })
     });
-    {
+    if !inputs.is_empty() {
         let inputs = inputs.clone();
         let dir = work_inside.clone();
         // Written as the sandbox user's host ids, so the files are the
