@@ -157,6 +157,7 @@ attacks! {
     ld_so_exec,
     memfd_exec,
     fork_bomb,
+    inotify_quota,
     thread_bomb,
     kill_init,
     kill_all,

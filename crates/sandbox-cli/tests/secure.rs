@@ -173,3 +173,100 @@ fn an_unprivileged_memory_bomb_is_stopped_by_the_rlimit() {
     assert_eq!(output.status.code(), Some(125), "{stderr}");
     assert!(stderr.contains("MemoryError"), "{stderr}");
 }
+
+/// A host process with a low descriptor limit and its own files open at the
+/// descriptor numbers the sandbox's set-up uses: the run works and never
+/// touches those files.
+#[test]
+fn host_descriptors_and_a_low_descriptor_limit_are_respected() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut script = String::from("ulimit -n 64\n");
+    for fd in 3..=11 {
+        script.push_str(&format!("exec {fd}>>{}/host{fd}\n", dir.path().display()));
+    }
+    script.push_str(&format!("exec {SANDBOX} run -\n"));
+    let mut command = Command::new("bash");
+    command.args(["-c", &script]);
+    let output = run_with_stdin(command, "print('inside')");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "inside\n");
+    for fd in 3..=11 {
+        let written = std::fs::read(dir.path().join(format!("host{fd}"))).expect("read host file");
+        assert!(
+            written.is_empty(),
+            "the sandbox wrote {written:?} into host fd {fd}"
+        );
+    }
+}
+
+/// A runner killed outright takes its sandbox with it: nothing of the run
+/// keeps running without a supervisor.
+#[test]
+fn the_sandbox_dies_with_its_runner() {
+    let mut runner = sandbox(Path::new(SANDBOX))
+        .args(["run", "--timeout", "60", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sandbox");
+    runner
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"import time\ntime.sleep(60)")
+        .expect("write code");
+    let runner_pid = runner.id().to_string();
+    let children = || -> Vec<String> {
+        let path = format!("/proc/{runner_pid}/task/{runner_pid}/children");
+        let mut found: Vec<String> = std::fs::read_dir(format!("/proc/{runner_pid}/task"))
+            .map(|tasks| {
+                tasks
+                    .flatten()
+                    .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+                    .flat_map(|c| c.split_whitespace().map(String::from).collect::<Vec<_>>())
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.extend(
+            std::fs::read_to_string(&path)
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(String::from),
+        );
+        found.sort();
+        found.dedup();
+        found
+    };
+    // Wait for the sandbox's init, a child of the runner.
+    let start = std::time::Instant::now();
+    let init = loop {
+        if let Some(init) = children().into_iter().find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "sandbox-init")
+        }) {
+            break init;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "no sandbox started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    runner.kill().expect("kill the runner");
+    runner.wait().expect("reap the runner");
+    let dead = |pid: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|stat| {
+                stat.rsplit_once(") ")
+                    .is_some_and(|(_, rest)| rest.starts_with('Z'))
+            })
+            .unwrap_or(true)
+    };
+    let start = std::time::Instant::now();
+    while !dead(&init) && start.elapsed() < std::time::Duration::from_secs(2) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(dead(&init), "the sandbox's init {init} outlived its runner");
+}

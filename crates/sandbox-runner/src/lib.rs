@@ -57,6 +57,19 @@ pub use sandbox_core::{
     ClientConfig, ExecutionMode, ExecutionRequest, ExecutionResult, Limits, SandboxError,
 };
 
+/// `limit` lowered to this process's own hard limit where that is lower: an
+/// unprivileged process cannot raise a hard limit, and a child inherits the
+/// parent's. Asking for more than the host allows would fail the run.
+pub(crate) fn within_host_limit(
+    mut limit: sandbox_core::plan::Rlimit,
+) -> sandbox_core::plan::Rlimit {
+    if let Ok((_, hard)) = rlimit::getrlimit(process::to_rlimit(limit.resource)) {
+        limit.hard = limit.hard.min(hard);
+        limit.soft = limit.soft.min(limit.hard);
+    }
+    limit
+}
+
 /// Runs filesystem work off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, SandboxError> + Send + 'static,

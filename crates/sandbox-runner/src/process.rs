@@ -114,6 +114,7 @@ pub(crate) async fn execute(plan: &ExecutionPlan, stdin: Vec<u8>) -> Result<Outc
     // The bootstrap reads the code from stdin before running anything, so
     // limits set now are in force before the first line of user code.
     for limit in &plan.rlimits {
+        let limit = &crate::within_host_limit(*limit);
         rlimit::prlimit(
             group.pid.as_raw(),
             to_rlimit(limit.resource),
@@ -193,7 +194,7 @@ pub(crate) async fn execute(plan: &ExecutionPlan, stdin: Vec<u8>) -> Result<Outc
     })
 }
 
-fn to_rlimit(resource: Resource) -> rlimit::Resource {
+pub(crate) fn to_rlimit(resource: Resource) -> rlimit::Resource {
     match resource {
         Resource::Cpu => rlimit::Resource::CPU,
         Resource::AddressSpace => rlimit::Resource::AS,

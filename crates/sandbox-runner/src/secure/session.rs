@@ -223,6 +223,7 @@ pub(super) async fn run(
     let rlimits = rlimits
         .iter()
         .map(|l| {
+            let l = crate::within_host_limit(*l);
             (
                 resource_number(l.resource),
                 libc::rlimit {
@@ -453,12 +454,27 @@ pub(super) async fn run(
         blocking(move || sys::as_fs_user(uid, gid, || write_files(&dir, &inputs))).await?;
     }
     let cgroup = match joined {
-        Some(task) => Some(task.await.map_err(|err| {
-            SandboxError::io(
-                "move the program into its cgroup",
-                std::io::Error::other(err),
-            )
-        })??),
+        Some(task) => Some(
+            match task.await {
+                // The program died before it could be moved: its own error
+                // record says why.
+                Ok(Err(err)) => {
+                    return Err(
+                        match tokio::time::timeout(SETUP_TIMEOUT, child_error(error_pipe)).await {
+                            Ok(Some(child)) => child,
+                            _ => err,
+                        },
+                    );
+                }
+                other => other,
+            }
+            .map_err(|err| {
+                SandboxError::io(
+                    "move the program into its cgroup",
+                    std::io::Error::other(err),
+                )
+            })??,
+        ),
         None => None,
     };
     // Stages 4-6 ran in the child; the error pipe closes on a successful exec.
