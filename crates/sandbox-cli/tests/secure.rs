@@ -204,8 +204,12 @@ fn host_descriptors_and_a_low_descriptor_limit_are_respected() {
 /// keeps running without a supervisor.
 #[test]
 fn the_sandbox_dies_with_its_runner() {
+    // The run dir goes in a private temp dir, so the test can find the
+    // run's name and clean up what a killed runner cannot.
+    let tmp = tempfile::tempdir().expect("temp dir");
     let mut runner = sandbox(Path::new(SANDBOX))
         .args(["run", "--timeout", "60", "-"])
+        .env("TMPDIR", tmp.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -269,4 +273,43 @@ fn the_sandbox_dies_with_its_runner() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert!(dead(&init), "the sandbox's init {init} outlived its runner");
+    // A killed runner leaves its (empty) cgroups behind, as documented.
+    for entry in std::fs::read_dir(tmp.path())
+        .expect("list temp dir")
+        .flatten()
+    {
+        remove_cgroups_named(&entry.file_name().to_string_lossy());
+    }
+}
+
+/// Removes empty cgroups called `name` anywhere under the v1 memory and
+/// pids hierarchies (a few levels deep).
+fn remove_cgroups_named(name: &str) {
+    let mut stack: Vec<(PathBuf, usize)> = [
+        "/sys/fs/cgroup/memory",
+        "/sys/fs/cgroup/pids",
+        "/sys/fs/cgroup/unified",
+    ]
+    .map(|p| (PathBuf::from(p), 0))
+    .to_vec();
+    while let Some((dir, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            if entry.file_name() == name {
+                for _ in 0..100 {
+                    if std::fs::remove_dir(entry.path()).is_ok() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            } else if depth < 4 {
+                stack.push((entry.path(), depth + 1));
+            }
+        }
+    }
 }
