@@ -10,7 +10,7 @@
 //!   group, capped stdout/stderr, and output files collected without following
 //!   symlinks. It does not isolate the filesystem or the network: use it for
 //!   trusted code only.
-//! - **secure mode** (the default): the [`secure`] module's staged sandbox of
+//! - **secure mode** (the default): the [`secure`] module's sandbox of
 //!   namespaces, a minimal read-only root, cgroup limits, landlock and
 //!   seccomp. A machine that lacks a layer the configured
 //!   [`sandbox_core::Isolation`] requires gets [`SandboxError::Unsupported`]

@@ -19,7 +19,7 @@ use crate::sys::sandbox::{PreparedMount, TreeEntry};
 /// The old root's mount point inside the new one (left empty after).
 pub(crate) const OLD_ROOT: &str = ".oldroot";
 
-/// `path` (absolute, as seen inside) under the staged `root`.
+/// `path` (absolute, as seen inside) under the new root's mount point `root`.
 pub(crate) fn inside(root: &Path, path: &Path) -> PathBuf {
     root.join(path.strip_prefix("/").unwrap_or(path))
 }

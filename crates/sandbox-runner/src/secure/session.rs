@@ -157,12 +157,12 @@ pub(super) async fn run(
     let parent = config.work_root.clone().unwrap_or_else(std::env::temp_dir);
     // The run dir is only the mount point of the new root (its name also
     // names the run's cgroups); it stays empty on the host.
-    let staged = tempfile::Builder::new()
+    let run_dir = tempfile::Builder::new()
         .prefix("sandbox-")
         .tempdir_in(&parent)
         .map_err(io_err("create the run dir"))?;
-    mark("staged");
-    let root = staged.path().to_owned();
+    mark("run dir");
+    let root = run_dir.path().to_owned();
     let mounts = rootfs::prepare_mounts(&root, &plan).map_err(io_err("prepare the mounts"))?;
     let tree = rootfs::tree(&root, &plan).map_err(io_err("prepare the sandbox root"))?;
     let host_rules = rootfs::host_rules(&plan);
@@ -196,7 +196,7 @@ pub(super) async fn run(
         .filter(|_| isolation != Isolation::NoCgroups);
     let cgroup = match usable {
         Some(hierarchy) => {
-            let name = staged
+            let name = run_dir
                 .path()
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -553,7 +553,7 @@ pub(super) async fn run(
         })
         .await?;
     }
-    blocking(move || staged.close().map_err(io_err("remove the run dir"))).await?;
+    blocking(move || run_dir.close().map_err(io_err("remove the run dir"))).await?;
 
     mark("cleaned");
     let exit = match status {

@@ -18,7 +18,7 @@
 //!   files while the interpreter starts), reaps every process, and when
 //!   the program ends kills everything left in the namespace, reports the
 //!   program's wait status and rusage, and waits for the parent's release
-//!   (the parent reads output files through `/proc/<init>/root` meanwhile).
+//!   (the parent reads output files through its descriptor of `/sandbox` meanwhile).
 //! - **program** (pid 2): applies rlimits, drops capabilities, sets
 //!   no_new_privs, restricts itself with landlock, closes every descriptor
 //!   but stdio, installs seccomp last, and `execve`s the interpreter.
@@ -53,7 +53,7 @@ pub(crate) enum Stage {
     NotDumpable = 10,
     SwitchUser = 28,
     PrivateMounts = 3,
-    BindRoot = 4,
+    MountRoot = 4,
     BuildRoot = 11,
     PivotRoot = 5,
     DetachOldRoot = 6,
@@ -419,7 +419,7 @@ fn init_main(spec: &ChildSpec) -> ! {
                 libc::MS_NOSUID | libc::MS_NODEV,
                 spec.root_data.as_ptr().cast(),
             ),
-            Stage::BindRoot,
+            Stage::MountRoot,
         );
         // A short-lived helper builds the tree with the sandbox user as its
         // filesystem id; init keeps its own credentials, which the bind
