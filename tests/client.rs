@@ -99,19 +99,33 @@ async fn stdin_is_closed() {
     assert!(result.stderr.contains("EOFError"), "{}", result.stderr);
 }
 
+/// Syntax errors are found by parsing, before any process starts, and
+/// point at the line and column.
 #[tokio::test]
-async fn syntax_errors_point_at_the_line() {
-    let result = SandboxClient::new()
-        .execute("x = 1\nprint(x +)\n")
-        .await
-        .unwrap();
-    assert_eq!(result.status, Status::Error);
+async fn syntax_errors_are_found_before_running() {
+    let (root, client) = crate::support::isolated_client(ExecutionMode::Secure);
+    let result = client.execute("x = 1\nprint(x +)\n").await.unwrap();
+    assert_eq!(result.status, Status::SyntaxError);
+    assert!(!result.success);
+    assert_eq!(result.return_code, None, "nothing ran");
+    assert_eq!(result.violations.len(), 1);
+    let violation = &result.violations[0];
+    assert_eq!(
+        (violation.rule.as_str(), violation.line, violation.column),
+        ("syntax-error", 2, 10)
+    );
     assert!(
-        result.stderr.contains("File \"main.py\", line 2"),
+        result
+            .stderr
+            .ends_with("SyntaxError: Expected an expression\n"),
         "{}",
         result.stderr
     );
-    assert!(result.stderr.contains("SyntaxError"), "{}", result.stderr);
+    assert_eq!(
+        crate::support::leftovers(root.path()),
+        Vec::<String>::new(),
+        "no run dir was made"
+    );
 }
 
 #[tokio::test]

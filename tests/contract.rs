@@ -40,6 +40,11 @@ async fn secure_success() {
 }
 
 #[tokio::test]
+async fn syntax_error() {
+    assert_result_snapshot!(run(ExecutionRequest::new("x = 1\nprint(x +)\n")).await);
+}
+
+#[tokio::test]
 async fn error() {
     assert_result_snapshot!(run(ExecutionRequest::new("print(1/0)")).await);
 }

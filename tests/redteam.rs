@@ -1199,10 +1199,10 @@ fn what_the_user_sees(
             }
         }
     }
-    if let Some(limit) = header.max_seconds {
-        if elapsed.as_secs_f64() > limit {
-            failures.push(format!("the run took {elapsed:?}, more than {limit} s"));
-        }
+    if let Some(limit) = header.max_seconds
+        && elapsed.as_secs_f64() > limit
+    {
+        failures.push(format!("the run took {elapsed:?}, more than {limit} s"));
     }
     let secret = fixture.secret.as_str();
     for (what, text) in [

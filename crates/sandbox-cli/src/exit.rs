@@ -9,9 +9,9 @@ Exit codes:
   1-119    the program's own exit code (also 120-255 when it chose one)
   2        invalid options or request (bad file name, limit out of range)
   120      the sandbox itself failed (no interpreter, I/O error)
-  121      syntax error found before running (reserved for the pre-run
-           checks still to come; today Python reports it: exit 1)
-  122      policy violation found before running (reserved, as 121)
+  121      syntax error found before running: nothing ran
+  122      policy violation found before running (reserved for the policy
+           checks still to come)
   123      output limit: the program wrote more than --max-output-bytes
   124      timeout: wall-clock or CPU time limit reached
   125      memory limit reached

@@ -597,15 +597,26 @@ fn invalid_request_reason_is_printed_once() {
     );
 }
 
-/// Until the pre-run checks land, a syntax error is Python's own: exit 1
-/// with the error pointing into `main.py`.
+/// A syntax error is found by parsing before anything runs: exit 121, with
+/// the error rendered as Python would, pointing into `main.py`.
 #[test]
-fn syntax_error_is_reported_by_python() {
+fn syntax_error_is_found_before_running() {
     let ws = Workspace::new();
-    let run = ws.run_stdin(&[], "print(\n");
-    assert_code(&run, 1);
-    assert!(run.stderr.contains("File \"main.py\", line 1"), "{run:#?}");
-    assert!(run.stderr.contains("SyntaxError"), "{run:#?}");
+    let (code, marker) = ws.marker_code();
+    let run = ws.run_stdin(&["--mode", "simple"], &format!("{code}print(x +)\n"));
+    assert_code(&run, 121);
+    assert!(!marker.exists(), "the program ran: {run:#?}");
+    assert!(
+        run.stderr.starts_with(
+            "  File \"main.py\", line 3\n    print(x +)\n             ^\nSyntaxError: Expected an expression\n"
+        ),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr
+            .contains("sandbox: syntax_error: syntax error at line 3, column 10"),
+        "{run:#?}"
+    );
 }
 
 // --- Configuration from the environment and .env ----------------------------------

@@ -7,7 +7,7 @@
 //!   the client;
 //! - configuration ([`ClientConfig`], loaded from the environment and `.env`
 //!   with the variable names in [`vars`]);
-//! - validation of untrusted input ([`files`], [`Limits`]);
+//! - validation of untrusted input ([`files`], [`Limits`], [`syntax`]);
 //! - the [`ExecutionPlan`] a runner executes, built from a request and the
 //!   configuration.
 
@@ -20,6 +20,7 @@ pub mod files;
 pub mod limits;
 pub mod plan;
 pub mod secure;
+pub mod syntax;
 pub mod vars;
 
 pub use config::ClientConfig;

@@ -19,6 +19,10 @@
 //! The supervision below is simple mode's; secure mode's stages are listed
 //! in the [`secure`] module.
 //!
+//! Before either mode starts anything, the code is parsed
+//! ([`sandbox_core::syntax`]): a syntax error is an `ok` return with status
+//! `syntax_error`, its line and column, and nothing spawned.
+//!
 //! ## How a simple run is supervised
 //! 1. Validate the request ([`Limits::resolve`]) and resolve the interpreter
 //!    (a `PATH` shim such as pyenv's is resolved once to `sys.executable`).
@@ -120,6 +124,17 @@ impl Runner {
     /// failed is an `Ok` result with a non-`ok` status.
     pub async fn run(&self, request: ExecutionRequest) -> Result<ExecutionResult, SandboxError> {
         let limits = Limits::resolve(&request, &self.config)?;
+        if let Err(issue) = sandbox_core::syntax::check(&request.code) {
+            // Nothing to run: say where, as Python would, without spawning.
+            let mut result = ExecutionResult::new(sandbox_core::Status::SyntaxError, limits.mode);
+            result.message = Some(format!(
+                "syntax error at line {}, column {}: {}; nothing ran",
+                issue.line, issue.column, issue.message
+            ));
+            result.stderr = issue.render();
+            result.violations = vec![issue.violation()];
+            return Ok(result);
+        }
         match limits.mode {
             ExecutionMode::Simple => simple::run(request, limits, &self.config).await,
             ExecutionMode::Secure => secure::run(request, limits, &self.config).await,

@@ -629,10 +629,10 @@ fn own_arguments_and_environment() -> Vec<(usize, usize)> {
     let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<usize>().ok());
     let mut ranges = Vec::new();
     for (start, end) in [(48, 49), (50, 51)] {
-        if let (Some(s), Some(e)) = (field(start), field(end)) {
-            if e > s {
-                ranges.push((s, e - s));
-            }
+        if let (Some(s), Some(e)) = (field(start), field(end))
+            && e > s
+        {
+            ranges.push((s, e - s));
         }
     }
     ranges

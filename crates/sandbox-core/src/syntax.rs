@@ -1,0 +1,124 @@
+//! Parsing the code before anything runs: a syntax error is reported with
+//! its line, column and message without starting an interpreter (status
+//! `syntax_error`), in the shape Python itself prints, so users and models
+//! read it the way they are used to.
+
+use crate::contract::Violation;
+
+/// The rule code syntax errors carry in `violations`.
+pub const RULE: &str = "syntax-error";
+
+/// A syntax error: 1-based line and column (in characters), and the
+/// parser's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxIssue {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, counted in characters.
+    pub column: u32,
+    /// What the parser expected or found.
+    pub message: String,
+    /// The offending line of source, without its line break.
+    pub source_line: String,
+}
+
+impl SyntaxIssue {
+    /// The issue as a contract violation.
+    pub fn violation(&self) -> Violation {
+        Violation {
+            rule: RULE.to_owned(),
+            message: self.message.clone(),
+            line: self.line,
+            column: self.column,
+        }
+    }
+
+    /// Python's own rendering: file, line, the source with a caret, the
+    /// error.
+    pub fn render(&self) -> String {
+        let trimmed = self.source_line.trim_start();
+        let indent = self.source_line.chars().count() - trimmed.chars().count();
+        let caret = (self.column as usize)
+            .saturating_sub(1)
+            .saturating_sub(indent);
+        format!(
+            "  File \"main.py\", line {}\n    {}\n    {}^\nSyntaxError: {}\n",
+            self.line,
+            trimmed.trim_end(),
+            " ".repeat(caret),
+            self.message
+        )
+    }
+}
+
+/// Parses `code` as a Python module; the first syntax error, if any.
+pub fn check(code: &str) -> Result<(), SyntaxIssue> {
+    match ruff_python_parser::parse_module(code) {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            let offset = usize::from(err.location.start()).min(code.len());
+            Err(locate(code, offset, err.error.to_string()))
+        }
+    }
+}
+
+/// Line and character column of byte `offset` in `code`.
+fn locate(code: &str, offset: usize, message: String) -> SyntaxIssue {
+    let mut offset = offset;
+    while !code.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &code[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = code[offset..].find('\n').map_or(code.len(), |i| offset + i);
+    SyntaxIssue {
+        line: before.matches('\n').count() as u32 + 1,
+        column: code[line_start..offset].chars().count() as u32 + 1,
+        message,
+        source_line: code[line_start..line_end].trim_end_matches('\r').to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_code_passes() {
+        for code in [
+            "print(1)\n",
+            "",
+            "match x:\n    case [1, *rest]:\n        pass\n",
+            "print(f'{x!r:>10}')\n",
+            "async def f():\n    await g()\n",
+            "x: int = 1\n",
+        ] {
+            assert_eq!(check(code), Ok(()), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn errors_point_at_line_and_column() {
+        let issue = check("x = 1\nprint(x +)\n").unwrap_err();
+        assert_eq!((issue.line, issue.column), (2, 10));
+        assert_eq!(issue.source_line, "print(x +)");
+        assert_eq!(
+            issue.render(),
+            "  File \"main.py\", line 2\n    print(x +)\n             ^\nSyntaxError: Expected an expression\n"
+        );
+        let issue = check("def f(:\n    pass\n").unwrap_err();
+        assert_eq!((issue.line, issue.column), (1, 7));
+    }
+
+    #[test]
+    fn columns_count_characters_and_carets_skip_indentation() {
+        let issue = check("if True:\n    s = 'é' +\n").unwrap_err();
+        assert_eq!(issue.line, 2);
+        assert_eq!(issue.column, 14, "{issue:?}");
+        assert!(
+            issue.render().contains("\n    s = 'é' +\n             ^\n"),
+            "{}",
+            issue.render()
+        );
+    }
+}
