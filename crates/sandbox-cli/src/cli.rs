@@ -32,10 +32,21 @@ pub(crate) enum Command {
     /// Run a Python file (or `-` for standard input) and pass its output through.
     #[command(after_long_help = crate::exit::HELP)]
     Run(RunArgs),
+    /// Check a Python file (or `-` for standard input) without running it.
+    /// Exits 0 when it is clean, 1 with diagnostics (printed like a
+    /// linter's), 2 when the file cannot be read.
+    Check(CheckArgs),
     /// Show which secure-mode isolation layers this machine offers, and
     /// whether secure mode can run at each isolation level. Exits 1 when the
     /// configured level ($SANDBOX_ISOLATION, else full) cannot run here.
     Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// The Python file to check, or `-` to read the code from standard input.
+    #[arg(value_name = "FILE|-")]
+    pub(crate) file: PathBuf,
 }
 
 #[derive(Debug, Args)]

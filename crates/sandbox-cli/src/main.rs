@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+mod check;
 mod cli;
 mod doctor;
 mod exit;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         match cli.command {
             cli::Command::Run(args) => run::run(args).await,
             cli::Command::Doctor(args) => doctor::run(args),
+            cli::Command::Check(args) => check::run(args),
         }
     });
     match outcome {

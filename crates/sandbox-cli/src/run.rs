@@ -45,17 +45,22 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
     Ok(exit::for_result(&result))
 }
 
-fn build_request(args: &RunArgs) -> Result<ExecutionRequest> {
-    let code = if args.file == Path::new("-") {
+/// The code of `FILE`, or of standard input for `-`.
+pub(crate) fn read_code(file: &Path) -> Result<String> {
+    if file == Path::new("-") {
         let mut code = String::new();
         std::io::stdin()
             .read_to_string(&mut code)
             .context("cannot read the code from standard input (is it UTF-8?)")?;
-        code
+        Ok(code)
     } else {
-        fs::read_to_string(&args.file)
-            .map_err(|err| UsageError(format!("cannot read `{}`: {err}", args.file.display())))?
-    };
+        Ok(fs::read_to_string(file)
+            .map_err(|err| UsageError(format!("cannot read `{}`: {err}", file.display())))?)
+    }
+}
+
+fn build_request(args: &RunArgs) -> Result<ExecutionRequest> {
+    let code = read_code(&args.file)?;
     let mut request = ExecutionRequest::new(code);
     request.mode = args.mode;
     request.memory_mb = args.memory_mb;

@@ -766,3 +766,29 @@ fn list_files(dir: &Path) -> Vec<String> {
     found.sort();
     found
 }
+
+// --- sandbox check -------------------------------------------------------------------
+
+#[test]
+fn check_reports_syntax_errors_like_a_linter() {
+    let ws = Workspace::new();
+    let file = ws.write("bad.py", "x = 1\nprint(x +)\n");
+    let run = run(&mut ws.sandbox(["check".as_ref(), file.as_os_str()]), "");
+    assert_code(&run, 1);
+    let shown = run.stdout.replace(&file.display().to_string(), "[FILE]");
+    insta::assert_snapshot!("check_syntax_error", shown);
+}
+
+#[test]
+fn check_exit_codes() {
+    let ws = Workspace::new();
+    let clean = run(&mut ws.sandbox(["check", "-"]), "print('fine')\n");
+    assert_code(&clean, 0);
+    assert_eq!(clean.stdout, "");
+    let missing = run(&mut ws.sandbox(["check", "no-such-file.py"]), "");
+    assert_code(&missing, 2);
+    assert!(
+        missing.stderr.contains("cannot read `no-such-file.py`"),
+        "{missing:#?}"
+    );
+}
