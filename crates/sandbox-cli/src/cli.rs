@@ -23,7 +23,7 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 
     /// Log what the sandbox does to stderr (repeat for more detail).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, display_order = 1000)]
     pub(crate) verbose: u8,
 }
 
