@@ -120,8 +120,26 @@ fn seccomp_programs(allow_network: bool) -> Result<Vec<Vec<libc::sock_filter>>, 
         .map_err(|e| SandboxError::io("compile the seccomp filter", std::io::Error::other(e)))
 }
 
+/// Waits for init's next byte on `ready` (it says it reached a step); on
+/// end of file, the error it reported; past [`SETUP_TIMEOUT`], a timeout.
+async fn await_init(
+    ready: &mut pipe::Receiver,
+    errors: &mut pipe::Receiver,
+    step: &str,
+) -> Result<(), SandboxError> {
+    let failed = |what: String| SandboxError::io("set up the sandbox", std::io::Error::other(what));
+    let mut byte = [0u8; 1];
+    match tokio::time::timeout(SETUP_TIMEOUT, ready.read_exact(&mut byte)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(_)) => Err(child_error(errors)
+            .await
+            .unwrap_or_else(|| failed(format!("init exited before it could {step}")))),
+        Err(_) => Err(failed(format!("init did not {step} within 10 s"))),
+    }
+}
+
 /// Reads an error record `(stage, errno)` if the child wrote one.
-async fn child_error(mut pipe: pipe::Receiver) -> Option<SandboxError> {
+async fn child_error(pipe: &mut pipe::Receiver) -> Option<SandboxError> {
     let mut record = [0u8; 8];
     match pipe.read_exact(&mut record).await {
         Ok(_) => {
@@ -388,18 +406,8 @@ pub(super) async fn run(
         .map_err(io_err("start the sandbox"))?;
 
     // Stage 3 runs in the child; it forks the program and says ready.
-    let mut byte = [0u8; 1];
-    let setup_failed =
-        |what: &str| SandboxError::io("set up the sandbox", std::io::Error::other(what.to_owned()));
-    match tokio::time::timeout(SETUP_TIMEOUT, ready.read_exact(&mut byte)).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(_)) => {
-            return Err(child_error(error_pipe)
-                .await
-                .unwrap_or_else(|| setup_failed("init exited early")));
-        }
-        Err(_) => return Err(setup_failed("init did not get ready within 10 s")),
-    }
+    let mut error_pipe = error_pipe;
+    await_init(&mut ready, &mut error_pipe, "get ready").await?;
     mark("ready");
     // While init is still dumpable: hold the work dir by a descriptor (so
     // even an unprivileged runner reaches it once init is not dumpable) and
@@ -414,15 +422,7 @@ pub(super) async fn run(
         .await
         .map_err(io_err("start the program"))?;
     drop(go);
-    match tokio::time::timeout(SETUP_TIMEOUT, ready.read_exact(&mut byte)).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(_)) => {
-            return Err(child_error(error_pipe)
-                .await
-                .unwrap_or_else(|| setup_failed("init exited early")));
-        }
-        Err(_) => return Err(setup_failed("init did not hide itself within 10 s")),
-    }
+    await_init(&mut ready, &mut error_pipe, "hide itself").await?;
     // While the interpreter starts (it waits for its code on stdin), move
     // the program into its cgroups and write the input files. On cgroup v1
     // a move costs the kernel an RCU grace period (about 10 ms), so it
@@ -460,7 +460,9 @@ pub(super) async fn run(
                 // record says why.
                 Ok(Err(err)) => {
                     return Err(
-                        match tokio::time::timeout(SETUP_TIMEOUT, child_error(error_pipe)).await {
+                        match tokio::time::timeout(SETUP_TIMEOUT, child_error(&mut error_pipe))
+                            .await
+                        {
                             Ok(Some(child)) => child,
                             _ => err,
                         },
@@ -478,10 +480,15 @@ pub(super) async fn run(
         None => None,
     };
     // Stages 4-6 ran in the child; the error pipe closes on a successful exec.
-    match tokio::time::timeout(SETUP_TIMEOUT, child_error(error_pipe)).await {
+    match tokio::time::timeout(SETUP_TIMEOUT, child_error(&mut error_pipe)).await {
         Ok(None) => {}
         Ok(Some(err)) => return Err(err),
-        Err(_) => return Err(setup_failed("the program did not start within 10 s")),
+        Err(_) => {
+            return Err(SandboxError::io(
+                "set up the sandbox",
+                std::io::Error::other("the program did not start within 10 s"),
+            ));
+        }
     }
 
     mark("exec");
