@@ -5,23 +5,10 @@
 
 use sandbox_client::{SandboxClient, SandboxError};
 
-const FIBONACCI: &str = r#"
-def fibonacci(n):
-    if n <= 1:
-        return n
-    return fibonacci(n-1) + fibonacci(n-2)
+/// The original README's snippets, shared with the integration tests.
+const FIBONACCI: &str = include_str!("python/fibonacci.py");
 
-result = [fibonacci(i) for i in range(10)]
-print("Fibonacci:", result)
-"#;
-
-const CIRCLE: &str = r#"
-import math
-
-radius = 5
-area = math.pi * radius ** 2
-print(f"Circle area: {area:.2f}")
-"#;
+const CIRCLE: &str = include_str!("python/circle_area.py");
 
 #[tokio::main]
 async fn main() -> Result<(), SandboxError> {

@@ -5,22 +5,8 @@
 
 use sandbox_client::{SandboxClient, SandboxError};
 
-const CODE: &str = r#"
-import csv
-
-# Read CSV
-with open('data.csv', 'r') as f:
-    reader = csv.DictReader(f)
-    data = list(reader)
-
-# Calculate total
-total = sum(int(row['value']) for row in data)
-print(f"Total: {total}")
-
-# Write output
-with open('result.txt', 'w') as f:
-    f.write(f"Sum: {total}\n")
-"#;
+/// The original README's CSV snippet, shared with the integration tests.
+const CODE: &str = include_str!("python/csv_total.py");
 
 #[tokio::main]
 async fn main() -> Result<(), SandboxError> {

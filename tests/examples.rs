@@ -4,32 +4,10 @@ use sandbox_client::Status;
 
 use crate::support::{MODES, client};
 
-const FIBONACCI: &str = r#"
-def fibonacci(n):
-    if n <= 1:
-        return n
-    return fibonacci(n-1) + fibonacci(n-2)
+// The original README's snippets, as the runnable examples use them.
+const FIBONACCI: &str = include_str!("../examples/python/fibonacci.py");
 
-result = [fibonacci(i) for i in range(10)]
-print("Fibonacci:", result)
-"#;
-
-const CSV_TOTAL: &str = r#"
-import csv
-
-# Read CSV
-with open('data.csv', 'r') as f:
-    reader = csv.DictReader(f)
-    data = list(reader)
-
-# Calculate total
-total = sum(int(row['value']) for row in data)
-print(f"Total: {total}")
-
-# Write output
-with open('result.txt', 'w') as f:
-    f.write(f"Sum: {total}\n")
-"#;
+const CSV_TOTAL: &str = include_str!("../examples/python/csv_total.py");
 
 #[tokio::test]
 async fn fibonacci() {
@@ -50,7 +28,7 @@ async fn fibonacci() {
 
 #[tokio::test]
 async fn circle_area() {
-    let code = "import math\n\nradius = 5\narea = math.pi * radius ** 2\nprint(f\"Circle area: {area:.2f}\")\n";
+    let code = include_str!("../examples/python/circle_area.py");
     for mode in MODES {
         let result = client(mode).execute(code).await.unwrap();
         assert_eq!(

@@ -252,34 +252,23 @@ const PLACEHOLDERS: &[&str] = &[
     "PEER_TAG",
 ];
 
-/// Variables the sandbox sets itself; a host variable of the same name is
-/// not a leak by its name alone, only with the host's value (see
-/// [`GENERIC_VALUE_VARS`]).
-const SANDBOX_OWN_VARS: &[&str] = &[
+/// Variables the sandbox sets itself with values of its own; with
+/// [`GENERIC_VALUE_VARS`] they are every variable it sets. A host variable of
+/// the same name is not a leak by its name alone, only with the host's value.
+const SANDBOX_SPECIFIC_VARS: &[&str] = &[
     "PATH",
     "HOME",
     "TMPDIR",
     "USER",
     "LOGNAME",
     "MPLCONFIGDIR",
-    "LANG",
-    "LC_ALL",
-    "LC_CTYPE",
-    "TERM",
-    "TZ",
     "PWD",
-    "PYTHONIOENCODING",
-    "PYTHONDONTWRITEBYTECODE",
-    "PYTHONUNBUFFERED",
-    "PYTHONUTF8",
-    "PYTHONHASHSEED",
-    "PYTHONSAFEPATH",
-    "PYTHONNOUSERSITE",
-    "MPLBACKEND",
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
 ];
+
+/// Whether the sandbox sets `name` itself.
+fn sandbox_sets(name: &str) -> bool {
+    SANDBOX_SPECIFIC_VARS.contains(&name) || GENERIC_VALUE_VARS.contains(&name)
+}
 
 /// Variables of the sandbox whose fixed values may equal the host's by
 /// coincidence (`LANG=C.UTF-8`); any other shared name and value is a leak.
@@ -587,7 +576,7 @@ print(json.dumps({
         .filter(|name| {
             name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
                 && !name.is_empty()
-                && !SANDBOX_OWN_VARS.contains(&name.as_str())
+                && !sandbox_sets(name)
         })
         .collect();
     let secret_env = ["CARGO_MANIFEST_DIR", "CARGO", "CARGO_PKG_NAME", "USER"]
@@ -1257,7 +1246,7 @@ fn host_variables_in(stdout: &str) -> Vec<String> {
         let Some(host_value) = host.get(name) else {
             continue;
         };
-        if !SANDBOX_OWN_VARS.contains(&name) {
+        if !sandbox_sets(name) {
             found.insert(format!("the host variable `{name}` is visible"));
         } else if host_value == value && !GENERIC_VALUE_VARS.contains(&name) {
             found.insert(format!("`{name}` has the host's value"));

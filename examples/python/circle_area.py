@@ -1,0 +1,5 @@
+import math
+
+radius = 5
+area = math.pi * radius ** 2
+print(f"Circle area: {area:.2f}")
