@@ -46,6 +46,45 @@ pub enum SandboxError {
         /// Why it is unavailable and what to do instead.
         reason: String,
     },
+
+    /// A remote `sandbox-server` answered with an error instead of a result
+    /// (bad request, authentication, overload). The HTTP status and the
+    /// server's own code and message are kept.
+    #[error("the sandbox server answered {status} `{code}`: {message}")]
+    Server {
+        /// The HTTP status code, e.g. 422 or 429.
+        status: u16,
+        /// The server's stable error code, e.g. `invalid_request`.
+        code: String,
+        /// The server's explanation.
+        message: String,
+        /// Seconds the server asked the caller to wait (`Retry-After`), when
+        /// it refused because of load or a rate limit.
+        retry_after: Option<u64>,
+    },
+
+    /// A remote `sandbox-server` could not be reached, or its answer could
+    /// not be read.
+    #[error("cannot talk to the sandbox server at `{url}`: {reason}")]
+    Connection {
+        /// The server's base URL.
+        url: String,
+        /// What went wrong, with its causes.
+        reason: String,
+    },
+
+    /// A remote `sandbox-server` did not answer within the HTTP timeout
+    /// (`api_timeout`, separate from the execution timeout).
+    #[error(
+        "the sandbox server at `{url}` did not answer within {} s (`api_timeout`)",
+        timeout.as_secs_f64()
+    )]
+    ApiTimeout {
+        /// The server's base URL.
+        url: String,
+        /// The HTTP timeout that passed.
+        timeout: std::time::Duration,
+    },
 }
 
 impl From<ConfigError> for SandboxError {
@@ -61,6 +100,14 @@ impl From<RequestError> for SandboxError {
 }
 
 impl SandboxError {
+    /// The HTTP status of a [`SandboxError::Server`] error.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Self::Server { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
     /// Wraps an I/O error with the step that failed.
     pub fn io(action: impl Into<String>, source: std::io::Error) -> Self {
         Self::Io {

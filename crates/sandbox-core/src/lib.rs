@@ -4,7 +4,7 @@
 //! async runtime. It defines
 //! - the execution contract ([`ExecutionRequest`], [`ExecutionResult`],
 //!   [`Status`]): the JSON shared by the HTTP API, `sandbox run --json` and
-//!   the client;
+//!   the client; [`ApiError`], the HTTP API's error body;
 //! - configuration ([`ClientConfig`], loaded from the environment and `.env`
 //!   with the variable names in [`vars`]);
 //! - validation of untrusted input ([`files`], [`Limits`], [`syntax`]);
@@ -24,7 +24,10 @@ pub mod syntax;
 pub mod vars;
 
 pub use config::ClientConfig;
-pub use contract::{ExecutionMode, ExecutionRequest, ExecutionResult, Status, Usage, Violation};
+pub use contract::{
+    ApiError, ApiErrorDetail, ExecutionMode, ExecutionRequest, ExecutionResult, Status, Usage,
+    Violation,
+};
 pub use error::{ConfigError, RequestError, SandboxError};
 pub use limits::Limits;
 pub use plan::ExecutionPlan;

@@ -29,6 +29,7 @@ pub const SANDBOX_ID: u32 = 1000;
 /// layer its level requires is missing, naming the layer; it never weakens
 /// silently. The result reports the level actually used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Isolation {
     /// Every layer: namespaces, landlock, seccomp and cgroup limits.

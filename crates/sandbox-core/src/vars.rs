@@ -28,6 +28,41 @@ pub const PYTHON: &str = "SANDBOX_PYTHON";
 /// Cap on captured bytes per output stream (stdout and stderr each).
 pub const MAX_OUTPUT_BYTES: &str = "SANDBOX_MAX_OUTPUT_BYTES";
 
+// `sandbox-server` only: where it listens, who may call it, how much it takes.
+
+/// Address the server listens on.
+pub const HOST: &str = "SANDBOX_HOST";
+/// Port the server listens on.
+pub const PORT: &str = "SANDBOX_PORT";
+/// API keys the server accepts, comma-separated.
+pub const API_KEYS: &str = "SANDBOX_API_KEYS";
+/// A file of API keys the server accepts, one per line (`#` comments).
+pub const API_KEYS_FILE: &str = "SANDBOX_API_KEYS_FILE";
+/// Executions the server runs at once.
+pub const MAX_CONCURRENCY: &str = "SANDBOX_MAX_CONCURRENCY";
+/// Requests the server lets wait for a free slot; past it, 503.
+pub const MAX_QUEUE: &str = "SANDBOX_MAX_QUEUE";
+/// Executions per minute per API key (per client address without keys).
+pub const RATE_LIMIT: &str = "SANDBOX_RATE_LIMIT";
+/// Largest `timeout` a request may ask the server for, in seconds.
+pub const TIMEOUT_LIMIT: &str = "SANDBOX_TIMEOUT_LIMIT";
+/// Largest `memory_mb` a request may ask the server for.
+pub const MEMORY_LIMIT_MB: &str = "SANDBOX_MEMORY_LIMIT_MB";
+/// Largest request body the server reads, in bytes.
+pub const MAX_BODY_BYTES: &str = "SANDBOX_MAX_BODY_BYTES";
+/// Most input files per request the server accepts.
+pub const MAX_INPUT_FILES: &str = "SANDBOX_MAX_INPUT_FILES";
+/// Largest total size of a request's input files, in bytes (decoded).
+pub const MAX_INPUT_BYTES: &str = "SANDBOX_MAX_INPUT_BYTES";
+/// Most output files the server returns per execution.
+pub const MAX_OUTPUT_FILES: &str = "SANDBOX_MAX_OUTPUT_FILES";
+/// Largest total size of the output files returned per execution, in bytes.
+pub const MAX_OUTPUT_FILES_BYTES: &str = "SANDBOX_MAX_OUTPUT_FILES_BYTES";
+/// Seconds in-flight executions get to finish after SIGTERM or SIGINT.
+pub const SHUTDOWN_TIMEOUT: &str = "SANDBOX_SHUTDOWN_TIMEOUT";
+/// Log format of the server: `text` or `json`.
+pub const LOG_FORMAT: &str = "SANDBOX_LOG_FORMAT";
+
 /// Every variable with its description, in documentation order.
 pub const ALL: &[(&str, &str)] = &[
     (MODE, "Execution mode: `secure` or `simple`"),
@@ -48,4 +83,41 @@ pub const ALL: &[(&str, &str)] = &[
         MAX_OUTPUT_BYTES,
         "Captured bytes per output stream (stdout, stderr)",
     ),
+    (HOST, "Address `sandbox-server` listens on"),
+    (PORT, "Port `sandbox-server` listens on"),
+    (API_KEYS, "API keys the server accepts, comma-separated"),
+    (
+        API_KEYS_FILE,
+        "File of API keys the server accepts, one per line",
+    ),
+    (MAX_CONCURRENCY, "Executions the server runs at once"),
+    (
+        MAX_QUEUE,
+        "Requests waiting for a free slot; past it the server answers 503",
+    ),
+    (
+        RATE_LIMIT,
+        "Executions per minute per API key (per client address without keys)",
+    ),
+    (
+        TIMEOUT_LIMIT,
+        "Largest `timeout` a request may ask for, in seconds",
+    ),
+    (MEMORY_LIMIT_MB, "Largest `memory_mb` a request may ask for"),
+    (MAX_BODY_BYTES, "Largest request body, in bytes"),
+    (MAX_INPUT_FILES, "Most input files per request"),
+    (
+        MAX_INPUT_BYTES,
+        "Largest total size of a request's input files, in bytes",
+    ),
+    (MAX_OUTPUT_FILES, "Most output files returned per execution"),
+    (
+        MAX_OUTPUT_FILES_BYTES,
+        "Largest total size of the output files returned, in bytes",
+    ),
+    (
+        SHUTDOWN_TIMEOUT,
+        "Seconds in-flight executions get to finish on SIGTERM",
+    ),
+    (LOG_FORMAT, "Server log format: `text` or `json`"),
 ];

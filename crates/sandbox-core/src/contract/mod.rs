@@ -1,9 +1,11 @@
 //! The execution contract: the JSON shared by the HTTP API, `sandbox run
 //! --json` and the client. It is public API; snapshot tests pin its shape.
 
+mod api_error;
 mod request;
 mod result;
 mod serde_helpers;
 
+pub use api_error::{ApiError, ApiErrorDetail};
 pub use request::{ExecutionMode, ExecutionRequest};
 pub use result::{ExecutionResult, Status, Usage, Violation};

@@ -12,6 +12,7 @@ use super::serde_helpers::{base64_map, opt_secs};
 
 /// How strongly the code is isolated from the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ExecutionMode {
     /// Kernel-enforced isolation for untrusted code (namespaces, landlock,
@@ -63,18 +64,22 @@ impl FromStr for ExecutionMode {
 /// assert_eq!(request.input_files.len(), 1);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExecutionRequest {
     /// The Python source to run.
+    #[cfg_attr(feature = "openapi", schema(example = "print(\"Hello, World!\")"))]
     pub code: String,
     /// Isolation mode; the configuration's default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<ExecutionMode>,
     /// Wall-clock limit, as seconds on the wire.
     #[serde(default, with = "opt_secs", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>, example = 30))]
     pub timeout: Option<Duration>,
     /// Memory limit in MiB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = 128))]
     pub memory_mb: Option<u64>,
     /// Whether the code may use the network.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,6 +90,10 @@ pub struct ExecutionRequest {
         default,
         with = "base64_map",
         skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = BTreeMap<String, String>, example = json!({"data.csv": "aWQsdmFsdWUKMSwxMDAK"}))
     )]
     pub input_files: BTreeMap<String, Vec<u8>>,
 }

@@ -13,6 +13,7 @@ use crate::secure::Isolation;
 /// What happened to one execution. `success` is `status == ok`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub enum Status {
     /// The program exited with code 0.
@@ -60,6 +61,7 @@ impl fmt::Display for Status {
 
 /// A policy rule the code breaks, with its position (1-based).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Violation {
     /// Stable rule code.
     pub rule: String,
@@ -73,6 +75,7 @@ pub struct Violation {
 
 /// Resources the program used.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Usage {
     /// User plus system CPU time, in milliseconds.
     pub cpu_ms: f64,
@@ -82,6 +85,7 @@ pub struct Usage {
 
 /// The outcome of one execution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExecutionResult {
     /// `true` exactly when `status` is `ok`.
     pub success: bool,
@@ -103,6 +107,7 @@ pub struct ExecutionResult {
     /// Files the program created or changed in its work dir: relative name to
     /// contents (base64 on the wire).
     #[serde(with = "base64_map")]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, String>))]
     pub output_files: BTreeMap<String, Vec<u8>>,
     /// Some output files were left out because a count or size cap was hit
     /// (or a name could not be represented); `message` says which.

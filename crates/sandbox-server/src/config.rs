@@ -1,0 +1,434 @@
+//! The server's configuration: command-line flags, each also read from a
+//! `SANDBOX_*` environment variable, on top of the execution defaults that
+//! every sandbox program reads (`SANDBOX_MODE`, `SANDBOX_TIMEOUT`, …).
+//!
+//! The server reads the process environment only, not a `.env` file: it is
+//! configured the way its container or service unit sets it.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use sandbox_client::{ClientConfig, ExecutionMode, Isolation, vars};
+
+use crate::auth::ApiKeys;
+
+/// Default number of requests allowed to wait for a free execution slot.
+pub const DEFAULT_MAX_QUEUE: usize = 64;
+/// Default largest `timeout` a request may ask for: 5 minutes.
+pub const DEFAULT_TIMEOUT_LIMIT: f64 = 300.0;
+/// Default largest `memory_mb` a request may ask for.
+pub const DEFAULT_MEMORY_LIMIT_MB: u64 = 1024;
+/// Default largest request body: 32 MiB (base64 input files included).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 32 << 20;
+/// Default most input files per request.
+pub const DEFAULT_MAX_INPUT_FILES: usize = 100;
+/// Default largest total of input files per request: 16 MiB decoded.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 16 << 20;
+/// Default grace period for in-flight executions at shutdown.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: f64 = 30.0;
+
+const ABOUT: &str = "HTTP API of the Python sandbox: POST /execute runs code and returns \
+its output and files (the execution contract), with health, readiness, Prometheus metrics \
+and API docs (/docs, /redoc, /openapi.json).";
+
+const AFTER_HELP: &str = "\
+Execution defaults come from the same variables as every sandbox program:
+  SANDBOX_MODE (secure|simple), SANDBOX_ISOLATION (full|no-cgroups|best-effort),
+  SANDBOX_TIMEOUT, SANDBOX_MAX_MEMORY_MB, SANDBOX_ALLOW_NETWORK, SANDBOX_PYTHON,
+  SANDBOX_MAX_OUTPUT_BYTES.
+The server's mode and network setting are also the most a request may ask for:
+a secure server refuses `\"mode\": \"simple\"`, and `\"allow_network\": true` is
+accepted only when SANDBOX_ALLOW_NETWORK is true. Requests over a limit get 422
+naming the field and the limit; bodies over --max-body-bytes get 413.
+
+SIGTERM or SIGINT: stop accepting, let in-flight executions finish for
+--shutdown-timeout seconds, kill the rest, exit 0. A second signal kills at once.
+
+Endpoints: GET / (health), /healthz (liveness), /readyz (readiness), POST /execute,
+GET /metrics, /openapi.json, /docs (Swagger UI), /redoc (ReDoc).";
+
+/// Command-line flags; each falls back to its environment variable.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "sandbox-server", version, about = ABOUT, after_help = AFTER_HELP)]
+pub struct Args {
+    /// Address to listen on (`0.0.0.0` for every interface).
+    #[arg(long, env = vars::HOST, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// Port to listen on (0 picks a free one and logs it).
+    #[arg(long, env = vars::PORT, default_value_t = 8000)]
+    pub port: u16,
+
+    /// API keys accepted as `Authorization: Bearer KEY` or `X-API-Key: KEY`,
+    /// comma-separated. Without any key the server is open to anyone who can
+    /// reach it (it warns at start-up).
+    #[arg(long, env = vars::API_KEYS, value_name = "KEYS", hide_env_values = true)]
+    pub api_keys: Option<String>,
+
+    /// File of API keys, one per line; blank lines and `#` comments are
+    /// ignored. Used together with --api-keys.
+    #[arg(long, env = vars::API_KEYS_FILE, value_name = "PATH")]
+    pub api_keys_file: Option<PathBuf>,
+
+    /// Executions run at once; more wait in the queue. [default: CPU count]
+    #[arg(long, env = vars::MAX_CONCURRENCY, value_name = "N")]
+    pub max_concurrency: Option<usize>,
+
+    /// Requests that may wait for a free slot; past it the server answers
+    /// 503 with `Retry-After`.
+    #[arg(long, env = vars::MAX_QUEUE, value_name = "N", default_value_t = DEFAULT_MAX_QUEUE)]
+    pub max_queue: usize,
+
+    /// Executions per minute per API key (per client address when no keys
+    /// are configured); past it the server answers 429 with `Retry-After`.
+    /// 0 turns the limit off.
+    #[arg(long, env = vars::RATE_LIMIT, value_name = "PER_MINUTE", default_value_t = 0)]
+    pub rate_limit: u32,
+
+    /// Largest `timeout` a request may ask for, in seconds.
+    #[arg(long, env = vars::TIMEOUT_LIMIT, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_LIMIT)]
+    pub timeout_limit: f64,
+
+    /// Largest `memory_mb` a request may ask for.
+    #[arg(long, env = vars::MEMORY_LIMIT_MB, value_name = "MIB", default_value_t = DEFAULT_MEMORY_LIMIT_MB)]
+    pub memory_limit_mb: u64,
+
+    /// Largest request body, in bytes (input files are base64 in it).
+    #[arg(long, env = vars::MAX_BODY_BYTES, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+
+    /// Most input files per request.
+    #[arg(long, env = vars::MAX_INPUT_FILES, value_name = "N", default_value_t = DEFAULT_MAX_INPUT_FILES)]
+    pub max_input_files: usize,
+
+    /// Largest total size of a request's input files, in bytes (decoded).
+    #[arg(long, env = vars::MAX_INPUT_BYTES, value_name = "BYTES", default_value_t = DEFAULT_MAX_INPUT_BYTES)]
+    pub max_input_bytes: u64,
+
+    /// Most output files returned per execution (the rest are named in the
+    /// result's `message`). [default: 100]
+    #[arg(long, env = vars::MAX_OUTPUT_FILES, value_name = "N")]
+    pub max_output_files: Option<usize>,
+
+    /// Largest total size of the output files returned per execution, in
+    /// bytes. [default: 16777216]
+    #[arg(long, env = vars::MAX_OUTPUT_FILES_BYTES, value_name = "BYTES")]
+    pub max_output_files_bytes: Option<u64>,
+
+    /// Seconds in-flight executions get to finish after SIGTERM or SIGINT
+    /// before they are killed.
+    #[arg(long, env = vars::SHUTDOWN_TIMEOUT, value_name = "SECONDS", default_value_t = DEFAULT_SHUTDOWN_TIMEOUT)]
+    pub shutdown_timeout: f64,
+
+    /// Log format on stderr: `text` or `json` (one object per line). The
+    /// level follows RUST_LOG (default `info`).
+    #[arg(long, env = vars::LOG_FORMAT, value_name = "FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Default execution mode, and the weakest a request may ask for.
+    /// [env: SANDBOX_MODE] [default: secure]
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<ExecutionMode>,
+
+    /// Secure-mode layers required: `full`, `no-cgroups` or `best-effort`.
+    /// [env: SANDBOX_ISOLATION] [default: full]
+    #[arg(long, value_name = "LEVEL")]
+    pub isolation: Option<Isolation>,
+
+    /// Default execution timeout in seconds. [env: SANDBOX_TIMEOUT] [default: 30]
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+
+    /// Default memory limit per execution, MiB. [env: SANDBOX_MAX_MEMORY_MB] [default: 128]
+    #[arg(long, value_name = "MIB")]
+    pub memory_mb: Option<u64>,
+
+    /// Python interpreter (path or name on PATH). [env: SANDBOX_PYTHON]
+    #[arg(long, value_name = "PYTHON")]
+    pub python: Option<PathBuf>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// What a request may ask for at most, beyond the core's absolute bounds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestLimits {
+    /// Largest `timeout`.
+    pub timeout: Duration,
+    /// Largest `memory_mb`.
+    pub memory_mb: u64,
+    /// Largest body, bytes.
+    pub body_bytes: usize,
+    /// Most input files.
+    pub input_files: usize,
+    /// Largest total of input files, bytes.
+    pub input_bytes: u64,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs_f64(DEFAULT_TIMEOUT_LIMIT),
+            memory_mb: DEFAULT_MEMORY_LIMIT_MB,
+            body_bytes: DEFAULT_MAX_BODY_BYTES,
+            input_files: DEFAULT_MAX_INPUT_FILES,
+            input_bytes: DEFAULT_MAX_INPUT_BYTES,
+        }
+    }
+}
+
+/// Everything the server needs, resolved and checked.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Execution defaults (and, for mode and network, the most a request
+    /// may ask for); `server_url` is always `None`.
+    pub execution: ClientConfig,
+    /// Per-request maxima.
+    pub limits: RequestLimits,
+    /// Accepted API keys; empty means open.
+    pub api_keys: ApiKeys,
+    /// Executions at once.
+    pub max_concurrency: usize,
+    /// Requests waiting for a slot.
+    pub max_queue: usize,
+    /// Executions per minute per caller; `None` is unlimited.
+    pub rate_limit: Option<u32>,
+    /// Grace period for in-flight executions at shutdown.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            execution: ClientConfig::default(),
+            limits: RequestLimits::default(),
+            api_keys: ApiKeys::default(),
+            max_concurrency: default_concurrency(),
+            max_queue: DEFAULT_MAX_QUEUE,
+            rate_limit: None,
+            shutdown_timeout: Duration::from_secs_f64(DEFAULT_SHUTDOWN_TIMEOUT),
+        }
+    }
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// An execution default (`SANDBOX_MODE`, `SANDBOX_TIMEOUT`, …) is invalid.
+    #[error(transparent)]
+    Execution(#[from] sandbox_client::ConfigError),
+    /// A server setting is out of range.
+    #[error("`{name}` is {value}, expected {expected}")]
+    OutOfRange {
+        /// The flag (and variable) name.
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// What is accepted.
+        expected: String,
+    },
+    /// The key file cannot be read.
+    #[error("cannot read the API key file `{}`: {source}", path.display())]
+    KeyFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The CPU count, the default number of concurrent executions.
+pub fn default_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+impl Args {
+    /// Resolves the flags and `environment` into a checked configuration.
+    pub fn into_config(
+        self,
+        environment: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+    ) -> Result<ServerConfig, ConfigError> {
+        let mut execution = ClientConfig::from_sources(environment, None)?;
+        // A server runs what it is sent; it never forwards to another server.
+        execution.server_url = None;
+        execution.api_key = None;
+        if let Some(mode) = self.mode {
+            execution.mode = mode;
+        }
+        if let Some(isolation) = self.isolation {
+            execution.isolation = isolation;
+        }
+        if let Some(secs) = self.timeout {
+            execution.timeout = seconds("--timeout (SANDBOX_TIMEOUT)", secs)?;
+        }
+        if let Some(mb) = self.memory_mb {
+            execution.max_memory_mb = mb;
+        }
+        if let Some(python) = self.python {
+            execution.python = Some(python);
+        }
+        if let Some(n) = self.max_output_files {
+            execution.max_output_files = n;
+        }
+        if let Some(n) = self.max_output_files_bytes {
+            execution.max_output_files_bytes = n;
+        }
+        execution.validate()?;
+
+        let limits = RequestLimits {
+            timeout: seconds(
+                "--timeout-limit (SANDBOX_TIMEOUT_LIMIT)",
+                self.timeout_limit,
+            )?,
+            memory_mb: self.memory_limit_mb,
+            body_bytes: self.max_body_bytes,
+            input_files: self.max_input_files,
+            input_bytes: self.max_input_bytes,
+        };
+        let mut api_keys = ApiKeys::parse(self.api_keys.as_deref().unwrap_or(""));
+        if let Some(path) = &self.api_keys_file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::KeyFile {
+                path: path.clone(),
+                source,
+            })?;
+            api_keys.extend(ApiKeys::parse_file(&text));
+        }
+        let config = ServerConfig {
+            execution,
+            limits,
+            api_keys,
+            max_concurrency: self.max_concurrency.unwrap_or_else(default_concurrency),
+            max_queue: self.max_queue,
+            rate_limit: Some(self.rate_limit).filter(|&n| n > 0),
+            shutdown_timeout: seconds(
+                "--shutdown-timeout (SANDBOX_SHUTDOWN_TIMEOUT)",
+                self.shutdown_timeout,
+            )?,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+impl ServerConfig {
+    /// Checks that the defaults fit under the maxima and that the server
+    /// can run anything at all.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let out_of_range = |name, value: String, expected: String| {
+            Err(ConfigError::OutOfRange {
+                name,
+                value,
+                expected,
+            })
+        };
+        if self.max_concurrency == 0 {
+            return out_of_range(
+                "--max-concurrency (SANDBOX_MAX_CONCURRENCY)",
+                "0".into(),
+                "at least 1".into(),
+            );
+        }
+        if self.limits.timeout > sandbox_core::limits::MAX_TIMEOUT {
+            return out_of_range(
+                "--timeout-limit (SANDBOX_TIMEOUT_LIMIT)",
+                format!("{} s", self.limits.timeout.as_secs_f64()),
+                format!("at most {} s", sandbox_core::limits::MAX_TIMEOUT.as_secs()),
+            );
+        }
+        if self.execution.timeout > self.limits.timeout {
+            return out_of_range(
+                "the default timeout (SANDBOX_TIMEOUT)",
+                format!("{} s", self.execution.timeout.as_secs_f64()),
+                format!(
+                    "at most the timeout limit, {} s",
+                    self.limits.timeout.as_secs_f64()
+                ),
+            );
+        }
+        if self.execution.max_memory_mb > self.limits.memory_mb {
+            return out_of_range(
+                "the default memory (SANDBOX_MAX_MEMORY_MB)",
+                format!("{} MiB", self.execution.max_memory_mb),
+                format!("at most the memory limit, {} MiB", self.limits.memory_mb),
+            );
+        }
+        if self.limits.body_bytes < 1024 {
+            return out_of_range(
+                "--max-body-bytes (SANDBOX_MAX_BODY_BYTES)",
+                self.limits.body_bytes.to_string(),
+                "at least 1024".into(),
+            );
+        }
+        if self.limits.input_files > sandbox_core::limits::MAX_INPUT_FILES {
+            return out_of_range(
+                "--max-input-files (SANDBOX_MAX_INPUT_FILES)",
+                self.limits.input_files.to_string(),
+                format!("at most {}", sandbox_core::limits::MAX_INPUT_FILES),
+            );
+        }
+        if self.limits.input_bytes > sandbox_core::limits::MAX_INPUT_BYTES {
+            return out_of_range(
+                "--max-input-bytes (SANDBOX_MAX_INPUT_BYTES)",
+                self.limits.input_bytes.to_string(),
+                format!("at most {}", sandbox_core::limits::MAX_INPUT_BYTES),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn seconds(name: &'static str, secs: f64) -> Result<Duration, ConfigError> {
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or(ConfigError::OutOfRange {
+            name,
+            value: secs.to_string(),
+            expected: "a positive number of seconds".into(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str], env: &[(&str, &str)]) -> Result<ServerConfig, ConfigError> {
+        let args =
+            Args::try_parse_from(std::iter::once("sandbox-server").chain(args.iter().copied()))
+                .unwrap();
+        args.into_config(env.iter().map(|(k, v)| ((*k).into(), (*v).into())))
+    }
+
+    #[test]
+    fn execution_defaults_come_from_the_environment_and_flags_win() {
+        let config = parse(
+            &["--memory-mb", "256"],
+            &[("SANDBOX_MODE", "simple"), ("SANDBOX_MAX_MEMORY_MB", "64")],
+        )
+        .unwrap();
+        assert_eq!(config.execution.mode, ExecutionMode::Simple);
+        assert_eq!(config.execution.max_memory_mb, 256);
+        assert!(config.api_keys.is_empty());
+        assert_eq!(config.rate_limit, None);
+    }
+
+    #[test]
+    fn defaults_above_the_limits_are_refused() {
+        let err = parse(&["--timeout", "60", "--timeout-limit", "10"], &[]).unwrap_err();
+        assert!(err.to_string().contains("SANDBOX_TIMEOUT"), "{err}");
+        let err = parse(&["--max-concurrency", "0"], &[]).unwrap_err();
+        assert!(err.to_string().contains("at least 1"), "{err}");
+        let err = parse(&[], &[("SANDBOX_TIMEOUT", "x")]).unwrap_err();
+        assert!(err.to_string().contains("`SANDBOX_TIMEOUT`"), "{err}");
+    }
+}

@@ -1,0 +1,206 @@
+//! `sandbox-server`: the HTTP API of the Python sandbox.
+//!
+//! Thin by design: it parses requests, applies the server's limits,
+//! authentication and load control, calls [`sandbox_client::SandboxClient`]
+//! (which runs code on this host through the runner) and renders the
+//! results. No sandboxing logic lives here.
+//!
+//! - [`router`] builds the whole API from an [`AppState`], testable without
+//!   a socket;
+//! - [`serve`] runs it on a listener until a shutdown signal, then drains:
+//!   stop accepting, let in-flight executions finish up to the deadline,
+//!   kill the rest (their sandboxes die and their work dirs are removed when
+//!   the executions are dropped), return.
+//!
+//! Modules: [`config`] (flags and environment), [`auth`] (API keys),
+//! [`limits`] (per-request maxima), [`admission`] (slots, queue, draining),
+//! [`rate_limit`], [`metrics`], [`routes`] (handlers), [`docs`] (OpenAPI,
+//! Swagger UI, ReDoc), [`error`] (the JSON error answers).
+
+#![forbid(unsafe_code)]
+
+pub mod admission;
+pub mod auth;
+pub mod config;
+pub mod docs;
+pub mod error;
+pub mod limits;
+pub mod metrics;
+pub mod rate_limit;
+pub mod routes;
+pub mod state;
+
+use std::future::{Future, IntoFuture as _};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Request};
+use axum::middleware;
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use config::{Args, ServerConfig};
+pub use state::AppState;
+
+use crate::error::{ApiFailure, Code};
+
+/// How long connections get to close after the in-flight executions were
+/// killed at the deadline.
+const AFTER_KILL_GRACE: Duration = Duration::from_secs(5);
+
+/// The whole API. Every request gets an `x-request-id` (kept when the
+/// client sends one), a tracing span carrying it, and JSON errors.
+pub fn router(state: AppState) -> Router {
+    let protected = Router::new()
+        .route("/execute", post(routes::execute))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_key,
+        ))
+        .layer(DefaultBodyLimit::max(state.config().limits.body_bytes));
+    Router::new()
+        .route("/", get(routes::health))
+        .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .route("/metrics", get(routes::metrics))
+        .merge(protected)
+        .merge(docs::router())
+        .fallback(|| async { ApiFailure::new(Code::NotFound, "no such endpoint; see /docs") })
+        .method_not_allowed_fallback(|| async {
+            ApiFailure::new(
+                Code::MethodNotAllowed,
+                "this endpoint does not take that method",
+            )
+        })
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(NextRequestId::default()))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &Request<_>| {
+                            let id = request
+                                .extensions()
+                                .get::<RequestId>()
+                                .and_then(|id| id.header_value().to_str().ok())
+                                .unwrap_or("-");
+                            tracing::info_span!(
+                                "request",
+                                id = %id,
+                                method = %request.method(),
+                                path = %request.uri().path(),
+                            )
+                        })
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(CatchPanicLayer::custom(|_panic| {
+                    tracing::error!("a handler panicked");
+                    axum::response::IntoResponse::into_response(ApiFailure::new(
+                        Code::Internal,
+                        "internal error; see the server log",
+                    ))
+                })),
+        )
+}
+
+/// Request ids: this process's start time and a counter, short and unique
+/// across restarts.
+#[derive(Debug, Clone)]
+struct NextRequestId {
+    prefix: String,
+    counter: std::sync::Arc<AtomicU64>,
+}
+
+impl Default for NextRequestId {
+    fn default() -> Self {
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Self {
+            prefix: format!("{:x}", started & 0xff_ffff),
+            counter: std::sync::Arc::default(),
+        }
+    }
+}
+
+impl MakeRequestId for NextRequestId {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n}", self.prefix))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then drains:
+/// no new connections or executions, in-flight ones get the configured
+/// deadline, then are killed. A second `shutdown`-like event is not needed:
+/// `force` resolving during the drain kills at once.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    force: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = stop_rx.await;
+        })
+        .into_future();
+    let mut server = tokio::spawn(server);
+
+    tokio::select! {
+        finished = &mut server => return finished.map_err(std::io::Error::other)?,
+        () = shutdown => {}
+    }
+    let admission = state.admission();
+    admission.start_draining();
+    let _ = stop_tx.send(());
+    let deadline = state.config().shutdown_timeout;
+    tracing::info!(
+        in_flight = admission.running(),
+        deadline_s = deadline.as_secs_f64(),
+        "shutting down: no new requests; waiting for in-flight executions"
+    );
+    tokio::pin!(force);
+    let finished = tokio::select! {
+        finished = &mut server => Some(finished),
+        () = tokio::time::sleep(deadline) => {
+            tracing::warn!(in_flight = admission.running(), "shutdown deadline passed; killing the executions left");
+            None
+        }
+        () = &mut force => {
+            tracing::warn!(in_flight = admission.running(), "second signal; killing the executions left");
+            None
+        }
+    };
+    let finished = match finished {
+        Some(finished) => finished,
+        None => {
+            admission.kill_all();
+            match tokio::time::timeout(AFTER_KILL_GRACE, &mut server).await {
+                Ok(finished) => finished,
+                Err(_) => {
+                    tracing::warn!("connections still open after the kill; closing them");
+                    server.abort();
+                    return Ok(());
+                }
+            }
+        }
+    };
+    finished.map_err(std::io::Error::other)??;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}

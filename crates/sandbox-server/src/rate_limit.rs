@@ -1,0 +1,87 @@
+//! The optional per-caller rate limit: a token bucket per [`Caller`] that
+//! holds a minute's allowance and refills continuously.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::auth::Caller;
+
+/// Buckets kept before full (idle) ones are forgotten; bounds memory when
+/// callers are told apart by address.
+const PRUNE_AT: usize = 10_000;
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+/// Token buckets for `per_minute` executions per caller.
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_minute: u32,
+    buckets: Mutex<HashMap<Caller, Bucket>>,
+}
+
+impl RateLimiter {
+    /// A limiter allowing `per_minute` executions per caller (at least one),
+    /// all of them at once after a quiet minute.
+    pub fn new(per_minute: u32) -> Self {
+        Self {
+            per_minute: per_minute.max(1),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one token for `caller`, or says how long until one is free.
+    pub fn check(&self, caller: &Caller) -> Result<(), Duration> {
+        self.check_at(caller, Instant::now())
+    }
+
+    fn check_at(&self, caller: &Caller, now: Instant) -> Result<(), Duration> {
+        let capacity = f64::from(self.per_minute);
+        let per_second = capacity / 60.0;
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() >= PRUNE_AT {
+            buckets.retain(|_, b| {
+                b.tokens + now.duration_since(b.updated).as_secs_f64() * per_second < capacity
+            });
+        }
+        let bucket = buckets.entry(caller.clone()).or_insert(Bucket {
+            tokens: capacity,
+            updated: now,
+        });
+        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * per_second).min(capacity);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_second))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_minute_of_burst_then_a_steady_refill() {
+        let limiter = RateLimiter::new(2);
+        let start = Instant::now();
+        let a = Caller::Key(0);
+        assert!(limiter.check_at(&a, start).is_ok());
+        assert!(limiter.check_at(&a, start).is_ok());
+        let wait = limiter.check_at(&a, start).unwrap_err();
+        assert_eq!(wait.as_secs(), 30);
+        // Another caller has its own bucket.
+        assert!(limiter.check_at(&Caller::Key(1), start).is_ok());
+        // Half a minute later one token is back.
+        let later = start + Duration::from_secs(30);
+        assert!(limiter.check_at(&a, later).is_ok());
+        assert!(limiter.check_at(&a, later).is_err());
+    }
+}

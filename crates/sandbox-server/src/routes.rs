@@ -1,0 +1,374 @@
+//! The handlers: health, readiness, metrics and `POST /execute`. Each one
+//! parses, calls the client, renders; none knows how code is sandboxed.
+
+use std::time::Instant;
+
+use axum::Extension;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sandbox_client::{ExecutionMode, ExecutionRequest, ExecutionResult, Isolation, SandboxError};
+use sandbox_core::ApiError;
+use serde::Serialize;
+use tower_http::request_id::RequestId;
+use utoipa::ToSchema;
+
+use crate::admission::Refusal;
+use crate::auth::Caller;
+use crate::error::{ApiFailure, Code};
+use crate::limits;
+use crate::metrics::Metrics;
+use crate::state::{AppState, LayerReport};
+
+/// `GET /`: what this server is and what it can do (the original's health
+/// check, extended).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `healthy` when the server answers.
+    #[schema(example = "healthy")]
+    pub status: &'static str,
+    /// `sandbox-server`.
+    pub service: &'static str,
+    /// The server's version.
+    pub version: &'static str,
+    /// The default execution mode (also the weakest a request may ask for).
+    pub mode: ExecutionMode,
+    /// The isolation level secure mode requires on this server.
+    pub isolation: Isolation,
+    /// Whether secure mode can run here at that level.
+    pub secure_mode_available: bool,
+    /// Every secure-mode layer and whether this host offers it.
+    pub layers: Vec<LayerReport>,
+}
+
+/// `GET /healthz`: the process is alive.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Liveness {
+    /// Always `ok`.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+/// `GET /readyz`: whether to send this server work.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `true` when the server accepts executions.
+    pub ready: bool,
+    /// The server is shutting down.
+    pub draining: bool,
+    /// Why it is not ready, when it is not.
+    pub reason: Option<String>,
+}
+
+/// Health check: status, version, default mode and this host's
+/// secure-mode layers.
+#[utoipa::path(get, path = "/", tag = "health", responses((status = 200, body = Health)))]
+pub async fn health(State(state): State<AppState>) -> Json<Health> {
+    let execution = &state.config().execution;
+    Json(Health {
+        status: "healthy",
+        service: "sandbox-server",
+        version: env!("CARGO_PKG_VERSION"),
+        mode: execution.mode,
+        isolation: execution.isolation,
+        secure_mode_available: state.missing_layers().is_empty(),
+        layers: state.layers().to_vec(),
+    })
+}
+
+/// Liveness: answers while the process runs.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Liveness)))]
+pub async fn healthz() -> Json<Liveness> {
+    Json(Liveness { status: "ok" })
+}
+
+/// Readiness: 503 while draining for shutdown, or when the default mode
+/// is secure and this host lacks a layer it requires.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready for executions", body = Readiness),
+        (status = 503, description = "Draining, or secure mode unavailable", body = Readiness),
+    )
+)]
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+    let draining = state.admission().is_draining();
+    let reason = if draining {
+        Some("the server is shutting down".to_owned())
+    } else if !state.default_mode_available() {
+        Some(format!(
+            "secure mode (isolation `{}`) is unavailable: missing {}",
+            state.config().execution.isolation,
+            state.missing_layers().join(", ")
+        ))
+    } else {
+        None
+    };
+    let ready = reason.is_none();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(Readiness {
+            ready,
+            draining,
+            reason,
+        }),
+    )
+}
+
+/// Prometheus metrics in the OpenMetrics text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "health",
+    responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String))
+)]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    match state.metrics().render() {
+        Ok(text) => (
+            [(
+                CONTENT_TYPE,
+                HeaderValue::from_static(
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                ),
+            )],
+            text,
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::error!(%err, "cannot render the metrics");
+            ApiFailure::new(Code::Internal, "cannot render the metrics").into_response()
+        }
+    }
+}
+
+/// Runs Python code and returns its result (the execution contract).
+///
+/// Only `code` is required; the other fields default to the server's
+/// settings and may not exceed its limits (422 names the field and the
+/// limit). A program that fails is still a 200 with `success: false`; error
+/// statuses mean nothing ran.
+#[utoipa::path(
+    post,
+    path = "/execute",
+    tag = "execution",
+    request_body(content = ExecutionRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The code ran (or was refused before running, e.g. a syntax error); see `status`", body = ExecutionResult),
+        (status = 400, description = "The body is not valid JSON", body = ApiError),
+        (status = 401, description = "Missing or wrong API key", body = ApiError),
+        (status = 413, description = "The body is over the size limit", body = ApiError),
+        (status = 415, description = "The body is not declared as JSON", body = ApiError),
+        (status = 422, description = "Not a valid request, or a field over the server's limit", body = ApiError),
+        (status = 429, description = "Rate limit reached; see `Retry-After`", body = ApiError),
+        (status = 503, description = "Overloaded or shutting down; see `Retry-After`", body = ApiError),
+        (status = 500, description = "Internal error; the log has it under the request id", body = ApiError),
+    ),
+    security((), ("bearer" = []), ("api_key" = []))
+)]
+pub async fn execute(
+    State(state): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    request_id: Option<Extension<RequestId>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ExecutionResult>, ApiFailure> {
+    let request_id = request_id
+        .as_ref()
+        .and_then(|Extension(id)| id.header_value().to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    let caller = caller.map_or(Caller::Anonymous, |Extension(c)| c);
+    if state.admission().is_draining() {
+        state.metrics().rejected("shutting_down");
+        return Err(shutting_down());
+    }
+    if let Some(limiter) = state.rate_limiter()
+        && let Err(wait) = limiter.check(&caller)
+    {
+        state.metrics().rejected("rate_limited");
+        tracing::info!(%caller, "rate limit reached");
+        return Err(ApiFailure::new(
+            Code::RateLimited,
+            format!(
+                "rate limit of {} executions per minute reached",
+                state.config().rate_limit.unwrap_or_default()
+            ),
+        )
+        .retry_after(wait.as_secs_f64().ceil() as u64));
+    }
+
+    let request = parse(&headers, body, state.config().limits.body_bytes)?;
+    limits::check(&request, state.config())?;
+
+    let slot = match state.admission().admit(state.metrics()).await {
+        Ok(slot) => slot,
+        Err(Refusal::QueueFull) => {
+            state.metrics().rejected("overloaded");
+            return Err(ApiFailure::new(
+                Code::Overloaded,
+                format!(
+                    "all {} execution slots and the queue are taken; retry later",
+                    state.admission().max_concurrency()
+                ),
+            )
+            .retry_after(1));
+        }
+        Err(Refusal::Draining) => {
+            state.metrics().rejected("shutting_down");
+            return Err(shutting_down());
+        }
+    };
+    let record = Record::start(state.metrics(), &request_id);
+    let outcome = tokio::select! {
+        outcome = state.client().execute_request(request) => outcome,
+        () = state.admission().killed() => {
+            // Dropping the execution above killed its sandbox and removed
+            // its work dir.
+            tracing::warn!("execution killed: the shutdown deadline passed");
+            return Err(ApiFailure::new(
+                Code::ShuttingDown,
+                "the server shut down before the execution ended; it was killed",
+            ));
+        }
+    };
+    drop(slot);
+    match outcome {
+        Ok(result) => {
+            record.finish(result.status.as_str());
+            tracing::info!(
+                %caller,
+                status = %result.status,
+                duration_ms = result.duration_ms,
+                "execution finished"
+            );
+            Ok(Json(result))
+        }
+        Err(SandboxError::InvalidRequest(err)) => {
+            record.discard();
+            Err(ApiFailure::invalid(err.to_string()))
+        }
+        Err(err @ SandboxError::Unsupported { .. }) => {
+            record.discard();
+            tracing::error!(error = %err, "cannot run the request on this host");
+            Err(ApiFailure::new(
+                Code::Unavailable,
+                format!(
+                    "this server cannot run the request now (its sandbox is unavailable); \
+                     request id `{request_id}`"
+                ),
+            )
+            .retry_after(30))
+        }
+        Err(err) => {
+            record.discard();
+            tracing::error!(error = %err, "execution failed inside the server");
+            Err(ApiFailure::internal(&request_id))
+        }
+    }
+}
+
+fn shutting_down() -> ApiFailure {
+    ApiFailure::new(Code::ShuttingDown, "the server is shutting down").retry_after(1)
+}
+
+/// Checks the content type and decodes the body into a request.
+fn parse(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<ExecutionRequest, ApiFailure> {
+    // Requiring JSON keeps browsers from posting code cross-site without a
+    // CORS preflight (a form or `text/plain` body needs none).
+    if let Some(value) = headers.get(CONTENT_TYPE) {
+        let mime = value.to_str().unwrap_or("").split(';').next().unwrap_or("");
+        let mime = mime.trim().to_ascii_lowercase();
+        if !(mime == "application/json" || mime.ends_with("+json")) {
+            return Err(ApiFailure::new(
+                Code::UnsupportedMediaType,
+                format!(
+                    "the body must be JSON (`Content-Type: application/json`), got `{}`",
+                    value.to_str().unwrap_or("?")
+                ),
+            ));
+        }
+    }
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiFailure::new(
+                Code::PayloadTooLarge,
+                format!("the request body is larger than this server's limit of {limit} bytes"),
+            )
+        } else {
+            ApiFailure::new(
+                Code::MalformedJson,
+                format!("cannot read the request body: {}", rejection.body_text()),
+            )
+        }
+    })?;
+    serde_json::from_slice(&body).map_err(|err| {
+        use serde_json::error::Category;
+        match err.classify() {
+            Category::Syntax | Category::Eof | Category::Io => ApiFailure::new(
+                Code::MalformedJson,
+                format!("the request body is not valid JSON: {err}"),
+            ),
+            Category::Data => ApiFailure::invalid(format!("invalid request: {err}")),
+        }
+    })
+}
+
+/// Counts one execution in the metrics: its status when it ends, or
+/// `cancelled` when it is dropped first (client gone, shutdown).
+struct Record<'a> {
+    metrics: &'a Metrics,
+    started: Instant,
+    done: bool,
+    // Logged on drop, which may happen outside the request's span.
+    request_id: String,
+}
+
+impl<'a> Record<'a> {
+    fn start(metrics: &'a Metrics, request_id: &str) -> Self {
+        Self {
+            metrics,
+            started: Instant::now(),
+            done: false,
+            request_id: request_id.to_owned(),
+        }
+    }
+
+    fn finish(mut self, status: &str) {
+        self.metrics
+            .finished(status, self.started.elapsed().as_secs_f64());
+        self.done = true;
+    }
+
+    /// Nothing ran (refused by the runner): not an execution.
+    fn discard(mut self) {
+        self.done = true;
+    }
+}
+
+impl Drop for Record<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.metrics
+                .finished("cancelled", self.started.elapsed().as_secs_f64());
+            tracing::info!(
+                request_id = %self.request_id,
+                "execution cancelled before it ended (client gone or shutdown)"
+            );
+        }
+    }
+}
