@@ -117,4 +117,16 @@ pub(crate) struct RunArgs {
     /// is stopped. [default: $SANDBOX_MAX_OUTPUT_BYTES, else 1048576]
     #[arg(long, value_name = "BYTES")]
     pub(crate) max_output_bytes: Option<usize>,
+
+    /// Run on this sandbox-server (e.g. `http://localhost:8000`) instead of
+    /// this machine. The server's own isolation level, interpreter and
+    /// output caps then apply (--isolation, --python, --max-output-bytes
+    /// are refused). [default: $SANDBOX_SERVER_URL, else run locally]
+    #[arg(long, value_name = "URL")]
+    pub(crate) remote: Option<String>,
+
+    /// API key sent to the server (with --remote or $SANDBOX_SERVER_URL).
+    /// [default: $SANDBOX_API_KEY]
+    #[arg(long, value_name = "KEY")]
+    pub(crate) api_key: Option<String>,
 }

@@ -7,8 +7,10 @@ pub(crate) const HELP: &str = "\
 Exit codes:
   0        the program succeeded
   1-119    the program's own exit code (also 120-255 when it chose one)
-  2        invalid options or request (bad file name, limit out of range)
-  120      the sandbox itself failed (no interpreter, I/O error)
+  2        invalid options or request (bad file name, limit out of range,
+           or a request the server refused as invalid)
+  120      the sandbox itself failed (no interpreter, I/O error, server
+           unreachable or refusing: auth, load)
   121      syntax error found before running: nothing ran
   122      policy violation found before running (reserved for the policy
            checks still to come)
@@ -52,6 +54,11 @@ pub(crate) fn for_error(err: &anyhow::Error) -> u8 {
     }
     match err.downcast_ref::<SandboxError>() {
         Some(SandboxError::InvalidRequest(_) | SandboxError::Config(_)) => USAGE,
+        // The server refused the request itself (bad input, over a limit).
+        Some(SandboxError::Server {
+            status: 400 | 413 | 415 | 422,
+            ..
+        }) => USAGE,
         Some(_) => SANDBOX_ERROR,
         None if err.downcast_ref::<UsageError>().is_some() => USAGE,
         None => SANDBOX_ERROR,

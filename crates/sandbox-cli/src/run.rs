@@ -27,6 +27,26 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
     if let Some(bytes) = args.max_output_bytes {
         config.max_output_bytes = bytes;
     }
+    if let Some(url) = &args.remote {
+        config.server_url = Some(url.trim_end_matches('/').to_owned());
+    }
+    if let Some(key) = &args.api_key {
+        config.api_key = Some(key.clone());
+    }
+    if config.server_url.is_some() {
+        // These shape a local run only; silently ignoring them would mislead.
+        let local_only = [
+            ("--isolation", args.isolation.is_some()),
+            ("--python", args.python.is_some()),
+            ("--max-output-bytes", args.max_output_bytes.is_some()),
+        ];
+        if let Some((flag, _)) = local_only.iter().find(|(_, given)| *given) {
+            return Err(UsageError(format!(
+                "{flag} applies to local runs only; the server's own setting is used remotely"
+            ))
+            .into());
+        }
+    }
     let client = SandboxClient::from_config(config)?;
     let request = build_request(&args)?;
 

@@ -1,10 +1,11 @@
 //! One API to run Python in the sandbox, wherever it runs.
 //!
 //! [`SandboxClient`] hides where code runs: with no `server_url` it runs it on
-//! this machine through [`sandbox_runner`]; remote execution through a
-//! `sandbox-server` keeps the same API and the same [`ExecutionResult`]s (it
-//! is not available in this version yet, and asking for it is an error, never
-//! a silent local run). The default mode is **secure**: the code runs in
+//! this machine through [`sandbox_runner`]; with one it posts each request
+//! to that `sandbox-server` over HTTP, with the same API and the same
+//! [`ExecutionResult`]s. A server that refuses a request (limits,
+//! authentication, load) gives [`SandboxError::Server`] with the HTTP status
+//! and the server's message. The default mode is **secure**: the code runs in
 //! fresh Linux namespaces under landlock, seccomp and cgroup limits, and a
 //! machine that lacks a layer makes it refuse rather than run weaker.
 //! **Simple** mode, a plain child process with limits, is for trusted code
@@ -25,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod blocking;
+mod remote;
 
 pub use sandbox_core::{
     ClientConfig, ConfigError, ExecutionMode, ExecutionRequest, ExecutionResult, Isolation,
@@ -33,7 +35,7 @@ pub use sandbox_core::{
 use sandbox_runner::Runner;
 pub use sandbox_runner::secure::{Capabilities, Layer, probe as probe_isolation};
 
-/// Runs Python code locally (or, later, on a remote server) with one
+/// Runs Python code locally or on a remote `sandbox-server`, with one
 /// configuration's defaults. Cheap to clone and safe to share across tasks.
 #[derive(Debug, Clone)]
 pub struct SandboxClient {
@@ -43,6 +45,8 @@ pub struct SandboxClient {
 #[derive(Debug, Clone)]
 enum Backend {
     Local(Runner),
+    // Boxed: the configuration it holds is large; clones share it.
+    Remote(std::sync::Arc<remote::Remote>),
 }
 
 impl Default for SandboxClient {
@@ -60,20 +64,29 @@ impl SandboxClient {
         }
     }
 
-    /// A client with an explicit configuration.
+    /// A client with an explicit configuration: remote when `server_url`
+    /// is set (an `http://` or `https://` base URL), local otherwise.
     pub fn from_config(config: ClientConfig) -> Result<Self, SandboxError> {
-        if let Some(url) = &config.server_url {
-            return Err(SandboxError::Unsupported {
-                feature: "remote execution".into(),
-                reason: format!(
-                    "this version cannot reach a sandbox-server yet (server_url is `{url}`); \
-                     unset it (and SANDBOX_SERVER_URL) to run locally"
-                ),
-            });
-        }
-        Ok(Self {
-            backend: Backend::Local(Runner::new(config)?),
-        })
+        let backend = match config.server_url.clone() {
+            Some(url) => {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(sandbox_core::ConfigError::OutOfRange {
+                        field: "server_url",
+                        value: format!("`{url}`"),
+                        expected: "an `http://` or `https://` URL".into(),
+                    }
+                    .into());
+                }
+                Backend::Remote(std::sync::Arc::new(remote::Remote::new(config, url)?))
+            }
+            None => Backend::Local(Runner::new(config)?),
+        };
+        Ok(Self { backend })
+    }
+
+    /// Whether code runs on a remote server.
+    pub fn is_remote(&self) -> bool {
+        matches!(self.backend, Backend::Remote(_))
     }
 
     /// A client configured from the environment and a `.env` file in the
@@ -86,6 +99,7 @@ impl SandboxClient {
     pub fn config(&self) -> &ClientConfig {
         match &self.backend {
             Backend::Local(runner) => runner.config(),
+            Backend::Remote(remote) => remote.config(),
         }
     }
 
@@ -117,6 +131,7 @@ impl SandboxClient {
     ) -> Result<ExecutionResult, SandboxError> {
         match &self.backend {
             Backend::Local(runner) => runner.run(request).await,
+            Backend::Remote(remote) => remote.run(request).await,
         }
     }
 }

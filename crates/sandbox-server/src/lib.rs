@@ -15,7 +15,8 @@
 //! Modules: [`config`] (flags and environment), [`auth`] (API keys),
 //! [`limits`] (per-request maxima), [`admission`] (slots, queue, draining),
 //! [`rate_limit`], [`metrics`], [`routes`] (handlers), [`docs`] (OpenAPI,
-//! Swagger UI, ReDoc), [`error`] (the JSON error answers).
+//! Swagger UI, ReDoc), [`error`] (the JSON error answers), [`program`] (the
+//! binary's `main`).
 
 #![forbid(unsafe_code)]
 
@@ -26,6 +27,7 @@ pub mod docs;
 pub mod error;
 pub mod limits;
 pub mod metrics;
+pub mod program;
 pub mod rate_limit;
 pub mod routes;
 pub mod state;
@@ -203,4 +205,66 @@ pub async fn serve(
     finished.map_err(std::io::Error::other)??;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    async fn get(app: Router, path: &str) -> (StatusCode, serde_json::Value) {
+        let response = app
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    /// The router answers without a socket; readiness turns false while
+    /// draining, and `/execute` refuses new work then.
+    #[tokio::test]
+    async fn readiness_follows_draining() {
+        let state = AppState::new(ServerConfig::default()).unwrap();
+        let (status, body) = get(router(state.clone()), "/healthz").await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (StatusCode::OK, Some("ok"))
+        );
+
+        state.admission().start_draining();
+        let (status, body) = get(router(state.clone()), "/readyz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["draining"], true);
+        let response = router(state)
+            .oneshot(
+                Request::post("/execute")
+                    .header("content-type", "application/json")
+                    .body(Body::from(r#"{"code": "print(1)"}"#))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()["retry-after"], "1");
+    }
+
+    #[tokio::test]
+    async fn unknown_paths_get_a_json_404_with_a_request_id() {
+        let state = AppState::new(ServerConfig::default()).unwrap();
+        let response = router(state)
+            .oneshot(Request::get("/nope").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert!(response.headers().contains_key("x-request-id"));
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"]["code"], "not_found");
+    }
 }

@@ -1,0 +1,175 @@
+//! `sandbox run --remote`: the real binary against a real server on a
+//! loopback port (run in this test process with `sandbox_server::serve`).
+
+// Test helpers may panic on broken preconditions; that is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use sandbox_server::{AppState, ServerConfig};
+
+/// A server on a free loopback port, shut down on drop.
+struct Server {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(keys: &str) -> Self {
+        let config = ServerConfig {
+            api_keys: sandbox_server::auth::ApiKeys::parse(keys),
+            ..ServerConfig::default()
+        };
+        let state = AppState::new(config).unwrap();
+        let (url_tx, url_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                url_tx
+                    .send(format!("http://{}", listener.local_addr().unwrap()))
+                    .unwrap();
+                sandbox_server::serve(
+                    listener,
+                    state,
+                    async move {
+                        let _ = stopped.await;
+                    },
+                    std::future::pending(),
+                )
+                .await
+                .unwrap();
+            });
+        });
+        Self {
+            url: url_rx.recv().unwrap(),
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// `sandbox` with a clean `SANDBOX_*` environment in `dir`.
+fn sandbox(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sandbox"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SANDBOX_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env_remove("RUST_LOG")
+        .current_dir(dir)
+        .args(args)
+        .envs(env.iter().copied());
+    cmd
+}
+
+/// Runs `cmd` with `code` on stdin: (exit code, stdout, stderr).
+fn run(cmd: &mut Command, code: &str) -> (i32, String, String) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(code.as_bytes());
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn run_remote_passes_output_and_exit_code_through() {
+    let server = Server::start("k1");
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["run", "--remote", &server.url, "--api-key", "k1", "-"];
+    let (code, stdout, stderr) = run(
+        &mut sandbox(dir.path(), &args, &[]),
+        "import sys\nprint('out')\nprint('err', file=sys.stderr)\nraise SystemExit(7)",
+    );
+    assert_eq!(
+        (code, stdout.as_str(), stderr.as_str()),
+        (7, "out\n", "err\n")
+    );
+}
+
+#[test]
+fn the_server_url_and_key_come_from_the_environment_and_files_round_trip() {
+    let server = Server::start("k2");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("data.csv"),
+        "id,value\n1,100\n2,200\n3,300\n",
+    )
+    .unwrap();
+    let env = [
+        ("SANDBOX_SERVER_URL", server.url.as_str()),
+        ("SANDBOX_API_KEY", "k2"),
+    ];
+    let code = include_str!("../../../examples/python/csv_total.py");
+    let args = ["run", "--input", "data.csv", "--output-dir", "out", "-"];
+    let (exit, stdout, stderr) = run(&mut sandbox(dir.path(), &args, &env), code);
+    assert_eq!((exit, stdout.as_str()), (0, "Total: 600\n"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/result.txt")).unwrap(),
+        "Sum: 600\n"
+    );
+}
+
+#[test]
+fn server_refusals_map_to_exit_codes_with_the_servers_message() {
+    let server = Server::start("right");
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(
+        &mut sandbox(
+            dir.path(),
+            &["run", "--remote", &server.url, "--api-key", "wrong", "-"],
+            &[],
+        ),
+        "print(1)",
+    );
+    assert_eq!((code, stdout.as_str()), (120, ""), "{stderr}");
+    assert!(stderr.contains("401 `unauthorized`"), "{stderr}");
+
+    let args = [
+        "run",
+        "--remote",
+        &server.url,
+        "--api-key",
+        "right",
+        "--memory-mb",
+        "4096",
+        "-",
+    ];
+    let (code, _, stderr) = run(&mut sandbox(dir.path(), &args, &[]), "print(1)");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("`memory_mb` is 4096, this server allows at most 1024 MiB"),
+        "{stderr}"
+    );
+
+    let args = ["run", "--remote", &server.url, "--python", "python3", "-"];
+    let (code, _, stderr) = run(&mut sandbox(dir.path(), &args, &[]), "print(1)");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--python applies to local runs only"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,198 @@
+//! The remote backend: the execution contract over HTTP to a
+//! `sandbox-server`.
+//!
+//! A request is checked here first with the same rules a local run applies
+//! (so an invalid request fails the same way in both modes), then posted to
+//! `{server_url}/execute` with the configuration's defaults filled in. The
+//! API key goes in `Authorization: Bearer`; `api_timeout` bounds the whole
+//! HTTP exchange. An error answer keeps its HTTP status and the server's
+//! code and message. Dropping the future closes the connection, which makes
+//! the server kill the execution.
+
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use sandbox_core::files::validate_file_name;
+use sandbox_core::{
+    ApiError, ClientConfig, ExecutionRequest, ExecutionResult, Limits, SandboxError,
+};
+
+/// Longest error body kept when the server's answer is not the API's JSON.
+const MAX_ERROR_TEXT: usize = 512;
+
+/// A client of one `sandbox-server`.
+#[derive(Debug, Clone)]
+pub(crate) struct Remote {
+    http: reqwest::Client,
+    execute_url: String,
+    base_url: String,
+    config: ClientConfig,
+}
+
+impl Remote {
+    /// A client for `config.server_url`.
+    pub(crate) fn new(config: ClientConfig, base_url: String) -> Result<Self, SandboxError> {
+        config.validate()?;
+        let http = reqwest::Client::builder()
+            .timeout(config.api_timeout)
+            .user_agent(concat!("sandbox-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|err| SandboxError::Connection {
+                url: base_url.clone(),
+                reason: format!("cannot set up the HTTP client: {}", chain(&err)),
+            })?;
+        Ok(Self {
+            http,
+            execute_url: format!("{}/execute", base_url.trim_end_matches('/')),
+            base_url,
+            config,
+        })
+    }
+
+    pub(crate) fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Posts `request` and returns the server's result.
+    pub(crate) async fn run(
+        &self,
+        mut request: ExecutionRequest,
+    ) -> Result<ExecutionResult, SandboxError> {
+        // The defaults travel with the request, so a remote client behaves
+        // like a local one with the same configuration.
+        request.mode = Some(request.mode.unwrap_or(self.config.mode));
+        request.timeout = Some(request.timeout.unwrap_or(self.config.timeout));
+        request.memory_mb = Some(request.memory_mb.unwrap_or(self.config.max_memory_mb));
+        request.allow_network = Some(request.allow_network.unwrap_or(self.config.allow_network));
+        Limits::resolve(&request, &self.config)?;
+
+        let body = serde_json::to_vec(&request).map_err(|err| SandboxError::Connection {
+            url: self.base_url.clone(),
+            reason: format!("cannot encode the request: {err}"),
+        })?;
+        let mut post = self
+            .http
+            .post(&self.execute_url)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .body(body);
+        if let Some(key) = &self.config.api_key {
+            post = post.bearer_auth(key);
+        }
+        let response = post.send().await.map_err(|err| self.transport(&err))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let bytes = response.bytes().await.map_err(|err| self.transport(&err))?;
+        if status == StatusCode::OK {
+            let result: ExecutionResult =
+                serde_json::from_slice(&bytes).map_err(|err| SandboxError::Connection {
+                    url: self.base_url.clone(),
+                    reason: format!("the server's result is not the execution contract: {err}"),
+                })?;
+            // Output names become paths on this machine: check them again.
+            for name in result.output_files.keys() {
+                validate_file_name(name).map_err(|err| SandboxError::Connection {
+                    url: self.base_url.clone(),
+                    reason: format!("the server returned an unsafe output file name: {err}"),
+                })?;
+            }
+            return Ok(result);
+        }
+        Err(server_error(status, &bytes, retry_after))
+    }
+
+    /// A transport failure: a timeout, or anything else that kept the answer
+    /// from arriving.
+    fn transport(&self, err: &reqwest::Error) -> SandboxError {
+        if err.is_timeout() {
+            SandboxError::ApiTimeout {
+                url: self.base_url.clone(),
+                timeout: self.config.api_timeout,
+            }
+        } else {
+            SandboxError::Connection {
+                url: self.base_url.clone(),
+                reason: chain(err),
+            }
+        }
+    }
+}
+
+/// The error of a non-200 answer: the API's JSON error when it is one,
+/// else the start of the body.
+fn server_error(status: StatusCode, body: &[u8], retry_after: Option<u64>) -> SandboxError {
+    let (code, message) = match serde_json::from_slice::<ApiError>(body) {
+        Ok(api) => (api.error.code, api.error.message),
+        Err(_) => {
+            let text = String::from_utf8_lossy(body);
+            let mut text: String = text.trim().chars().take(MAX_ERROR_TEXT).collect();
+            if text.is_empty() {
+                text = status
+                    .canonical_reason()
+                    .unwrap_or("no explanation")
+                    .to_owned();
+            }
+            (format!("http_{}", status.as_u16()), text)
+        }
+    };
+    SandboxError::Server {
+        status: status.as_u16(),
+        code,
+        message,
+        retry_after,
+    }
+}
+
+/// An error with its causes, `: `-separated (reqwest's own message alone
+/// often says only "error sending request").
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_errors_keep_status_code_and_message() {
+        let body = br#"{"error": {"code": "invalid_request", "message": "`timeout` is 900 s"}}"#;
+        let err = server_error(StatusCode::UNPROCESSABLE_ENTITY, body, None);
+        assert_eq!(err.http_status(), Some(422));
+        assert_eq!(
+            err.to_string(),
+            "the sandbox server answered 422 `invalid_request`: `timeout` is 900 s"
+        );
+    }
+
+    #[test]
+    fn other_answers_keep_the_start_of_the_body() {
+        let err = server_error(StatusCode::BAD_GATEWAY, b"upstream down", Some(3));
+        let SandboxError::Server {
+            code,
+            message,
+            retry_after,
+            ..
+        } = err
+        else {
+            panic!("not a server error");
+        };
+        assert_eq!(code, "http_502");
+        assert_eq!(message, "upstream down");
+        assert_eq!(retry_after, Some(3));
+        let err = server_error(StatusCode::BAD_GATEWAY, b"", None);
+        assert!(err.to_string().ends_with("Bad Gateway"), "{err}");
+    }
+}
