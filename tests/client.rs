@@ -3,14 +3,21 @@
 use sandbox_client::{ClientConfig, ExecutionMode, SandboxClient, SandboxError, Status};
 
 #[test]
-fn a_server_url_is_refused_until_remote_mode_exists() {
+fn a_server_url_selects_the_remote_backend() {
     let config = ClientConfig {
         server_url: Some("http://localhost:8000".into()),
         ..ClientConfig::default()
     };
-    let err = SandboxClient::from_config(config).unwrap_err();
-    assert!(matches!(err, SandboxError::Unsupported { .. }), "{err}");
-    assert!(err.to_string().contains("http://localhost:8000"), "{err}");
+    let client = SandboxClient::from_config(config).unwrap();
+    assert!(client.is_remote());
+    assert!(!SandboxClient::new().is_remote());
+    let err = SandboxClient::from_config(ClientConfig {
+        server_url: Some("localhost:8000".into()),
+        ..ClientConfig::default()
+    })
+    .unwrap_err();
+    assert!(matches!(err, SandboxError::Config(_)), "{err}");
+    assert!(err.to_string().contains("`localhost:8000`"), "{err}");
 }
 
 #[test]

@@ -11,6 +11,9 @@
 //! - `redteam`:  one attack per tests/redteam/*.py against secure mode, contained by effect
 //! - `client`:   configuration paths, the blocking client, concurrency
 //! - `docs`:     the README documents every environment variable
+//! - `serving`:  a real sandbox-server process on a loopback port, and HTTP helpers
+//! - `server`:   the HTTP API: curl example, auth, limits, load, disconnects, shutdown, docs
+//! - `remote`:   one set of cases against local and remote clients, identical results
 
 #![forbid(unsafe_code)]
 // Test helpers may panic on broken preconditions; that is a failed test.
@@ -24,5 +27,8 @@ mod examples;
 mod files;
 mod limits;
 mod redteam;
+mod remote;
 mod secure;
+mod server;
+mod serving;
 mod support;

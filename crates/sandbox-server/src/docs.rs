@@ -54,7 +54,7 @@ const REDOC_HTML: &str = r#"<!DOCTYPE html>
         description = "Runs untrusted Python in a kernel-enforced sandbox and returns its \
             output and files. `POST /execute` takes the execution contract's request and \
             returns its result; errors are `{\"error\": {\"code\", \"message\"}}`.",
-        license(name = "Apache-2.0")
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     paths(
         routes::health,

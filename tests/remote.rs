@@ -1,0 +1,231 @@
+//! The unified-interface promise: one set of cases runs against a local
+//! client and a remote one (a real `sandbox-server` process), and the
+//! results are identical apart from timings. Then what only the remote
+//! client can meet: keys, server limits, an unreachable or slow server.
+
+use std::time::Duration;
+
+use sandbox_client::{
+    ClientConfig, ExecutionRequest, ExecutionResult, SandboxClient, SandboxError, Status,
+};
+
+use crate::serving::{TestServer, metric, metrics, wait_until};
+
+/// One case: a request and what its result must show (beyond equality).
+struct Case {
+    name: &'static str,
+    request: ExecutionRequest,
+    check: fn(&ExecutionResult),
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "fibonacci (the original's local example)",
+            request: ExecutionRequest::new(include_str!("../examples/python/fibonacci.py")),
+            check: |r| assert_eq!(r.stdout, "Fibonacci: [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]\n"),
+        },
+        Case {
+            name: "circle area (the original's remote example)",
+            request: ExecutionRequest::new(include_str!("../examples/python/circle_area.py")),
+            check: |r| assert_eq!(r.stdout, "Circle area: 78.54\n"),
+        },
+        Case {
+            name: "files in and out",
+            request: ExecutionRequest::new(include_str!("../examples/python/csv_total.py"))
+                .with_file("data.csv", b"id,value\n1,100\n2,200\n3,300\n".to_vec()),
+            check: |r| {
+                assert_eq!(r.stdout, "Total: 600\n");
+                assert_eq!(r.file_text("result.txt"), Some("Sum: 600\n"));
+            },
+        },
+        Case {
+            name: "an error (the original's error handling example)",
+            request: ExecutionRequest::new("print(1/0)"),
+            check: |r| {
+                assert_eq!(r.status, Status::Error);
+                assert_eq!(r.return_code, Some(1));
+                assert!(r.stderr.contains("ZeroDivisionError"), "{}", r.stderr);
+            },
+        },
+        Case {
+            name: "a timeout",
+            request: ExecutionRequest::new("print('start', flush=True)\nwhile True: pass")
+                .with_timeout(Duration::from_secs(1)),
+            check: |r| {
+                assert_eq!(r.status, Status::Timeout);
+                assert_eq!(r.stdout, "start\n");
+            },
+        },
+        Case {
+            name: "a syntax error",
+            request: ExecutionRequest::new("print('unclosed'\n"),
+            check: |r| {
+                assert_eq!(r.status, Status::SyntaxError);
+                assert_eq!(r.violations.len(), 1);
+                assert_eq!(r.return_code, None);
+            },
+        },
+        Case {
+            name: "a larger memory limit and stderr",
+            request: ExecutionRequest::new("import sys\nprint('warn', file=sys.stderr)")
+                .with_memory_mb(256),
+            check: |r| {
+                assert!(r.success);
+                assert_eq!(r.stderr, "warn\n");
+            },
+        },
+    ]
+}
+
+/// The result without what legitimately differs between two runs.
+fn without_timings(mut result: ExecutionResult) -> ExecutionResult {
+    result.duration_ms = 0.0;
+    result.usage = Default::default();
+    result
+}
+
+fn remote(server: &TestServer, key: Option<&str>) -> SandboxClient {
+    SandboxClient::from_config(ClientConfig {
+        server_url: Some(server.url.clone()),
+        api_key: key.map(str::to_owned),
+        ..ClientConfig::default()
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn local_and_remote_give_identical_results() {
+    let server = TestServer::start(&[], &[("SANDBOX_API_KEYS", "k")]);
+    let local = SandboxClient::new();
+    let remote = remote(&server, Some("k"));
+    assert!(remote.is_remote() && !local.is_remote());
+    for case in cases() {
+        let here = local.execute_request(case.request.clone()).await.unwrap();
+        let there = remote.execute_request(case.request.clone()).await.unwrap();
+        (case.check)(&here);
+        (case.check)(&there);
+        assert_eq!(
+            without_timings(here),
+            without_timings(there),
+            "{}: local and remote differ",
+            case.name
+        );
+    }
+    // A request that is invalid fails the same way, and nothing runs.
+    let bad = ExecutionRequest::new("pass").with_file("../escape", "x");
+    let here = local.execute_request(bad.clone()).await.unwrap_err();
+    let there = remote.execute_request(bad).await.unwrap_err();
+    assert!(matches!(there, SandboxError::InvalidRequest(_)), "{there}");
+    assert_eq!(here.to_string(), there.to_string());
+}
+
+#[test]
+fn the_blocking_client_runs_remotely_too() {
+    let server = TestServer::start(&[], &[]);
+    let client = sandbox_client::blocking::SandboxClient::from_config(ClientConfig {
+        server_url: Some(server.url.clone()),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let result = client
+        .execute_with_files("print(open('n.txt').read())", [("n.txt", "remote")])
+        .unwrap();
+    assert_eq!(result.stdout, "remote\n");
+}
+
+#[tokio::test]
+async fn server_refusals_keep_the_status_and_the_servers_message() {
+    let server = TestServer::start(
+        &["--memory-limit-mb", "256"],
+        &[("SANDBOX_API_KEYS", "right")],
+    );
+    let err = remote(&server, None).execute("print(1)").await.unwrap_err();
+    let SandboxError::Server {
+        status,
+        code,
+        message,
+        ..
+    } = &err
+    else {
+        panic!("{err}");
+    };
+    assert_eq!((*status, code.as_str()), (401, "unauthorized"));
+    assert!(message.contains("API key"), "{message}");
+
+    let err = remote(&server, Some("wrong"))
+        .execute("print(1)")
+        .await
+        .unwrap_err();
+    assert_eq!(err.http_status(), Some(401), "{err}");
+
+    let over = ExecutionRequest::new("print(1)").with_memory_mb(512);
+    let err = remote(&server, Some("right"))
+        .execute_request(over)
+        .await
+        .unwrap_err();
+    assert_eq!(err.http_status(), Some(422), "{err}");
+    assert!(
+        err.to_string()
+            .contains("`memory_mb` is 512, this server allows at most 256 MiB"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_connection_error() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let client = SandboxClient::from_config(ClientConfig {
+        server_url: Some(url.clone()),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let err = client.execute("print(1)").await.unwrap_err();
+    assert!(matches!(err, SandboxError::Connection { .. }), "{err}");
+    assert!(err.to_string().contains(&url), "{err}");
+
+    let err = SandboxClient::from_config(ClientConfig {
+        server_url: Some("ftp://example".into()),
+        ..ClientConfig::default()
+    })
+    .unwrap_err();
+    assert!(matches!(err, SandboxError::Config(_)), "{err}");
+}
+
+/// `api_timeout` bounds the HTTP call, apart from the execution timeout;
+/// giving up closes the connection and the server kills the run. (Two
+/// worker threads: the client's connection task must run while this test
+/// polls the process table.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_timeout_gives_up_and_the_server_cancels_the_run() {
+    let server = TestServer::start(&[], &[]);
+    let client = SandboxClient::from_config(ClientConfig {
+        server_url: Some(server.url.clone()),
+        api_timeout: Duration::from_millis(1500),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let err = client
+        .execute("import time\ntime.sleep(30)")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SandboxError::ApiTimeout { .. }), "{err}");
+    assert!(err.to_string().contains("1.5 s"), "{err}");
+    assert!(
+        wait_until(Duration::from_secs(10), || server.descendants().is_empty()),
+        "the run outlived its client: {:?}\n{}",
+        server.descendants(),
+        server.log()
+    );
+    let text = metrics(&server).await;
+    assert_eq!(
+        metric(&text, "sandbox_executions_total", r#"{status="cancelled"}"#),
+        1.0
+    );
+}
