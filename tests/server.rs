@@ -266,7 +266,9 @@ async fn limits_answer_422_per_field_413_for_a_big_body_and_400_for_bad_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overload_is_refused_and_every_accepted_request_completes() {
     let server = TestServer::start(&["--max-concurrency", "1", "--max-queue", "1"], &[]);
-    let body = json!({ "code": "import time\ntime.sleep(1.5)\nprint('done')" });
+    // Long enough that all six arrive while the first runs, even on a
+    // loaded machine.
+    let body = json!({ "code": "import time\ntime.sleep(3)\nprint('done')" });
     let requests: Vec<_> = (0..6)
         .map(|_| {
             let body = body.clone();
@@ -662,16 +664,23 @@ fn chromium_dom(url: &str, name: &str) -> String {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("start chromium");
-        let mut out = String::new();
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut out = String::new();
+            stdout.read_to_string(&mut out).map(|_| out)
+        });
+        // Bounded: a browser that hangs fails the test instead of stalling it.
+        let exited = wait_until(Duration::from_secs(120), || {
+            child.try_wait().unwrap().is_some()
+        });
+        if !exited {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish rendering {url} within 120 s");
+        }
         let status = child.wait().unwrap();
         assert!(status.success(), "chromium failed on {url}: {status}");
-        out
+        reader.join().unwrap().unwrap()
     };
     let dom = run(&["--dump-dom".to_owned()]);
     let shot = artifact(&format!("{name}.png"));

@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: median wall time of `print(1)` along each execution
 //! path, beside the bare interpreter measured in the same run, so the ratios
-//! hold on a noisy machine. Not part of the pass/fail suite.
+//! hold on a noisy machine; then the server under load (`bench_server`).
+//! Not part of the pass/fail suite.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -19,7 +20,15 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     if cfg!(debug_assertions) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         for args in [
-            &["build", "--release", "--quiet", "-p", "sandbox-cli"][..],
+            &[
+                "build",
+                "--release",
+                "--quiet",
+                "-p",
+                "sandbox-cli",
+                "-p",
+                "sandbox-server",
+            ][..],
             &["run", "--release", "--quiet", "-p", "xtask", "--", "bench"][..],
         ] {
             let status = Command::new(&cargo).args(args).current_dir(root).status()?;
@@ -179,7 +188,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         }
     }
     println!("\nRatios of secure rows are to the bare interpreter with secure mode's flags.");
-    Ok(())
+    crate::bench_server::run(root, &runtime)
 }
 
 /// bwrap arguments giving the interpreter the same namespaces and a

@@ -4,11 +4,13 @@
 //! - `lint`:  `cargo fmt --check` and clippy with `-D warnings`
 //! - `ci`:    lint, then test (what `.ci/run` runs)
 //! - `bench`: median wall time of `print(1)` per execution path, with ratios
-//!   to the bare interpreter measured in the same run
+//!   to the bare interpreter measured in the same run; server throughput and
+//!   latency at concurrency 1, 8, 32 beside local execution
 
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_server;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,7 +24,8 @@ tasks:
   test    run every test (doctests, then cargo nextest when installed, else cargo test)
   lint    cargo fmt --check and cargo clippy --all-targets -- -D warnings
   ci      lint, then test: what .ci/run runs
-  bench   median wall time of print(1): bare interpreter, simple mode (library and CLI)
+  bench   median wall time of print(1): bare interpreter, simple and secure mode (library and CLI);
+          sandbox-server rps and p50/p99 at concurrency 1, 8, 32 beside local execution
 ";
 
 fn main() -> Result<()> {

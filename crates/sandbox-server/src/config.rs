@@ -5,7 +5,6 @@
 //! The server reads the process environment only, not a `.env` file: it is
 //! configured the way its container or service unit sets it.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -53,9 +52,9 @@ GET /metrics, /openapi.json, /docs (Swagger UI), /redoc (ReDoc).";
 #[derive(Debug, Clone, Parser)]
 #[command(name = "sandbox-server", version, about = ABOUT, after_help = AFTER_HELP)]
 pub struct Args {
-    /// Address to listen on (`0.0.0.0` for every interface).
+    /// Address or host name to listen on (`0.0.0.0` for every interface).
     #[arg(long, env = vars::HOST, default_value = "127.0.0.1")]
-    pub host: IpAddr,
+    pub host: String,
 
     /// Port to listen on (0 picks a free one and logs it).
     #[arg(long, env = vars::PORT, default_value_t = 8000)]

@@ -5,8 +5,6 @@
 //! program under its own name (cargo only hands a package's tests the
 //! binaries of that package).
 
-use std::net::SocketAddr;
-
 use crate::config::LogFormat;
 use crate::{AppState, Args};
 use anyhow::{Context as _, Result};
@@ -39,7 +37,7 @@ pub fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> Result<()> {
-    let address = SocketAddr::new(args.host, args.port);
+    let (host, port) = (args.host.clone(), args.port);
     let config = args.into_config(std::env::vars_os())?;
     let keys = config.api_keys.len();
     let state = AppState::new(config).context("cannot set up the executions")?;
@@ -61,9 +59,9 @@ async fn run(args: Args) -> Result<()> {
     if config.execution.mode == ExecutionMode::Simple {
         tracing::warn!("default mode is simple: code is NOT isolated from this host");
     }
-    let listener = tokio::net::TcpListener::bind(address)
+    let listener = tokio::net::TcpListener::bind((host.as_str(), port))
         .await
-        .with_context(|| format!("cannot listen on `{address}`"))?;
+        .with_context(|| format!("cannot listen on `{host}:{port}`"))?;
     let bound = listener
         .local_addr()
         .context("cannot read the bound address")?;
