@@ -145,9 +145,9 @@ impl MakeRequestId for NextRequestId {
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then drains:
-/// no new connections or executions, in-flight ones get the configured
-/// deadline, then are killed. A second `shutdown`-like event is not needed:
-/// `force` resolving during the drain kills at once.
+/// no new connections or executions (queued requests are answered 503),
+/// in-flight executions get the configured deadline, then are killed.
+/// `force` resolving during the drain (a second signal) kills at once.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
