@@ -25,6 +25,10 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 32 << 20;
 pub const DEFAULT_MAX_INPUT_FILES: usize = 100;
 /// Default largest total of input files per request: 16 MiB decoded.
 pub const DEFAULT_MAX_INPUT_BYTES: u64 = 16 << 20;
+/// Most concurrent executions accepted in the configuration.
+pub const MAX_CONCURRENCY: usize = 10_000;
+/// Longest queue accepted in the configuration.
+pub const MAX_QUEUE: usize = 1_000_000;
 /// Default grace period for in-flight executions at shutdown.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: f64 = 30.0;
 
@@ -330,11 +334,18 @@ impl ServerConfig {
                 expected,
             })
         };
-        if self.max_concurrency == 0 {
+        if !(1..=MAX_CONCURRENCY).contains(&self.max_concurrency) {
             return out_of_range(
                 "--max-concurrency (SANDBOX_MAX_CONCURRENCY)",
-                "0".into(),
-                "at least 1".into(),
+                self.max_concurrency.to_string(),
+                format!("1 to {MAX_CONCURRENCY}"),
+            );
+        }
+        if self.max_queue > MAX_QUEUE {
+            return out_of_range(
+                "--max-queue (SANDBOX_MAX_QUEUE)",
+                self.max_queue.to_string(),
+                format!("at most {MAX_QUEUE}"),
             );
         }
         if self.limits.timeout > sandbox_core::limits::MAX_TIMEOUT {
@@ -426,7 +437,9 @@ mod tests {
         let err = parse(&["--timeout", "60", "--timeout-limit", "10"], &[]).unwrap_err();
         assert!(err.to_string().contains("SANDBOX_TIMEOUT"), "{err}");
         let err = parse(&["--max-concurrency", "0"], &[]).unwrap_err();
-        assert!(err.to_string().contains("at least 1"), "{err}");
+        assert!(err.to_string().contains("1 to 10000"), "{err}");
+        let err = parse(&["--max-queue", "99999999999"], &[]).unwrap_err();
+        assert!(err.to_string().contains("SANDBOX_MAX_QUEUE"), "{err}");
         let err = parse(&[], &[("SANDBOX_TIMEOUT", "x")]).unwrap_err();
         assert!(err.to_string().contains("`SANDBOX_TIMEOUT`"), "{err}");
     }
