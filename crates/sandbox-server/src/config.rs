@@ -66,7 +66,8 @@ pub struct Args {
 
     /// API keys accepted as `Authorization: Bearer KEY` or `X-API-Key: KEY`,
     /// comma-separated. Without any key the server is open to anyone who can
-    /// reach it (it warns at start-up).
+    /// reach it (it warns at start-up). Prefer the variable or the key file:
+    /// a command line is visible to other users of the machine.
     #[arg(long, env = vars::API_KEYS, value_name = "KEYS", hide_env_values = true)]
     pub api_keys: Option<String>,
 
