@@ -7,6 +7,7 @@
 //! - `files`:    input/output files, hostile names, symlinks
 //! - `cleanup`:  no work dir and no process is left behind, whatever happens
 //! - `contract`: JSON snapshots of the execution contract
+//! - `policy`:   the policy layer: corpus, refusals, the in-interpreter guard
 //! - `secure`:   secure mode's layers seen from inside, and its limits
 //! - `redteam`:  one attack per tests/redteam/*.py against secure mode, contained by effect
 //! - `client`:   configuration paths, the blocking client, concurrency
@@ -23,6 +24,7 @@ mod docs;
 mod examples;
 mod files;
 mod limits;
+mod policy;
 mod redteam;
 mod secure;
 mod support;

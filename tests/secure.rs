@@ -206,3 +206,24 @@ print(found, len([p for p in os.listdir("/proc") if p.isdigit()]))
     assert_eq!(reader.stdout, "[] 2\n", "{}", reader.stderr);
     assert_eq!(writer.await.unwrap().status, Status::Ok);
 }
+
+/// `exit()` and `quit()` come from `site`, which secure mode skips; the
+/// bootstrap keeps them, so scripts that end with them behave as at home.
+#[tokio::test]
+async fn exit_and_quit_work_without_site() {
+    for mode in crate::support::MODES {
+        for (code, status, return_code) in [
+            ("print('a')\nexit()\nprint('b')\n", Status::Ok, 0),
+            ("quit(3)\n", Status::Error, 3),
+            ("print(repr(exit))\n", Status::Ok, 0),
+        ] {
+            let result = sandbox_client::SandboxClient::new()
+                .execute_request(ExecutionRequest::new(code).with_mode(mode))
+                .await
+                .unwrap();
+            assert_eq!(result.status, status, "{mode:?} {code}: {}", result.stderr);
+            assert_eq!(result.return_code, Some(return_code), "{mode:?} {code}");
+            assert!(!result.stdout.contains('b'), "{}", result.stdout);
+        }
+    }
+}

@@ -19,13 +19,15 @@ pub mod error;
 pub mod files;
 pub mod limits;
 pub mod plan;
+pub mod policy;
 pub mod secure;
 pub mod syntax;
 pub mod vars;
 
-pub use config::ClientConfig;
+pub use config::{ClientConfig, PolicyChoice};
 pub use contract::{ExecutionMode, ExecutionRequest, ExecutionResult, Status, Usage, Violation};
 pub use error::{ConfigError, RequestError, SandboxError};
 pub use limits::Limits;
 pub use plan::ExecutionPlan;
+pub use policy::Policy;
 pub use secure::{Isolation, SecurePlan};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::limits::Limits;
-use crate::plan::{BOOTSTRAP, Resource, Rlimit, base_env, process_rlimits};
+use crate::plan::{BOOTSTRAP, Resource, Rlimit, add_guard, base_env, process_rlimits};
 
 /// Where the work dir appears inside the sandbox (cwd and `HOME`).
 pub const WORK_DIR: &str = "/sandbox";
@@ -208,6 +208,13 @@ pub enum HostEntry {
 }
 
 impl SecurePlan {
+    /// The plan with the in-interpreter guard switched on by `guard` (from
+    /// [`crate::policy::guard_argument`]); unchanged when `None`.
+    pub fn with_guard(mut self, guard: Option<String>) -> Self {
+        add_guard(&mut self.args, guard);
+        self
+    }
+
     /// Builds the plan. `host` answers how a host path exists and
     /// `link_target` reads a symlink; both are passed in so this stays pure.
     pub fn new(

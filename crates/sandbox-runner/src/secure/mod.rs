@@ -62,6 +62,7 @@ pub(crate) async fn run(
     request: ExecutionRequest,
     limits: Limits,
     config: &ClientConfig,
+    guard: Option<String>,
 ) -> Result<ExecutionResult, SandboxError> {
     let caps = probe::cached();
     let missing = caps.missing_for(config.isolation);
@@ -83,7 +84,8 @@ pub(crate) async fn run(
     let input_bytes = request.input_files.values().map(|c| c.len() as u64).sum();
     let plan = SecurePlan::new(&layout, limits, input_bytes, host_entry, |p| {
         std::fs::read_link(p).ok()
-    });
+    })
+    .with_guard(guard);
     let unused = unused_layers(caps, config.isolation);
     session::run(
         Arc::new(plan),
