@@ -12,6 +12,7 @@
 //! - `redteam`:  one attack per tests/redteam/*.py against secure mode, contained by effect
 //! - `client`:   configuration paths, the blocking client, concurrency
 //! - `docs`:     the README documents every environment variable
+//! - `deploy`:   deploy/ (Dockerfile, compose, Kubernetes) through offline validators
 
 #![forbid(unsafe_code)]
 // Test helpers may panic on broken preconditions; that is a failed test.
@@ -20,6 +21,7 @@
 mod cleanup;
 mod client;
 mod contract;
+mod deploy;
 mod docs;
 mod examples;
 mod files;

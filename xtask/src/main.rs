@@ -5,10 +5,13 @@
 //! - `ci`:    lint, then test (what `.ci/run` runs)
 //! - `bench`: median wall time of `print(1)` per execution path, with ratios
 //!   to the bare interpreter measured in the same run
+//! - `docker`: the `python-sandbox` image from deploy/Dockerfile, where a
+//!   Docker engine answers (an error naming the problem where none does)
 
 #![forbid(unsafe_code)]
 
 mod bench;
+mod docker;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,6 +26,8 @@ tasks:
   lint    cargo fmt --check and cargo clippy --all-targets -- -D warnings
   ci      lint, then test: what .ci/run runs
   bench   median wall time of print(1): bare interpreter, simple mode (library and CLI)
+  docker  build the python-sandbox image (deploy/Dockerfile); needs a running Docker engine;
+          further arguments go to docker build
 ";
 
 fn main() -> Result<()> {
@@ -35,6 +40,7 @@ fn main() -> Result<()> {
             test()
         }
         "bench" => bench::run(&root()),
+        "docker" => docker::run(&root(), std::env::args().skip(2).collect()),
         "" | "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())
