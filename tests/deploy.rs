@@ -18,7 +18,7 @@ use std::process::Command;
 use serde_json::Value;
 
 const INSTALL: &str =
-    "install the deployment validators with `bash .ci/deploy-tools` (as .ci/run does)";
+    "install the deployment validators with `bash .ci/setup` (as `cargo xtask test` does)";
 
 /// Kubernetes versions the manifests must be valid for: the oldest this
 /// deployment supports (user namespaces on by default) and the newest the

@@ -22,7 +22,8 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  test    run every test (doctests, then cargo nextest when installed, else cargo test)
+  test    install what the tests need (.ci/setup), then run every test (doctests, then
+          cargo nextest when installed, else cargo test)
   lint    cargo fmt --check and cargo clippy --all-targets -- -D warnings
   ci      lint, then test: what .ci/run runs
   bench   median wall time of print(1): bare interpreter, simple mode (library and CLI)
@@ -83,6 +84,15 @@ fn lint() -> Result<()> {
 }
 
 fn test() -> Result<()> {
+    // Install what the tests need (only what is missing), so this one
+    // command does all set-up on a fresh machine.
+    let status = Command::new("bash")
+        .arg(root().join(".ci/setup"))
+        .status()
+        .context("cannot run .ci/setup")?;
+    if !status.success() {
+        bail!(".ci/setup failed: the tests' requirements are not installed");
+    }
     // Doctests first (nextest does not run them), so the run ends on the
     // summary of the main suite.
     cargo(&["test", "--workspace", "--doc"])?;
