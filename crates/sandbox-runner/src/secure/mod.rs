@@ -81,6 +81,17 @@ pub(crate) async fn run(
         });
     }
     let layout = crate::interpreter::layout(config.python.as_deref()).await?;
+    if let Some((path, private)) = layout.hidden_by_sandbox() {
+        return Err(SandboxError::Unsupported {
+            feature: "secure mode with this interpreter".into(),
+            reason: format!(
+                "`{}` lies under `{private}`, which secure mode replaces with its own; \
+                 install the interpreter or virtualenv elsewhere (e.g. under /opt or a \
+                 project directory)",
+                path.display()
+            ),
+        });
+    }
     let input_bytes = request.input_files.values().map(|c| c.len() as u64).sum();
     let plan = SecurePlan::new(&layout, limits, input_bytes, host_entry, |p| {
         std::fs::read_link(p).ok()
