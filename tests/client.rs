@@ -98,7 +98,9 @@ async fn the_simple_environment_is_minimal() {
 
 #[tokio::test]
 async fn stdin_is_closed() {
-    let result = SandboxClient::new()
+    // `input()` is refused by the default policy; without one, it meets a
+    // closed stdin.
+    let result = crate::support::client(ExecutionMode::Secure)
         .execute("input('name? ')")
         .await
         .unwrap();

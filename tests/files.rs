@@ -30,9 +30,9 @@ async fn hostile_input_names_are_rejected_before_anything_runs() {
 #[tokio::test]
 async fn inputs_in_subdirectories_and_outputs_in_subdirectories() {
     let code = r#"
-import os
+import pathlib
 print(open('data/x.csv').read(), end='')
-os.makedirs('out/deep')
+pathlib.Path('out/deep').mkdir(parents=True)
 open('out/deep/y.txt', 'w').write('deep')
 "#;
     let result = SandboxClient::new()
@@ -81,7 +81,7 @@ async fn symlinks_in_the_work_dir_are_not_followed() {
     let host = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(host.path(), "host secret").unwrap();
     let code = format!(
-        "import os\nos.symlink({:?}, 'leak.txt')\nos.symlink('/', 'rootfs')\nopen('real.txt', 'w').write('ok')",
+        "from pathlib import Path\nPath('leak.txt').symlink_to({:?})\nPath('rootfs').symlink_to('/')\nopen('real.txt', 'w').write('ok')",
         host.path().display().to_string()
     );
     let result = SandboxClient::new().execute(code).await.unwrap();

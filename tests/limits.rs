@@ -128,7 +128,7 @@ async fn the_output_cap_is_configurable_and_applies_to_stderr() {
     })
     .unwrap();
     let result = client
-        .execute("import sys\nwhile True:\n    sys.stderr.write('e' * 100)\n")
+        .execute("err = open(2, 'w', closefd=False)\nwhile True:\n    err.write('e' * 100)\n")
         .await
         .unwrap();
     assert_eq!(result.status, Status::OutputLimit);

@@ -7,6 +7,7 @@
 //! - `files`:    input/output files, hostile names, symlinks
 //! - `cleanup`:  no work dir and no process is left behind, whatever happens
 //! - `contract`: JSON snapshots of the execution contract
+//! - `policy`:   the policy layer: corpus, refusals, the in-interpreter guard
 //! - `secure`:   secure mode's layers seen from inside, and its limits
 //! - `redteam`:  one attack per tests/redteam/*.py against secure mode, contained by effect
 //! - `client`:   configuration paths, the blocking client, concurrency
@@ -14,6 +15,7 @@
 //! - `serving`:  a real sandbox-server process on a loopback port, and HTTP helpers
 //! - `server`:   the HTTP API: curl example, auth, limits, load, disconnects, shutdown, docs
 //! - `remote`:   one set of cases against local and remote clients, identical results
+//! - `deploy`:   deploy/ (Dockerfile, compose, Kubernetes) through offline validators
 
 #![forbid(unsafe_code)]
 // Test helpers may panic on broken preconditions; that is a failed test.
@@ -22,10 +24,12 @@
 mod cleanup;
 mod client;
 mod contract;
+mod deploy;
 mod docs;
 mod examples;
 mod files;
 mod limits;
+mod policy;
 mod redteam;
 mod remote;
 mod secure;

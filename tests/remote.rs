@@ -1,6 +1,8 @@
-//! The unified-interface promise: one set of cases runs against a local
-//! client and a remote one (a real `sandbox-server` process), and the
-//! results are identical apart from timings. Then what only the remote
+//! The unified-interface promise: one set of cases (the original's examples,
+//! files in and out, an error, a timeout, a syntax error, a policy
+//! violation) runs against a local client and a remote one (a real
+//! `sandbox-server` process), and the results are identical apart from
+//! timings. Then what only the remote
 //! client can meet: keys, server limits, an unreachable or slow server.
 
 use std::time::Duration;
@@ -67,12 +69,21 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
-            name: "a larger memory limit and stderr",
-            request: ExecutionRequest::new("import sys\nprint('warn', file=sys.stderr)")
-                .with_memory_mb(256),
+            name: "a policy violation (the default policy of secure mode)",
+            request: ExecutionRequest::new("import subprocess\nprint('ran')\n"),
+            check: |r| {
+                assert_eq!(r.status, Status::PolicyViolation);
+                assert_eq!(r.violations.len(), 1, "{:?}", r.violations);
+                assert_eq!(r.stdout, "");
+                assert!(r.stderr.contains("blocked-import"), "{}", r.stderr);
+            },
+        },
+        Case {
+            name: "a larger memory limit",
+            request: ExecutionRequest::new("print(sum(range(10)))").with_memory_mb(256),
             check: |r| {
                 assert!(r.success);
-                assert_eq!(r.stderr, "warn\n");
+                assert_eq!(r.stdout, "45\n");
             },
         },
     ]

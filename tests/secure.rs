@@ -206,3 +206,82 @@ print(found, len([p for p in os.listdir("/proc") if p.isdigit()]))
     assert_eq!(reader.stdout, "[] 2\n", "{}", reader.stderr);
     assert_eq!(writer.await.unwrap().status, Status::Ok);
 }
+
+/// `exit()` and `quit()` come from `site`, which secure mode skips; the
+/// bootstrap keeps them, so scripts that end with them behave as at home.
+#[tokio::test]
+async fn exit_and_quit_work_without_site() {
+    for mode in crate::support::MODES {
+        for (code, status, return_code) in [
+            ("print('a')\nexit()\nprint('b')\n", Status::Ok, 0),
+            ("quit(3)\n", Status::Error, 3),
+            ("print(repr(exit))\n", Status::Ok, 0),
+        ] {
+            let result = sandbox_client::SandboxClient::new()
+                .execute_request(ExecutionRequest::new(code).with_mode(mode))
+                .await
+                .unwrap();
+            assert_eq!(result.status, status, "{mode:?} {code}: {}", result.stderr);
+            assert_eq!(result.return_code, Some(return_code), "{mode:?} {code}");
+            assert!(!result.stdout.contains('b'), "{}", result.stdout);
+        }
+    }
+}
+
+/// An interpreter in a virtualenv (anywhere but the paths the sandbox
+/// replaces) runs in secure mode with the venv's own packages importable;
+/// one under `/tmp`, which the sandbox replaces, is refused by name.
+#[tokio::test]
+async fn a_virtualenv_interpreter_runs_with_its_packages() {
+    let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let venv = root.path().join("venv");
+    let made = std::process::Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(made.success(), "python3 -m venv failed");
+    let site = std::fs::read_dir(venv.join("lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages");
+    std::fs::write(site.join("venvmark.py"), "WHERE = __file__\n").unwrap();
+
+    let python = venv.join("bin/python");
+    let client = sandbox_client::SandboxClient::from_config(sandbox_client::ClientConfig {
+        python: Some(python.clone()),
+        policy: sandbox_client::PolicyChoice::Off,
+        ..sandbox_client::ClientConfig::default()
+    })
+    .unwrap();
+    let result = client
+        .execute("import venvmark\nprint(venvmark.WHERE)\n")
+        .await
+        .unwrap();
+    assert_eq!(result.status, Status::Ok, "{}", result.stderr);
+    assert_eq!(
+        result.stdout.trim(),
+        site.join("venvmark.py").display().to_string()
+    );
+
+    let hidden = tempfile::tempdir_in("/tmp").unwrap();
+    let made = std::process::Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(hidden.path().join("venv"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let client = sandbox_client::SandboxClient::from_config(sandbox_client::ClientConfig {
+        python: Some(hidden.path().join("venv/bin/python")),
+        ..sandbox_client::ClientConfig::default()
+    })
+    .unwrap();
+    let err = client.execute("print(1)").await.unwrap_err().to_string();
+    assert!(
+        err.contains("lies under `/tmp`, which secure mode replaces with its own"),
+        "{err}"
+    );
+}

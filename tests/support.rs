@@ -3,16 +3,20 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sandbox_client::{ClientConfig, ExecutionMode, SandboxClient};
+use sandbox_client::{ClientConfig, ExecutionMode, PolicyChoice, SandboxClient};
 use tempfile::TempDir;
 
 /// Both modes, for tests of behaviour they share.
 pub const MODES: [ExecutionMode; 2] = [ExecutionMode::Secure, ExecutionMode::Simple];
 
-/// A local client of `mode` with default settings.
+/// A local client of `mode` with default settings, but no policy: these
+/// tests exercise the runner and the kernel layer with programs that import
+/// `os`, `subprocess` and friends; the policy has its own tests
+/// (`policy.rs`).
 pub fn client(mode: ExecutionMode) -> SandboxClient {
     SandboxClient::from_config(ClientConfig {
         mode,
+        policy: PolicyChoice::Off,
         ..ClientConfig::default()
     })
     .expect("valid config")
@@ -24,10 +28,12 @@ pub fn simple() -> SandboxClient {
 }
 
 /// A local client of `mode` whose work dirs go under a private directory,
-/// so a test can check that nothing is left there.
+/// so a test can check that nothing is left there (no policy, as
+/// [`client`]).
 pub fn client_in(work_root: &Path, mode: ExecutionMode) -> SandboxClient {
     SandboxClient::from_config(ClientConfig {
         mode,
+        policy: PolicyChoice::Off,
         work_root: Some(work_root.to_owned()),
         ..ClientConfig::default()
     })

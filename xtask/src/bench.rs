@@ -114,6 +114,15 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         let result = runtime.block_on(secure.execute("print(1)"))?;
         ensure_ok(result.success && result.stdout == "1\n", "secure mode")
     })?;
+    let unchecked = SandboxClient::from_config(ClientConfig {
+        mode: ExecutionMode::Secure,
+        policy: sandbox_core::PolicyChoice::Off,
+        ..ClientConfig::default()
+    })?;
+    let unchecked_time = measure(|| {
+        let result = runtime.block_on(unchecked.execute("print(1)"))?;
+        ensure_ok(result.success && result.stdout == "1\n", "secure mode")
+    })?;
     let cli_run = measure(|| {
         let mut child = Command::new(&cli)
             .args(["run", "--mode", "simple", "-"])
@@ -164,6 +173,11 @@ pub(crate) fn run(root: &Path) -> Result<()> {
             bare_secure,
         ),
         (
+            "secure mode, policy off (no check, no in-interpreter guard)",
+            Some(unchecked_time),
+            bare_secure,
+        ),
+        (
             "secure mode, isolation no-cgroups (rlimits, no cgroup move)",
             Some(no_cgroups_time),
             bare_secure,
@@ -188,7 +202,55 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         }
     }
     println!("\nRatios of secure rows are to the bare interpreter with secure mode's flags.");
+    validation(root)?;
     crate::bench_server::run(root, &runtime)
+}
+
+/// Median time to parse and check a program of at least 1,000 lines (the
+/// false-positive corpus, concatenated) against the default policy.
+fn validation(root: &Path) -> Result<()> {
+    let dir = root.join("crates/sandbox-core/resources/allowed");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "py"))
+        .collect();
+    files.sort();
+    let mut program = String::new();
+    while program.lines().count() < 1000 {
+        let before = program.len();
+        for path in &files {
+            let code = std::fs::read_to_string(path)?;
+            // `from __future__` must open a module; leave those files out.
+            if !code.contains("from __future__") {
+                program.push_str(&code);
+                program.push('\n');
+            }
+        }
+        if program.len() == before {
+            bail!("no usable programs in {}", dir.display());
+        }
+    }
+    let policy = sandbox_core::Policy::secure_default();
+    let local = std::collections::BTreeSet::new();
+    let check = || sandbox_core::policy::validate(&program, None, Some(policy), &local);
+    if let Err(rejection) = check() {
+        bail!("the corpus does not pass the default policy: {rejection:?}");
+    }
+    let mut times = Vec::with_capacity(RUNS * 5);
+    for _ in 0..RUNS * 5 {
+        let start = Instant::now();
+        std::hint::black_box(check()).ok();
+        times.push(start.elapsed());
+    }
+    times.sort();
+    println!(
+        "\npolicy check (parse + every rule) of a {}-line program: median {:.3} ms over {} runs",
+        program.lines().count(),
+        times[times.len() / 2].as_secs_f64() * 1e3,
+        times.len()
+    );
+    Ok(())
 }
 
 /// bwrap arguments giving the interpreter the same namespaces and a

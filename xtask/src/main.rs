@@ -6,11 +6,14 @@
 //! - `bench`: median wall time of `print(1)` per execution path, with ratios
 //!   to the bare interpreter measured in the same run; server throughput and
 //!   latency at concurrency 1, 8, 32 beside local execution
+//! - `docker`: the `python-sandbox` image from deploy/Dockerfile, where a
+//!   Docker engine answers (an error naming the problem where none does)
 
 #![forbid(unsafe_code)]
 
 mod bench;
 mod bench_server;
+mod docker;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,11 +24,14 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  test    run every test (doctests, then cargo nextest when installed, else cargo test)
+  test    install what the tests need (.ci/setup), then run every test (doctests, then
+          cargo nextest when installed, else cargo test)
   lint    cargo fmt --check and cargo clippy --all-targets -- -D warnings
   ci      lint, then test: what .ci/run runs
   bench   median wall time of print(1): bare interpreter, simple and secure mode (library and CLI);
           sandbox-server rps and p50/p99 at concurrency 1, 8, 32 beside local execution
+  docker  build the python-sandbox image (deploy/Dockerfile); needs a running Docker engine;
+          further arguments go to docker build
 ";
 
 fn main() -> Result<()> {
@@ -38,6 +44,7 @@ fn main() -> Result<()> {
             test()
         }
         "bench" => bench::run(&root()),
+        "docker" => docker::run(&root(), std::env::args().skip(2).collect()),
         "" | "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())
@@ -80,6 +87,15 @@ fn lint() -> Result<()> {
 }
 
 fn test() -> Result<()> {
+    // Install what the tests need (only what is missing), so this one
+    // command does all set-up on a fresh machine.
+    let status = Command::new("bash")
+        .arg(root().join(".ci/setup"))
+        .status()
+        .context("cannot run .ci/setup")?;
+    if !status.success() {
+        bail!(".ci/setup failed: the tests' requirements are not installed");
+    }
     // Doctests first (nextest does not run them), so the run ends on the
     // summary of the main suite.
     cargo(&["test", "--workspace", "--doc"])?;

@@ -1,46 +1,50 @@
-//! `sandbox check`: find what would stop the code before running it, and
-//! print it the way a linter does.
+//! `sandbox check`: find what would stop the code before running it (a
+//! syntax error, policy violations), and print it the way a linter does.
 
 use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Result;
-use sandbox_core::syntax;
+use sandbox_client::{ClientConfig, ExecutionRequest, SandboxError};
+use sandbox_core::policy::{self, Rejection};
 
-use crate::cli::CheckArgs;
-use crate::run::read_code;
+use crate::cli::{CheckArgs, PolicyArgs};
+use crate::run::{parse_policy, read_code, read_inputs};
 
 pub(crate) fn run(args: CheckArgs) -> Result<u8> {
-    let code = read_code(&args.file)?;
+    let config = config(&args.policy)?;
+    let mode = args.policy.mode.unwrap_or(config.mode);
+    let mut request = ExecutionRequest::new(read_code(&args.file)?);
+    request.input_files = read_inputs(&args.inputs)?;
     let name = if args.file == Path::new("-") {
         "<stdin>".to_owned()
     } else {
         args.file.display().to_string()
     };
-    match syntax::check(&code) {
+    let mut out = std::io::stdout().lock();
+    match policy::validate_request(&request, config.policy_for(mode)) {
         Ok(()) => Ok(0),
-        Err(issue) => {
-            let mut out = std::io::stdout().lock();
-            let width = issue.line.to_string().len();
-            let pad = " ".repeat(width);
-            writeln!(
+        Err(Rejection::Syntax { file, issue }) => {
+            write!(
                 out,
-                "{name}:{}:{}: {} {}",
-                issue.line,
-                issue.column,
-                syntax::RULE,
-                issue.message
+                "{}",
+                issue.render_diagnostic(file.as_deref().unwrap_or(&name))
             )?;
-            writeln!(out, "{pad} |")?;
-            writeln!(out, "{} | {}", issue.line, issue.source_line)?;
-            let caret_at = issue
-                .source_line
-                .chars()
-                .take(issue.column as usize - 1)
-                .count();
-            writeln!(out, "{pad} | {}^", " ".repeat(caret_at))?;
-            writeln!(out, "\nFound 1 error.")?;
+            writeln!(out, "Found 1 syntax error.")?;
+            Ok(1)
+        }
+        Err(Rejection::Policy(diagnostics)) => {
+            write!(out, "{}", policy::render_diagnostics(&name, &diagnostics))?;
             Ok(1)
         }
     }
+}
+
+/// The configuration from the environment with `--policy` applied.
+pub(crate) fn config(args: &PolicyArgs) -> Result<ClientConfig> {
+    let mut config = ClientConfig::from_env().map_err(SandboxError::from)?;
+    if let Some(policy) = &args.policy {
+        config.policy = parse_policy(policy)?;
+    }
+    Ok(config)
 }

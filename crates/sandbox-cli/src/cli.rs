@@ -14,7 +14,8 @@ use sandbox_core::{ExecutionMode, Isolation};
     long_about = "Run Python code in a sandbox and get back its output and files.\n\n\
         Defaults come from SANDBOX_* environment variables and a .env file in the \
         current directory (SANDBOX_MODE, SANDBOX_TIMEOUT, SANDBOX_ALLOW_NETWORK, \
-        SANDBOX_MAX_MEMORY_MB, SANDBOX_PYTHON, SANDBOX_MAX_OUTPUT_BYTES); options \
+        SANDBOX_MAX_MEMORY_MB, SANDBOX_PYTHON, SANDBOX_MAX_OUTPUT_BYTES, \
+        SANDBOX_POLICY); options \
         given here override them.",
     after_help = "Run `sandbox run --help` for options and exit codes."
 )]
@@ -32,10 +33,14 @@ pub(crate) enum Command {
     /// Run a Python file (or `-` for standard input) and pass its output through.
     #[command(after_long_help = crate::exit::HELP)]
     Run(RunArgs),
-    /// Check a Python file (or `-` for standard input) without running it.
-    /// Exits 0 when it is clean, 1 with diagnostics (printed like a
-    /// linter's), 2 when the file cannot be read.
+    /// Check a Python file (or `-` for standard input) against the syntax and
+    /// the policy without running it. Exits 0 when it is clean, 1 with
+    /// diagnostics (printed like a linter's), 2 on usage errors.
     Check(CheckArgs),
+    /// Inspect policies: `sandbox policy show` prints the effective policy
+    /// as a TOML file that `--policy` accepts.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Show which secure-mode isolation layers this machine offers, and
     /// whether secure mode can run at each isolation level. Exits 1 when the
     /// configured level ($SANDBOX_ISOLATION, else full) cannot run here.
@@ -47,6 +52,34 @@ pub(crate) struct CheckArgs {
     /// The Python file to check, or `-` to read the code from standard input.
     #[arg(value_name = "FILE|-")]
     pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    /// An input file the code would get (its `.py` files are checked too,
+    /// and importable by their names): `PATH` or `NAME=PATH`. Repeatable.
+    #[arg(long = "input", short = 'i', value_name = "[NAME=]PATH")]
+    pub(crate) inputs: Vec<String>,
+}
+
+/// Which policy applies: shared by `run`, `check` and `policy show`.
+#[derive(Debug, Args)]
+pub(crate) struct PolicyArgs {
+    /// The policy code is checked against before it runs: a TOML policy
+    /// file (see `sandbox policy show` for the format), `default` (the
+    /// built-in policy in secure mode, none in simple mode) or `none` (only
+    /// the syntax is checked). [default: $SANDBOX_POLICY, else default]
+    #[arg(long, value_name = "FILE|default|none")]
+    pub(crate) policy: Option<String>,
+    /// The mode whose default policy applies (`secure` or `simple`).
+    /// [default: $SANDBOX_MODE, else secure]
+    #[arg(long, value_name = "MODE")]
+    pub(crate) mode: Option<ExecutionMode>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PolicyCommand {
+    /// Print the effective policy (from --policy, $SANDBOX_POLICY or the
+    /// mode's default) as a complete TOML policy file.
+    Show(PolicyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -117,11 +150,18 @@ pub(crate) struct RunArgs {
     /// is stopped. [default: $SANDBOX_MAX_OUTPUT_BYTES, else 1048576]
     #[arg(long, value_name = "BYTES")]
     pub(crate) max_output_bytes: Option<usize>,
+    /// The policy the code is checked against before it runs: a TOML policy
+    /// file, `default` (the built-in policy in secure mode, none in simple
+    /// mode) or `none`. A violation exits 122 and nothing runs.
+    /// [default: $SANDBOX_POLICY, else default]
+    #[arg(long, value_name = "FILE|default|none")]
+    pub(crate) policy: Option<String>,
 
     /// Run on this sandbox-server (e.g. `http://localhost:8000`) instead of
-    /// this machine. The server's own isolation level, interpreter and
-    /// output caps then apply (--isolation, --python, --max-output-bytes
-    /// are refused). [default: $SANDBOX_SERVER_URL, else run locally]
+    /// this machine. The server's own isolation level, interpreter, output
+    /// caps and policy then apply (--isolation, --python, --max-output-bytes
+    /// and --policy are refused). [default: $SANDBOX_SERVER_URL, else run
+    /// locally]
     #[arg(long, value_name = "URL")]
     pub(crate) remote: Option<String>,
 

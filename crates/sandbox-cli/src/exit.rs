@@ -12,8 +12,7 @@ Exit codes:
   120      the sandbox itself failed (no interpreter, I/O error, server
            unreachable or refusing: auth, load)
   121      syntax error found before running: nothing ran
-  122      policy violation found before running (reserved for the policy
-           checks still to come)
+  122      policy violation found before running (see --policy): nothing ran
   123      output limit: the program wrote more than --max-output-bytes
   124      timeout: wall-clock or CPU time limit reached
   125      memory limit reached

@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod doctor;
 mod exit;
+mod policy;
 mod run;
 
 use std::process::ExitCode;
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
             cli::Command::Run(args) => run::run(args).await,
             cli::Command::Doctor(args) => doctor::run(args),
             cli::Command::Check(args) => check::run(args),
+            cli::Command::Policy(command) => policy::run(command),
         }
     });
     match outcome {

@@ -27,6 +27,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
     if let Some(bytes) = args.max_output_bytes {
         config.max_output_bytes = bytes;
     }
+    if let Some(policy) = &args.policy {
+        config.policy = parse_policy(policy)?;
+    }
     if let Some(url) = &args.remote {
         config.server_url = Some(url.trim_end_matches('/').to_owned());
     }
@@ -39,6 +42,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
             ("--isolation", args.isolation.is_some()),
             ("--python", args.python.is_some()),
             ("--max-output-bytes", args.max_output_bytes.is_some()),
+            ("--policy", args.policy.is_some()),
         ];
         if let Some((flag, _)) = local_only.iter().find(|(_, given)| *given) {
             return Err(UsageError(format!(
@@ -96,15 +100,28 @@ fn build_request(args: &RunArgs) -> Result<ExecutionRequest> {
             })?;
         request.timeout = Some(timeout);
     }
-    for spec in &args.inputs {
+    request.input_files = read_inputs(&args.inputs)?;
+    Ok(request)
+}
+
+/// A `--policy` value, its errors as usage errors.
+pub(crate) fn parse_policy(value: &str) -> Result<sandbox_core::config::PolicyChoice> {
+    sandbox_core::config::parse_policy(value)
+        .map_err(|err| UsageError(format!("--policy: {err}")).into())
+}
+
+/// The `--input` specs read into a map of names to contents.
+pub(crate) fn read_inputs(specs: &[String]) -> Result<std::collections::BTreeMap<String, Vec<u8>>> {
+    let mut files = std::collections::BTreeMap::new();
+    for spec in specs {
         let (name, path) = parse_input(spec)?;
-        if request.input_files.contains_key(&name) {
+        if files.contains_key(&name) {
             return Err(UsageError(format!("--input `{name}` is given twice")).into());
         }
         let contents = read_input(&path)?;
-        request.input_files.insert(name, contents);
+        files.insert(name, contents);
     }
-    Ok(request)
+    Ok(files)
 }
 
 /// `NAME=PATH` or `PATH` (named after its last component).

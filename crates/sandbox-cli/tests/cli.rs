@@ -181,7 +181,7 @@ fn assert_rejected(run: &Run, marker: &Path, needles: &[&str]) {
 fn code_from_stdin_runs_and_both_streams_pass_through() {
     let ws = Workspace::new();
     let run = ws.run_stdin(
-        &[],
+        &["--policy=none"],
         "import sys\nprint('to stdout')\nprint('to stderr', file=sys.stderr)\n",
     );
     assert_code(&run, 0);
@@ -262,7 +262,7 @@ fn input_name_may_have_subdirectories() {
     let input = ws.write("x.csv", "a,b\n1,2\n");
     let spec = format!("data/x.csv={}", input.display());
     let run = ws.run_stdin(
-        &["-i", &spec],
+        &["--policy=none", "-i", &spec],
         "import os\nprint(os.path.isdir('data'))\nprint(open('data/x.csv').read(), end='')\n",
     );
     assert_code(&run, 0);
@@ -316,7 +316,7 @@ fn nested_output_is_saved_under_output_dir() {
     let code = "import os\nos.makedirs('out/deep')\n\
                 with open('out/deep/report.txt', 'w') as f:\n    f.write('deep\\n')\n\
                 with open('top.txt', 'w') as f:\n    f.write('top\\n')\n";
-    let run = ws.run_stdin(&["-o", path_str(&out)], code);
+    let run = ws.run_stdin(&["--policy=none", "-o", path_str(&out)], code);
     assert_code(&run, 0);
     assert_eq!(list_files(&out), ["out/deep/report.txt", "top.txt"]);
     assert_eq!(read(&out.join("out/deep/report.txt")), "deep\n");
@@ -493,7 +493,7 @@ fn timeout_also_stops_processes_the_program_started() {
     let code = "import subprocess, sys\n\
                 subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n\
                 while True: pass\n";
-    let run = ws.run_stdin(&["--timeout", "0.5"], code);
+    let run = ws.run_stdin(&["--policy=none", "--timeout", "0.5"], code);
     assert_code(&run, 124);
     assert!(run.elapsed < FAST_ENOUGH, "took {:?}", run.elapsed);
 }
@@ -538,7 +538,10 @@ fn output_flood_exits_123_with_a_truncation_note() {
 fn killed_by_a_signal_exits_128_plus_the_signal() {
     let ws = Workspace::new();
     for (signal, name) in [(9, "SIGKILL"), (15, "SIGTERM")] {
-        let run = ws.run_stdin(&[], &format!("import os\nos.kill(os.getpid(), {signal})\n"));
+        let run = ws.run_stdin(
+            &["--policy=none"],
+            &format!("import os\nos.kill(os.getpid(), {signal})\n"),
+        );
         assert_code(&run, 128 + signal);
         assert!(run.stderr.contains("sandbox: killed: "), "{run:#?}");
         assert!(run.stderr.contains(name), "{run:#?}");
@@ -791,4 +794,133 @@ fn check_exit_codes() {
         missing.stderr.contains("cannot read `no-such-file.py`"),
         "{missing:#?}"
     );
+}
+
+#[test]
+fn check_reports_every_policy_violation_like_a_linter() {
+    let ws = Workspace::new();
+    let file = ws.write(
+        "agent.py",
+        "import os\nimport json\n\ndata = json.loads(input())\nprint(().__class__.__bases__[0].__subclasses__())\n",
+    );
+    let helper = ws.write("helper.py", "from random import _os\n");
+    let checked = run(
+        &mut ws.sandbox([
+            "check".as_ref(),
+            file.as_os_str(),
+            "-i".as_ref(),
+            helper.as_os_str(),
+        ]),
+        "",
+    );
+    assert_code(&checked, 1);
+    let shown = checked
+        .stdout
+        .replace(&file.display().to_string(), "[FILE]");
+    insta::assert_snapshot!("check_policy_violations", shown);
+
+    // The same file under no policy, or in simple mode, is clean.
+    for args in [["--policy", "none"], ["--mode", "simple"]] {
+        let mut cmd = ws.sandbox(["check".as_ref(), file.as_os_str()]);
+        cmd.args(args);
+        let clean = run(&mut cmd, "");
+        assert_code(&clean, 0);
+    }
+}
+
+#[test]
+fn run_refuses_a_policy_violation_with_exit_122_and_nothing_runs() {
+    let ws = Workspace::new();
+    let marker = ws.path("ran");
+    let code = format!(
+        "open({:?}, 'w').write('x')\nimport subprocess\n",
+        marker.display().to_string()
+    );
+    let refused = ws.run_stdin(&["--mode", "simple", "--policy", "default"], &code);
+    // Simple mode has no policy by default: `default` keeps it that way.
+    assert_code(&refused, 0);
+    std::fs::remove_file(&marker).unwrap();
+
+    let policy = ws.write("policy.toml", "[modules]\ndeny = [\"csv\"]\n");
+    let refused = ws.run_stdin(
+        &[
+            "--mode",
+            "simple",
+            "--policy",
+            &policy.display().to_string(),
+        ],
+        &code,
+    );
+    assert_code(&refused, 122);
+    assert!(!marker.exists(), "the code ran");
+    assert!(
+        refused
+            .stderr
+            .contains("main.py:2:8: blocked-import import of `subprocess` is blocked"),
+        "{refused:#?}"
+    );
+    let refused = ws.run_stdin(&["--policy", "default"], "import csv\nimport sys\n");
+    assert_code(&refused, 122);
+}
+
+#[test]
+fn a_bad_policy_is_a_usage_error_naming_the_problem() {
+    let ws = Workspace::new();
+    ws.write("bad.toml", "[modules]\nallow = \"os\"\n");
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--policy", "missing.toml"],
+            "cannot read the policy file `missing.toml`",
+        ),
+        (&["--policy", "bad.toml"], "invalid policy in `bad.toml`"),
+        (&["--policy", "bad.toml"], "expected a sequence"),
+    ];
+    for (args, expected) in cases {
+        let refused = ws.run_stdin(args, "print(1)\n");
+        assert_code(&refused, 2);
+        assert!(refused.stderr.contains(expected), "{refused:#?}");
+    }
+    let env = run(
+        ws.sandbox(["run", "-"]).env("SANDBOX_POLICY", "nope.toml"),
+        "print(1)\n",
+    );
+    assert_code(&env, 2);
+    assert!(
+        env.stderr
+            .contains("cannot read the policy file `nope.toml`"),
+        "{env:#?}"
+    );
+}
+
+#[test]
+fn policy_show_prints_the_effective_policy_as_a_file_run_accepts() {
+    let ws = Workspace::new();
+    let shown = run(&mut ws.sandbox(["policy", "show"]), "");
+    assert_code(&shown, 0);
+    insta::assert_snapshot!("policy_show_default", shown.stdout);
+
+    let simple = run(&mut ws.sandbox(["policy", "show", "--mode", "simple"]), "");
+    assert_code(&simple, 0);
+    assert!(
+        simple
+            .stdout
+            .contains("No policy in effect for simple mode")
+    );
+
+    // The printed file, edited, is a policy `run` and `check` accept.
+    let edited = shown.stdout.replace("    \"json\",\n", "");
+    let file = ws.write("mine.toml", &edited);
+    let check = run(
+        ws.sandbox(["check", "-", "--policy"]).arg(&file),
+        "import json\n",
+    );
+    assert_code(&check, 1);
+    assert!(
+        check
+            .stdout
+            .contains("`json` is not on the sandbox policy's allow list"),
+        "{check:#?}"
+    );
+    let again = run(ws.sandbox(["policy", "show", "--policy"]).arg(&file), "");
+    assert_eq!(again.stdout, edited);
 }

@@ -15,6 +15,9 @@ const SANDBOX: &str = env!("CARGO_BIN_EXE_sandbox");
 /// Debian's interpreter: readable by every user, unlike a pyenv under /root.
 const SYSTEM_PYTHON: &str = "/usr/bin/python3";
 
+/// `bin` with no `SANDBOX_*` settings but one: the policy is off, since
+/// these tests prove what the kernel layer does with programs the policy
+/// would refuse.
 fn sandbox(bin: &Path) -> Command {
     let mut command = Command::new(bin);
     for (name, _) in std::env::vars_os() {
@@ -22,6 +25,7 @@ fn sandbox(bin: &Path) -> Command {
             command.env_remove(name);
         }
     }
+    command.env("SANDBOX_POLICY", "none");
     command
 }
 
@@ -90,7 +94,8 @@ fn as_nobody(bin: &Path, args: &[&str]) -> Command {
         .env("SANDBOX_PYTHON", SYSTEM_PYTHON)
         .env("TMPDIR", "/tmp")
         .env_remove("SANDBOX_ISOLATION")
-        .env_remove("SANDBOX_MODE");
+        .env_remove("SANDBOX_MODE")
+        .env("SANDBOX_POLICY", "none");
     command
 }
 

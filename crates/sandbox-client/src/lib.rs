@@ -29,8 +29,8 @@ pub mod blocking;
 mod remote;
 
 pub use sandbox_core::{
-    ClientConfig, ConfigError, ExecutionMode, ExecutionRequest, ExecutionResult, Isolation,
-    RequestError, SandboxError, Status, Usage, Violation, vars,
+    ClientConfig, ConfigError, ExecutionMode, ExecutionRequest, ExecutionResult, Isolation, Policy,
+    PolicyChoice, RequestError, SandboxError, Status, Usage, Violation, vars,
 };
 use sandbox_runner::Runner;
 pub use sandbox_runner::secure::{Capabilities, Layer, probe as probe_isolation};

@@ -1,5 +1,8 @@
-# Runs before the user's code, as `python -I [-S] -B -u -X utf8 -c <this> [DIR...]`;
+# Runs before the user's code, as
+# `python -I [-S] -B -u -X utf8 -c <this> [--guard=SPEC] [DIR...]`;
 # each DIR (site-packages, when site is disabled) is appended to sys.path.
+# With --guard, the policy's import and audit hooks are installed right
+# before the user's code runs (see install_guard below).
 # The code arrives on stdin (no argv size limit, nothing written to disk);
 # stdin is then pointed at /dev/null so the program sees a closed input.
 # The code runs as `__main__` from a file named main.py. Its source is served
@@ -10,7 +13,12 @@ def _sandbox_main():
     import posix
     import sys
 
+    installer = install_guard  # __main__ is emptied of the bootstrap below
+
     extra_paths = sys.argv[1:]
+    guard = None
+    if extra_paths and extra_paths[0].startswith("--guard="):
+        guard = extra_paths.pop(0)[8:]
     source = sys.stdin.buffer.read().decode("utf-8")
     null = posix.open("/dev/null", posix.O_RDONLY)
     posix.dup2(null, 0)
@@ -31,15 +39,47 @@ def _sandbox_main():
     sys.path.insert(0, posix.getcwd())
     sys.path.extend(p for p in extra_paths if p not in sys.path)
     main = sys.modules["__main__"].__dict__
-    for key in ("_sandbox_main", "__cached__"):
+    for key in ("_sandbox_main", "install_guard", "__cached__"):
         main.pop(key, None)
     main["__file__"] = name
     main["__loader__"] = MainLoader()
+    # `exit()` and `quit()` come from `site`, which secure mode skips (-S);
+    # scripts end with them often enough to keep them.
+    import builtins
+
+    if not hasattr(builtins, "exit"):
+
+        class Quitter:
+            def __init__(self, name):
+                self.name = name
+
+            def __repr__(self):
+                return "Use %s() or Ctrl-D (i.e. EOF) to exit" % self.name
+
+            def __call__(self, code=None):
+                raise SystemExit(code)
+
+        builtins.exit = Quitter("exit")
+        builtins.quit = Quitter("quit")
+
+    # Frames of this bootstrap (and of the guard's hooks) are cut out of
+    # the tracebacks users see.
+    hidden = {sys._getframe().f_code}
 
     def report(exc, tb):
         # The traceback module is imported only now, to keep start-up fast;
         # if even that fails (no descriptors or memory left), the
         # interpreter's built-in printer still shows the user's frames.
+        kept = []
+        while tb is not None:
+            if tb.tb_frame.f_code not in hidden:
+                kept.append(tb)
+            tb = tb.tb_next
+        for outer, inner in zip(kept, kept[1:]):
+            outer.tb_next = inner
+        if kept:
+            kept[-1].tb_next = None
+        tb = kept[0] if kept else None
         exc.with_traceback(tb)
         try:
             import traceback
@@ -54,12 +94,192 @@ def _sandbox_main():
         code = compile(source, name, "exec", dont_inherit=True)
     except SyntaxError as exc:
         report(exc, None)
+    if guard is not None:
+        hidden.update(installer(guard, code, extra_paths, {report.__code__} | hidden))
     try:
         exec(code, main)
     except SystemExit:
         raise
     except BaseException as exc:
-        report(exc, exc.__traceback__.tb_next)
+        report(exc, exc.__traceback__)
+
+
+def install_guard(spec, main_code, extra_paths, own_code):
+    """Installs the policy's in-interpreter guard; returns its hooks' code
+    objects so tracebacks can leave them out.
+
+    `own_code` holds the bootstrap's code objects, whose imports (such as
+    `traceback` when reporting an error) are its own, not the user's.
+    Defence in depth, never the boundary (the kernel is). Imports started by
+    the user's own code are held to the module lists, while the standard
+    library and installed packages import what they need; audit events that
+    run programs, reach a disabled network or open the interpreter's
+    internals from user code raise an error that names the policy.
+    """
+    import builtins
+    import posix
+    import sys
+
+    options = dict(item.split("=", 1) for item in spec.split(";") if "=" in item)
+
+    def names(key):
+        value = options.get(key, "")
+        return frozenset(value.split(",")) if value else frozenset()
+
+    allow, deny, local = names("allow"), names("deny"), names("local")
+    unlisted_allowed = options.get("unlisted") == "allow"
+    network = options.get("net") == "1"
+
+    class PolicyError(PermissionError):
+        """An operation the sandbox policy blocks."""
+
+    class BlockedImport(ImportError):
+        """An import the sandbox policy blocks."""
+
+    for cls in (PolicyError, BlockedImport):
+        cls.__module__ = "sandbox"
+        cls.__qualname__ = cls.__name__
+
+    def refusal(module):
+        # The longest matching entry decides; deny wins over allow.
+        parts = module.split(".")
+        for end in range(len(parts), 0, -1):
+            prefix = ".".join(parts[:end])
+            if prefix in deny:
+                return "`%s` is on the policy's deny list" % prefix
+            if prefix in allow:
+                return None
+        if parts[0] in local or unlisted_allowed:
+            return None
+        return "`%s` is not on the policy's allow list" % parts[0]
+
+    # Code is trusted when it comes from the interpreter's own library or
+    # its site-packages; the work dir, main.py and code of unknown origin
+    # (`<string>`) are the user's.
+    work = posix.getcwd().rstrip("/") + "/"
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    trusted = tuple(p.rstrip("/") + "/" for p in prefixes.union(extra_paths) if p)
+    verdicts = {}
+
+    def is_user_frame(frame):
+        return frame.f_code not in own_code and is_user(frame.f_code.co_filename)
+
+    def is_user(filename):
+        verdict = verdicts.get(filename)
+        if verdict is None:
+            verdict = not (
+                filename.startswith("<frozen ")
+                or (filename.startswith(trusted) and not filename.startswith(work))
+            )
+            verdicts[filename] = verdict
+        return verdict
+
+    getframe = sys._getframe
+    busy = [False]
+
+    def caller(depth):
+        # sys._getframe raises an audit event itself; `busy` keeps the hook
+        # from judging the guard's own calls.
+        busy[0] = True
+        try:
+            return getframe(depth + 1)
+        finally:
+            busy[0] = False
+
+    real_import = builtins.__import__
+
+    def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and is_user_frame(caller(1)):
+            reason = refusal(name)
+            if reason is not None:
+                raise BlockedImport(
+                    "import of `%s` is blocked by the sandbox policy: %s" % (name, reason),
+                    name=name,
+                )
+        return real_import(name, globals, locals, fromlist, level)
+
+    wrapper_code = guarded_import.__code__
+    running = "running other programs is not allowed"
+    offline = "network access is off for this run"
+    internals = "it opens the interpreter's internals"
+    always = {
+        "os.system": running,
+        "os.exec": running,
+        "os.posix_spawn": running,
+        "os.spawn": running,
+        "os.fork": running,
+        "os.forkpty": running,
+        "subprocess.Popen": running,
+        "pty.spawn": running,
+    }
+    if not network:
+        for event in (
+            "socket.connect",
+            "socket.sendto",
+            "socket.sendmsg",
+            "socket.getaddrinfo",
+            "socket.gethostbyname",
+            "socket.gethostbyaddr",
+            "socket.getnameinfo",
+        ):
+            always[event] = offline
+    from_user = {
+        "import": None,
+        "exec": "it runs code the policy check never saw",
+        "compile": "it runs code the policy check never saw",
+        "code.__new__": internals,
+        "function.__new__": internals,
+        "sys._getframe": internals,
+        "sys._current_frames": internals,
+        "sys.settrace": internals,
+        "sys.setprofile": internals,
+        "gc.get_objects": internals,
+        "gc.get_referrers": internals,
+        "gc.get_referents": internals,
+        "ctypes.dlopen": internals,
+        "ctypes.dlsym": internals,
+        "ctypes.cdata": internals,
+        "ctypes.call_function": internals,
+    }
+
+    def hook(event, args):
+        if busy[0]:
+            return
+        reason = always.get(event)
+        if reason is None:
+            if event not in from_user:
+                return
+            frame = caller(1)
+            if event == "import":
+                # The first frame outside the import machinery (and the
+                # import wrapper) started it.
+                while frame is not None and (
+                    frame.f_code is wrapper_code
+                    or frame.f_code.co_filename.startswith("<frozen importlib")
+                ):
+                    frame = frame.f_back
+            elif event.startswith("ctypes."):
+                # ...and the first frame outside ctypes called it.
+                while frame is not None and "/ctypes/" in frame.f_code.co_filename:
+                    frame = frame.f_back
+            if frame is None or not is_user_frame(frame):
+                return
+            if event == "import":
+                reason = refusal(args[0])
+                if reason is None:
+                    return
+                raise BlockedImport(
+                    "import of `%s` is blocked by the sandbox policy: %s" % (args[0], reason),
+                    name=args[0],
+                )
+            if event == "exec" and args[0] is main_code:
+                return
+            reason = from_user[event]
+        raise PolicyError("`%s` is blocked by the sandbox policy: %s" % (event, reason))
+
+    builtins.__import__ = guarded_import
+    sys.addaudithook(hook)
+    return (guarded_import.__code__, hook.__code__, caller.__code__)
 
 
 _sandbox_main()

@@ -142,6 +142,10 @@ pub enum ConfigError {
         source: dotenvy::Error,
     },
 
+    /// The policy file named by a variable or option cannot be used.
+    #[error("{0}")]
+    Policy(#[from] crate::policy::PolicyFileError),
+
     /// A configuration field is out of its valid range.
     #[error("`{field}` is {value}, expected {expected}")]
     OutOfRange {

@@ -19,11 +19,12 @@ pub mod error;
 pub mod files;
 pub mod limits;
 pub mod plan;
+pub mod policy;
 pub mod secure;
 pub mod syntax;
 pub mod vars;
 
-pub use config::ClientConfig;
+pub use config::{ClientConfig, PolicyChoice};
 pub use contract::{
     ApiError, ApiErrorDetail, ExecutionMode, ExecutionRequest, ExecutionResult, Status, Usage,
     Violation,
@@ -31,4 +32,5 @@ pub use contract::{
 pub use error::{ConfigError, RequestError, SandboxError};
 pub use limits::Limits;
 pub use plan::ExecutionPlan;
+pub use policy::Policy;
 pub use secure::{Isolation, SecurePlan};

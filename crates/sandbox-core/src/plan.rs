@@ -71,6 +71,13 @@ pub struct ExecutionPlan {
 }
 
 impl ExecutionPlan {
+    /// The plan with the in-interpreter guard switched on by `guard` (from
+    /// [`crate::policy::guard_argument`]); unchanged when `None`.
+    pub fn with_guard(mut self, guard: Option<String>) -> Self {
+        add_guard(&mut self.args, guard);
+        self
+    }
+
     /// The plan for simple mode: `python -I -B -u -X utf8 -c BOOTSTRAP` in
     /// `work_dir`, with `tmp_dir` as `TMPDIR`, a fixed minimal environment and
     /// rlimits derived from `limits`.
@@ -90,6 +97,18 @@ impl ExecutionPlan {
             rlimits,
             limits,
         }
+    }
+}
+
+/// Puts the guard argument (see [`crate::policy::guard_argument`]) first
+/// among the bootstrap's arguments, which follow its source in `args`.
+pub(crate) fn add_guard(args: &mut Vec<String>, guard: Option<String>) {
+    if let Some(guard) = guard {
+        let at = args
+            .iter()
+            .position(|a| a == BOOTSTRAP)
+            .map_or(args.len(), |i| i + 1);
+        args.insert(at, guard);
     }
 }
 

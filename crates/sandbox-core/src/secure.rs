@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::limits::Limits;
-use crate::plan::{BOOTSTRAP, Resource, Rlimit, base_env, process_rlimits};
+use crate::plan::{BOOTSTRAP, Resource, Rlimit, add_guard, base_env, process_rlimits};
 
 /// Where the work dir appears inside the sandbox (cwd and `HOME`).
 pub const WORK_DIR: &str = "/sandbox";
@@ -22,6 +22,29 @@ pub const TMPFS_INODES: u64 = 8192;
 pub const MAX_PROCESSES: u64 = 64;
 /// The sandbox's hostname.
 pub const HOSTNAME: &str = "sandbox";
+
+/// Paths the sandbox replaces with its own (private tmpfs, fresh `/proc`,
+/// device nodes): an interpreter installed under one of them would be
+/// hidden inside.
+pub const PRIVATE_PATHS: &[&str] = &[WORK_DIR, "/tmp", "/dev", "/proc"];
+
+impl InterpreterLayout {
+    /// The first of the interpreter's files or prefixes that lies under a
+    /// path the sandbox replaces, with that path: secure mode cannot run an
+    /// interpreter it would hide from itself.
+    pub fn hidden_by_sandbox(&self) -> Option<(&Path, &'static str)> {
+        std::iter::once(&self.executable)
+            .chain(std::iter::once(&self.real_executable))
+            .chain(&self.prefixes)
+            .chain(&self.site_packages)
+            .find_map(|path| {
+                PRIVATE_PATHS
+                    .iter()
+                    .find(|private| path.starts_with(private))
+                    .map(|private| (path.as_path(), *private))
+            })
+    }
+}
 /// The user and group id the program has inside the sandbox.
 pub const SANDBOX_ID: u32 = 1000;
 
@@ -209,6 +232,13 @@ pub enum HostEntry {
 }
 
 impl SecurePlan {
+    /// The plan with the in-interpreter guard switched on by `guard` (from
+    /// [`crate::policy::guard_argument`]); unchanged when `None`.
+    pub fn with_guard(mut self, guard: Option<String>) -> Self {
+        add_guard(&mut self.args, guard);
+        self
+    }
+
     /// Builds the plan. `host` answers how a host path exists and
     /// `link_target` reads a symlink; both are passed in so this stays pure.
     pub fn new(

@@ -30,7 +30,24 @@ impl SyntaxIssue {
             message: self.message.clone(),
             line: self.line,
             column: self.column,
+            file: None,
         }
+    }
+
+    /// The linter-style rendering `sandbox check` prints, naming `file`.
+    pub fn render_diagnostic(&self, file: &str) -> String {
+        let mut out = String::new();
+        crate::policy::render::render_one(
+            &mut out,
+            file,
+            self.line,
+            self.column,
+            1,
+            RULE,
+            &self.message,
+            &self.source_line,
+        );
+        out
     }
 
     /// Python's own rendering: file, line, the source with a caret, the
@@ -53,13 +70,18 @@ impl SyntaxIssue {
 
 /// Parses `code` as a Python module; the first syntax error, if any.
 pub fn check(code: &str) -> Result<(), SyntaxIssue> {
-    match ruff_python_parser::parse_module(code) {
-        Ok(_) => Ok(()),
-        Err(err) => {
-            let offset = usize::from(err.location.start()).min(code.len());
-            Err(locate(code, offset, err.error.to_string()))
-        }
-    }
+    parse(code).map(drop)
+}
+
+/// Parses `code` as a Python module: the tree the policy rules walk, or
+/// the first syntax error.
+pub(crate) fn parse(
+    code: &str,
+) -> Result<ruff_python_parser::Parsed<ruff_python_ast::ModModule>, SyntaxIssue> {
+    ruff_python_parser::parse_module(code).map_err(|err| {
+        let offset = usize::from(err.location.start()).min(code.len());
+        locate(code, offset, err.error.to_string())
+    })
 }
 
 /// Line and character column of byte `offset` in `code`.

@@ -17,6 +17,9 @@ pub const MAX_MEMORY_MB: &str = "SANDBOX_MAX_MEMORY_MB";
 /// How much isolation secure mode requires: `full`, `no-cgroups` or
 /// `best-effort`.
 pub const ISOLATION: &str = "SANDBOX_ISOLATION";
+/// The policy code is checked against: a TOML policy file, `default` (the
+/// built-in policy in secure mode, none in simple mode) or `none`.
+pub const POLICY: &str = "SANDBOX_POLICY";
 /// Base URL of a remote `sandbox-server`; unset or empty means local execution.
 pub const SERVER_URL: &str = "SANDBOX_SERVER_URL";
 /// API key sent to a remote server.
@@ -72,6 +75,10 @@ pub const ALL: &[(&str, &str)] = &[
         "Allow network access by default: `true` or `false`",
     ),
     (MAX_MEMORY_MB, "Memory limit per execution, in MiB"),
+    (
+        POLICY,
+        "Policy file (TOML), `default` (built-in policy in secure mode) or `none`",
+    ),
     (
         SERVER_URL,
         "Remote `sandbox-server` URL; unset means local execution",

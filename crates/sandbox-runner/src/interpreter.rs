@@ -21,7 +21,9 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
 const PROBE: &str = "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])";
 /// Secure mode also needs where the interpreter lives: its prefixes (to
 /// mount) and its site-packages (to put on `sys.path`, since it runs with
-/// `-S`). One path per line after a tag.
+/// `-S`). One path per line after a tag. The probe itself runs with `site`
+/// (but isolated): up to Python 3.11 it is `site` that reads a virtualenv's
+/// `pyvenv.cfg`, so without it a venv's prefix and packages go unseen.
 const LAYOUT_PROBE: &str = "import site, sys
 for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}: print('prefix', p)
 for p in site.getsitepackages(): print('site', p)";
@@ -57,7 +59,7 @@ pub async fn layout(requested: Option<&Path>) -> Result<Arc<InterpreterLayout>, 
     }
     let fail = |reason: String| SandboxError::Interpreter { reason };
     let output = tokio::process::Command::new(&python.path)
-        .args(["-I", "-S", "-c", LAYOUT_PROBE])
+        .args(["-I", "-c", LAYOUT_PROBE])
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true)
         .output();

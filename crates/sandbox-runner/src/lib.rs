@@ -57,6 +57,9 @@ pub mod workdir;
 
 use std::sync::Arc;
 
+use sandbox_core::Status;
+use sandbox_core::policy::{self, Rejection};
+
 pub use sandbox_core::{
     ClientConfig, ExecutionMode, ExecutionRequest, ExecutionResult, Limits, SandboxError,
 };
@@ -124,20 +127,57 @@ impl Runner {
     /// failed is an `Ok` result with a non-`ok` status.
     pub async fn run(&self, request: ExecutionRequest) -> Result<ExecutionResult, SandboxError> {
         let limits = Limits::resolve(&request, &self.config)?;
-        if let Err(issue) = sandbox_core::syntax::check(&request.code) {
-            // Nothing to run: say where, as Python would, without spawning.
-            let mut result = ExecutionResult::new(sandbox_core::Status::SyntaxError, limits.mode);
+        let policy = self.config.policy_for(limits.mode);
+        if let Err(rejection) = policy::validate_request(&request, policy) {
+            return Ok(refused(rejection, limits.mode));
+        }
+        let guard = policy.and_then(|policy| {
+            let local = policy::local_modules(request.input_files.keys().map(String::as_str));
+            policy::guard_argument(policy, &local, limits.allow_network)
+        });
+        match limits.mode {
+            ExecutionMode::Simple => simple::run(request, limits, &self.config, guard).await,
+            ExecutionMode::Secure => secure::run(request, limits, &self.config, guard).await,
+        }
+    }
+}
+
+/// The result for code refused before running: a syntax error (rendered as
+/// Python would) or policy violations (rendered as a linter would), with
+/// nothing spawned.
+fn refused(rejection: Rejection, mode: ExecutionMode) -> ExecutionResult {
+    match rejection {
+        Rejection::Syntax { file, issue } => {
+            let mut result = ExecutionResult::new(Status::SyntaxError, mode);
+            let place = file
+                .as_deref()
+                .map(|f| format!(" in `{f}`"))
+                .unwrap_or_default();
             result.message = Some(format!(
-                "syntax error at line {}, column {}: {}; nothing ran",
+                "syntax error{place} at line {}, column {}: {}; nothing ran",
                 issue.line, issue.column, issue.message
             ));
-            result.stderr = issue.render();
-            result.violations = vec![issue.violation()];
-            return Ok(result);
+            result.stderr = match &file {
+                Some(file) => issue
+                    .render()
+                    .replacen("\"main.py\"", &format!("\"{file}\""), 1),
+                None => issue.render(),
+            };
+            let mut violation = issue.violation();
+            violation.file = file;
+            result.violations = vec![violation];
+            result
         }
-        match limits.mode {
-            ExecutionMode::Simple => simple::run(request, limits, &self.config).await,
-            ExecutionMode::Secure => secure::run(request, limits, &self.config).await,
+        Rejection::Policy(diagnostics) => {
+            let mut result = ExecutionResult::new(Status::PolicyViolation, mode);
+            let n = diagnostics.len();
+            result.message = Some(format!(
+                "the code breaks the sandbox policy ({n} violation{}); nothing ran",
+                if n == 1 { "" } else { "s" }
+            ));
+            result.stderr = policy::render_diagnostics("main.py", &diagnostics);
+            result.violations = diagnostics.iter().map(|d| d.violation()).collect();
+            result
         }
     }
 }

@@ -21,6 +21,7 @@ pub(crate) async fn run(
     request: ExecutionRequest,
     limits: Limits,
     config: &ClientConfig,
+    guard: Option<String>,
 ) -> Result<ExecutionResult, SandboxError> {
     let python = interpreter::resolve(config.python.as_deref()).await?;
     let inputs = Arc::new(request.input_files);
@@ -35,7 +36,8 @@ pub(crate) async fn run(
         .await?
     };
 
-    let plan = ExecutionPlan::simple(&python.path, workdir.work(), workdir.tmp(), limits.clone());
+    let plan = ExecutionPlan::simple(&python.path, workdir.work(), workdir.tmp(), limits.clone())
+        .with_guard(guard);
     let outcome = process::execute(&plan, request.code.into_bytes()).await?;
 
     let (max_files, max_bytes) = (limits.max_output_files, limits.max_output_files_bytes);

@@ -15,6 +15,7 @@ use std::time::Duration;
 use crate::contract::ExecutionMode;
 use crate::error::ConfigError;
 use crate::limits;
+use crate::policy::Policy;
 use crate::secure::Isolation;
 use crate::vars;
 
@@ -69,6 +70,21 @@ pub struct ClientConfig {
     /// Directory under which per-run work dirs are created; the system temp
     /// dir when `None`.
     pub work_root: Option<PathBuf>,
+    /// Which policy code is checked against before it runs.
+    pub policy: PolicyChoice,
+}
+
+/// Which policy applies (see [`ClientConfig::policy_for`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum PolicyChoice {
+    /// The built-in [`Policy::secure_default`] in secure mode; none in
+    /// simple mode, which is for trusted code.
+    #[default]
+    ByMode,
+    /// No policy in either mode: only the syntax is checked.
+    Off,
+    /// This policy, in both modes.
+    Custom(Box<Policy>),
 }
 
 impl Default for ClientConfig {
@@ -88,6 +104,7 @@ impl Default for ClientConfig {
             max_output_files_bytes: DEFAULT_MAX_OUTPUT_FILES_BYTES,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             work_root: None,
+            policy: PolicyChoice::ByMode,
         }
     }
 }
@@ -110,11 +127,45 @@ impl fmt::Debug for ClientConfig {
             .field("max_output_files_bytes", &self.max_output_files_bytes)
             .field("max_file_bytes", &self.max_file_bytes)
             .field("work_root", &self.work_root)
+            .field("policy", &self.policy)
             .finish()
     }
 }
 
 impl ClientConfig {
+    /// The policy that applies to code run in `mode`, if any.
+    pub fn policy_for(&self, mode: ExecutionMode) -> Option<&Policy> {
+        match (&self.policy, mode) {
+            (PolicyChoice::Custom(policy), _) => Some(policy),
+            (PolicyChoice::ByMode, ExecutionMode::Secure) => Some(Policy::secure_default()),
+            (PolicyChoice::ByMode, ExecutionMode::Simple) | (PolicyChoice::Off, _) => None,
+        }
+    }
+
+    /// Uses `policy` in both modes.
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = PolicyChoice::Custom(Box::new(policy));
+        self
+    }
+
+    /// Turns the policy check off (only the syntax is checked).
+    pub fn without_policy(mut self) -> Self {
+        self.policy = PolicyChoice::Off;
+        self
+    }
+
+    /// Changes the policy in use (starting from the default policy when
+    /// none is chosen yet), e.g.
+    /// `config.edit_policy(|p| p.allow_modules(["requests"]))`.
+    pub fn edit_policy(mut self, edit: impl FnOnce(Policy) -> Policy) -> Self {
+        let base = match self.policy {
+            PolicyChoice::Custom(policy) => *policy,
+            PolicyChoice::ByMode | PolicyChoice::Off => Policy::secure_default().clone(),
+        };
+        self.policy = PolicyChoice::Custom(Box::new(edit(base)));
+        self
+    }
+
     /// Reads the configuration from the process environment and a `.env`
     /// file in the current directory (the real environment wins). Variables
     /// not set anywhere keep their defaults.
@@ -202,6 +253,9 @@ impl ClientConfig {
             config.api_timeout = parse_seconds(vars::API_TIMEOUT, &v, limits::MAX_TIMEOUT)?;
         }
         config.python = text(vars::PYTHON)?.map(PathBuf::from);
+        if let Some(v) = text(vars::POLICY)? {
+            config.policy = parse_policy(&v)?;
+        }
         if let Some(v) = get(vars::MAX_OUTPUT_BYTES)? {
             config.max_output_bytes = v
                 .trim()
@@ -254,6 +308,11 @@ impl ClientConfig {
         if self.max_file_bytes == 0 {
             return out_of_range("max_file_bytes", "0".into(), "at least 1".into());
         }
+        if let PolicyChoice::Custom(policy) = &self.policy
+            && let Err(problem) = policy.validate()
+        {
+            return out_of_range("policy", problem, "dotted module names".into());
+        }
         Ok(())
     }
 }
@@ -271,6 +330,17 @@ fn read_dotenv(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
         Err(err) => return Err(wrap(err)),
     };
     iter.collect::<Result<Vec<_>, _>>().map_err(wrap)
+}
+
+/// A policy setting: `default`, `none`, or the path of a policy file.
+pub fn parse_policy(value: &str) -> Result<PolicyChoice, ConfigError> {
+    match value.trim() {
+        "default" => Ok(PolicyChoice::ByMode),
+        "none" | "off" => Ok(PolicyChoice::Off),
+        path => Ok(PolicyChoice::Custom(Box::new(Policy::from_file(
+            Path::new(path),
+        )?))),
+    }
 }
 
 fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {

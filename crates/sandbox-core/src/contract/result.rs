@@ -71,6 +71,9 @@ pub struct Violation {
     pub line: u32,
     /// 1-based column.
     pub column: u32,
+    /// The input file the violation is in; absent for the main code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 /// Resources the program used.

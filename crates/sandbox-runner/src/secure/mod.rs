@@ -62,6 +62,7 @@ pub(crate) async fn run(
     request: ExecutionRequest,
     limits: Limits,
     config: &ClientConfig,
+    guard: Option<String>,
 ) -> Result<ExecutionResult, SandboxError> {
     let caps = probe::cached();
     let missing = caps.missing_for(config.isolation);
@@ -80,10 +81,22 @@ pub(crate) async fn run(
         });
     }
     let layout = crate::interpreter::layout(config.python.as_deref()).await?;
+    if let Some((path, private)) = layout.hidden_by_sandbox() {
+        return Err(SandboxError::Unsupported {
+            feature: "secure mode with this interpreter".into(),
+            reason: format!(
+                "`{}` lies under `{private}`, which secure mode replaces with its own; \
+                 install the interpreter or virtualenv elsewhere (e.g. under /opt or a \
+                 project directory)",
+                path.display()
+            ),
+        });
+    }
     let input_bytes = request.input_files.values().map(|c| c.len() as u64).sum();
     let plan = SecurePlan::new(&layout, limits, input_bytes, host_entry, |p| {
         std::fs::read_link(p).ok()
-    });
+    })
+    .with_guard(guard);
     let unused = unused_layers(caps, config.isolation);
     session::run(
         Arc::new(plan),

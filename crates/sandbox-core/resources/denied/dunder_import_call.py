@@ -1,0 +1,2 @@
+# expect: forbidden-builtin
+__import__("os").system("id")

@@ -1,0 +1,4 @@
+# expect: blocked-import
+from subprocess import run
+
+run(["id"])

@@ -1,0 +1,2 @@
+# expect: introspection-attribute
+print(__loader__, __spec__)

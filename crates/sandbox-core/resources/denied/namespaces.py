@@ -1,0 +1,3 @@
+# expect: forbidden-builtin
+x = 1
+print(globals()["x"], locals(), vars())

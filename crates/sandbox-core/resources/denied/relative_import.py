@@ -1,0 +1,3 @@
+# expect: blocked-import
+from . import sibling
+from ..pkg import thing

@@ -1,0 +1,4 @@
+# expect: forbidden-builtin
+name = input("name? ")
+help(len)
+breakpoint()

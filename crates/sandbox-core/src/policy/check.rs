@@ -1,0 +1,355 @@
+//! The checker: one parse, one walk over the tree, every rule consulted at
+//! each node, every violation reported (not just the first).
+
+use std::collections::{BTreeSet, HashSet};
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::TextRange;
+
+use super::scope::Scope;
+use super::{Policy, Rule, rules};
+use crate::contract::{ExecutionRequest, Violation};
+use crate::syntax::{self, SyntaxIssue};
+
+/// One policy violation, located in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The rule broken.
+    pub rule: Rule,
+    /// What is wrong and what to do instead.
+    pub message: String,
+    /// The input file it is in; `None` for the main code.
+    pub file: Option<String>,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub column: u32,
+    /// Columns the caret underlines (at least 1).
+    pub width: u32,
+    /// The offending line of source, without its line break.
+    pub source_line: String,
+}
+
+impl Diagnostic {
+    /// The diagnostic as a contract violation.
+    pub fn violation(&self) -> Violation {
+        Violation {
+            rule: self.rule.code().to_owned(),
+            message: self.message.clone(),
+            line: self.line,
+            column: self.column,
+            file: self.file.clone(),
+        }
+    }
+}
+
+/// Why code was refused before running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// The code does not parse (in `file`, or the main code when `None`).
+    Syntax {
+        /// The input file, `None` for the main code.
+        file: Option<String>,
+        /// Where and why.
+        issue: SyntaxIssue,
+    },
+    /// The code parses but breaks the policy; never empty.
+    Policy(Vec<Diagnostic>),
+}
+
+/// Checks `code` (the main program, or the input file `file`) against
+/// `policy`: a syntax error, or every violation. `local_modules` are the
+/// program's own modules (see [`local_modules`]), importable unless denied.
+pub fn validate(
+    code: &str,
+    file: Option<&str>,
+    policy: Option<&Policy>,
+    local_modules: &BTreeSet<String>,
+) -> Result<(), Rejection> {
+    let parsed = syntax::parse(code).map_err(|issue| Rejection::Syntax {
+        file: file.map(str::to_owned),
+        issue,
+    })?;
+    let Some(policy) = policy else {
+        return Ok(());
+    };
+    let diagnostics = Checker::run(code, file, policy, local_modules, parsed.suite());
+    if diagnostics.is_empty() {
+        Ok(())
+    } else {
+        Err(Rejection::Policy(diagnostics))
+    }
+}
+
+/// Checks a whole request: the code, and every `.py` input file (the code
+/// can import them, so they are held to the same policy). Syntax errors
+/// come first; otherwise every violation of every file.
+pub fn validate_request(
+    request: &ExecutionRequest,
+    policy: Option<&Policy>,
+) -> Result<(), Rejection> {
+    let local = local_modules(request.input_files.keys().map(String::as_str));
+    let mut all = match validate(&request.code, None, policy, &local) {
+        Ok(()) => Vec::new(),
+        Err(Rejection::Policy(found)) => found,
+        Err(syntax @ Rejection::Syntax { .. }) => return Err(syntax),
+    };
+    let Some(policy) = policy else {
+        return Ok(());
+    };
+    for (name, bytes) in &request.input_files {
+        if !name.ends_with(".py") {
+            continue;
+        }
+        let Ok(source) = std::str::from_utf8(bytes) else {
+            all.push(Diagnostic {
+                rule: Rule::BlockedImport,
+                message: format!(
+                    "input file `{name}` is not valid UTF-8, so it cannot be checked or imported; \
+                     save it as UTF-8"
+                ),
+                file: Some(name.clone()),
+                line: 1,
+                column: 1,
+                width: 1,
+                source_line: String::new(),
+            });
+            continue;
+        };
+        match validate(source, Some(name), Some(policy), &local) {
+            Ok(()) => {}
+            Err(Rejection::Policy(found)) => all.extend(found),
+            Err(syntax @ Rejection::Syntax { .. }) => return Err(syntax),
+        }
+    }
+    if all.is_empty() {
+        Ok(())
+    } else {
+        Err(Rejection::Policy(all))
+    }
+}
+
+/// The module names a program's input files provide: `helper.py` gives
+/// `helper`, `pkg/util.py` gives `pkg`.
+pub fn local_modules<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+    names
+        .into_iter()
+        .filter(|name| name.ends_with(".py"))
+        .filter_map(|name| match name.split_once('/') {
+            Some((top, _)) => Some(top.to_owned()),
+            None => name.strip_suffix(".py").map(str::to_owned),
+        })
+        .filter(|name| !name.is_empty() && !name.contains('.'))
+        .collect()
+}
+
+/// The walk's state, shared with the rules.
+pub(crate) struct Checker<'a> {
+    pub(crate) policy: &'a Policy,
+    pub(crate) local_modules: &'a BTreeSet<String>,
+    /// Names bound by imports anywhere in the module: their attributes are
+    /// a module's attributes.
+    pub(crate) module_names: HashSet<&'a str>,
+    source: &'a str,
+    file: Option<&'a str>,
+    line_starts: Vec<usize>,
+    diagnostics: Vec<Diagnostic>,
+    /// Calls whose callee a rule already judged (so `getattr(...)` is not
+    /// also reported as a bare reference to `getattr`).
+    judged_callees: HashSet<TextRange>,
+    /// The enclosing functions' scopes, innermost last.
+    scopes: Vec<Scope>,
+}
+
+impl<'a> Checker<'a> {
+    fn run(
+        source: &'a str,
+        file: Option<&'a str>,
+        policy: &'a Policy,
+        local_modules: &'a BTreeSet<String>,
+        suite: &'a [Stmt],
+    ) -> Vec<Diagnostic> {
+        let mut imports = ImportBindings::default();
+        imports.visit_body(suite);
+        let mut line_starts = vec![0];
+        line_starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        let mut checker = Checker {
+            policy,
+            local_modules,
+            module_names: imports.names,
+            source,
+            file,
+            line_starts,
+            diagnostics: Vec::new(),
+            judged_callees: HashSet::new(),
+            scopes: Vec::new(),
+        };
+        checker.visit_body(suite);
+        checker.diagnostics.sort_by_key(|d| (d.line, d.column));
+        checker
+            .diagnostics
+            .dedup_by(|a, b| a.line == b.line && a.column == b.column && a.rule == b.rule);
+        checker.diagnostics
+    }
+
+    /// Records a violation of `rule` at `range`, when the rule is on.
+    pub(crate) fn report(&mut self, rule: Rule, range: TextRange, message: String) {
+        if !self.policy.enabled(rule) {
+            return;
+        }
+        let start = usize::from(range.start()).min(self.source.len());
+        let end = usize::from(range.end()).clamp(start, self.source.len());
+        let line_index = self.line_starts.partition_point(|&s| s <= start) - 1;
+        let line_start = self.line_starts[line_index];
+        let line_end = self.source[line_start..]
+            .find('\n')
+            .map_or(self.source.len(), |i| line_start + i);
+        let column = char_count(self.source, line_start, start) + 1;
+        let width = char_count(self.source, start, end.min(line_end)).max(1);
+        self.diagnostics.push(Diagnostic {
+            rule,
+            message,
+            file: self.file.map(str::to_owned),
+            line: line_index as u32 + 1,
+            column: column as u32,
+            width: width as u32,
+            source_line: self.source[line_start..line_end]
+                .trim_end_matches('\r')
+                .to_owned(),
+        });
+    }
+
+    /// Marks a call's callee as judged by a call rule.
+    pub(crate) fn judge_callee(&mut self, callee: TextRange) {
+        self.judged_callees.insert(callee);
+    }
+
+    /// Whether `name` (normalised) is a local of an enclosing function, so
+    /// reading it cannot reach the built-in of that name.
+    pub(crate) fn is_function_local(&self, name: &str) -> bool {
+        for scope in self.scopes.iter().rev() {
+            if scope.declares_global(name) {
+                return false;
+            }
+            if scope.is_local(name) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether a call rule already judged this expression as a callee.
+    pub(crate) fn is_judged_callee(&self, range: TextRange) -> bool {
+        self.judged_callees.contains(&range)
+    }
+}
+
+fn char_count(source: &str, from: usize, to: usize) -> usize {
+    let clamp = |mut i: usize| {
+        while !source.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    source[clamp(from)..clamp(to)].chars().count()
+}
+
+impl<'a> Visitor<'a> for Checker<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Import(import) => rules::imports::check_import(self, import),
+            Stmt::ImportFrom(import) => {
+                rules::imports::check_import_from(self, import);
+                rules::module_internals::check_import_from(self, import);
+            }
+            Stmt::FunctionDef(def) => {
+                rules::introspection_attribute::check_def(self, def);
+                // Decorators, defaults and annotations belong to the
+                // enclosing scope; the body to the function's own.
+                for decorator in &def.decorator_list {
+                    self.visit_decorator(decorator);
+                }
+                if let Some(type_params) = &def.type_params {
+                    self.visit_type_params(type_params);
+                }
+                self.visit_parameters(&def.parameters);
+                if let Some(returns) = &def.returns {
+                    self.visit_annotation(returns);
+                }
+                self.scopes
+                    .push(Scope::function(&def.parameters, &def.body));
+                self.visit_body(&def.body);
+                self.scopes.pop();
+                return;
+            }
+            _ => {}
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Call(call) => {
+                rules::forbidden_builtin::check_call(self, call);
+                rules::dynamic_attribute::check_call(self, call);
+            }
+            Expr::Name(name) => {
+                rules::forbidden_builtin::check_name(self, name);
+                rules::dynamic_attribute::check_name(self, name);
+                rules::introspection_attribute::check_name(self, name);
+            }
+            Expr::Attribute(attribute) => {
+                rules::introspection_attribute::check_attribute(self, attribute);
+                rules::module_internals::check_attribute(self, attribute);
+            }
+            Expr::StringLiteral(string) => {
+                for part in &string.value {
+                    rules::format_introspection::check_text(self, part.range, &part.value);
+                }
+            }
+            Expr::Lambda(lambda) => {
+                if let Some(parameters) = &lambda.parameters {
+                    self.visit_parameters(parameters);
+                }
+                self.scopes
+                    .push(Scope::lambda(lambda.parameters.as_deref()));
+                self.visit_expr(&lambda.body);
+                self.scopes.pop();
+                return;
+            }
+            _ => {}
+        }
+        visitor::walk_expr(self, expr);
+    }
+
+    fn visit_interpolated_string_element(&mut self, element: &'a ast::InterpolatedStringElement) {
+        if let ast::InterpolatedStringElement::Literal(literal) = element {
+            rules::format_introspection::check_text(self, literal.range, &literal.value);
+        }
+        visitor::walk_interpolated_string_element(self, element);
+    }
+}
+
+/// Collects the names `import` statements bind anywhere in the module
+/// (`from` imports bind functions and classes as often as modules, so their
+/// names are left out).
+#[derive(Default)]
+struct ImportBindings<'a> {
+    names: HashSet<&'a str>,
+}
+
+impl<'a> Visitor<'a> for ImportBindings<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if let Stmt::Import(import) = stmt {
+            for alias in &import.names {
+                let bound = match &alias.asname {
+                    Some(asname) => asname.id.as_str(),
+                    None => alias.name.id.split('.').next().unwrap_or_default(),
+                };
+                self.names.insert(bound);
+            }
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+}

@@ -1,0 +1,46 @@
+//! The argument that switches on the in-interpreter guard.
+//!
+//! The bootstrap (`bootstrap.py`) reads it before the user's code starts
+//! and installs two hooks: a wrapper around `builtins.__import__` and a
+//! PEP 578 audit hook. Imports started by the user's own code (`main.py`,
+//! files in the work dir, code of unknown origin) are held to the module
+//! lists, which catches names the syntax tree could not see
+//! (`__import__(name)`, `pickle`-style lookups); imports started inside the
+//! standard library or an installed package are left alone, so allowed
+//! modules import what they need. Audit events that run programs
+//! (`subprocess.Popen`, `os.system`, `os.exec`, `os.posix_spawn`), reach
+//! the network when it is off, or open the interpreter's internals from
+//! user code (`ctypes.dlopen`, `sys._getframe`, `code.__new__`, `exec`,
+//! `compile`) raise an exception that names the policy.
+//!
+//! Defence in depth only: the kernel is the boundary.
+
+use std::collections::BTreeSet;
+
+use super::{Policy, Unlisted};
+
+/// The bootstrap argument for `policy`, or `None` when its guard is off.
+/// `local_modules` are the program's own modules; `network` whether the run
+/// may use the network. Names are validated module names, so the separators
+/// (`;`, `,`, `=`) cannot occur in them.
+pub fn guard_argument(
+    policy: &Policy,
+    local_modules: &BTreeSet<String>,
+    network: bool,
+) -> Option<String> {
+    if !policy.runtime_guard {
+        return None;
+    }
+    let join = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(",");
+    Some(format!(
+        "--guard=allow={};deny={};local={};unlisted={};net={}",
+        join(&policy.allow_modules),
+        join(&policy.deny_modules),
+        join(local_modules),
+        match policy.unlisted {
+            Unlisted::Allow => "allow",
+            Unlisted::Deny => "deny",
+        },
+        u8::from(network)
+    ))
+}

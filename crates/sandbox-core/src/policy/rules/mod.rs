@@ -1,0 +1,30 @@
+//! One file per rule. Each says what it blocks, why, and gives an example;
+//! its checks are called by the [`Checker`](super::check::Checker) at the
+//! nodes it cares about.
+
+pub(crate) mod dynamic_attribute;
+pub(crate) mod forbidden_builtin;
+pub(crate) mod format_introspection;
+pub(crate) mod imports;
+pub(crate) mod introspection_attribute;
+pub(crate) mod module_internals;
+
+use std::borrow::Cow;
+
+use unicode_normalization::UnicodeNormalization as _;
+
+/// `name` as Python compares identifiers: NFKC-normalised (`ｅｖａｌ` is
+/// `eval`). The parser already normalises identifiers; strings given to
+/// `getattr` are normalised here so look-alikes cannot hide.
+pub(crate) fn nfkc(name: &str) -> Cow<'_, str> {
+    if name.is_ascii() {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(name.nfkc().collect())
+    }
+}
+
+/// Whether `name` has the `__dunder__` shape.
+pub(crate) fn is_dunder(name: &str) -> bool {
+    name.len() > 4 && name.starts_with("__") && name.ends_with("__")
+}

@@ -1,0 +1,236 @@
+use std::collections::BTreeSet;
+
+use super::*;
+
+fn decision(policy: &Policy, module: &str) -> ModuleDecision {
+    policy.module(module)
+}
+
+#[test]
+fn submodules_follow_their_package_and_the_most_specific_entry_wins() {
+    let policy = Policy::secure_default();
+    assert_eq!(
+        decision(policy, "os.path"),
+        ModuleDecision::Denied("os".into())
+    );
+    assert_eq!(
+        decision(policy, "json.decoder"),
+        ModuleDecision::Allowed(Some("json".into()))
+    );
+    assert_eq!(decision(policy, "osmosis"), ModuleDecision::Unlisted);
+    assert_eq!(decision(policy, "xml"), ModuleDecision::Unlisted);
+
+    let policy = Policy::secure_default()
+        .clone()
+        .deny_modules(["xml"])
+        .allow_modules(["xml.etree"]);
+    assert!(decision(&policy, "xml.etree.ElementTree").is_allowed());
+    assert_eq!(
+        decision(&policy, "xml.dom"),
+        ModuleDecision::Denied("xml".into())
+    );
+}
+
+#[test]
+fn deny_wins_a_tie_and_unlisted_follows_the_setting() {
+    let mut policy = Policy::permissive();
+    policy.allow_modules.insert("pickle".into());
+    policy.deny_modules.insert("pickle".into());
+    assert_eq!(
+        decision(&policy, "pickle"),
+        ModuleDecision::Denied("pickle".into())
+    );
+    assert_eq!(decision(&policy, "anything"), ModuleDecision::Allowed(None));
+}
+
+#[test]
+fn the_default_policy_has_the_originals_lists() {
+    let policy = Policy::secure_default();
+    for module in [
+        "math",
+        "random",
+        "datetime",
+        "json",
+        "base64",
+        "hashlib",
+        "collections",
+        "itertools",
+        "functools",
+        "re",
+        "string",
+        "decimal",
+        "fractions",
+        "statistics",
+        "uuid",
+        "secrets",
+    ] {
+        assert!(decision(policy, module).is_allowed(), "{module}");
+    }
+    for module in [
+        "os",
+        "sys",
+        "subprocess",
+        "multiprocessing",
+        "threading",
+        "socket",
+        "urllib",
+        "requests",
+        "http",
+        "ftplib",
+        "smtplib",
+        "importlib",
+    ] {
+        assert!(!decision(policy, module).is_allowed(), "{module}");
+    }
+    for builtin in ["eval", "exec", "compile"] {
+        assert!(policy.forbids_builtin(builtin));
+    }
+}
+
+#[test]
+fn a_policy_file_extends_the_default_and_round_trips() {
+    let policy = Policy::from_toml(
+        r#"
+[modules]
+allow = ["requests", "xml.etree"]
+deny = ["pickle", "random"]
+
+[builtins]
+allow = ["input"]
+
+[rules]
+disabled = ["dynamic-attribute"]
+
+[runtime]
+guard = false
+"#,
+    )
+    .unwrap();
+    assert!(decision(&policy, "requests.adapters").is_allowed());
+    assert!(!decision(&policy, "random").is_allowed());
+    assert!(decision(&policy, "math").is_allowed());
+    assert!(!policy.forbids_builtin("input"));
+    assert!(policy.forbids_builtin("eval"));
+    assert!(!policy.enabled(Rule::DynamicAttribute));
+    assert!(!policy.runtime_guard);
+
+    let again = Policy::from_toml(&policy.to_toml()).unwrap();
+    assert_eq!(again, policy);
+    let default_again = Policy::from_toml(&Policy::secure_default().to_toml()).unwrap();
+    assert_eq!(&default_again, Policy::secure_default());
+}
+
+#[test]
+fn extends_none_starts_from_nothing() {
+    let policy = Policy::from_toml("extends = \"none\"\n[modules]\nallow = [\"math\"]\n").unwrap();
+    assert_eq!(policy.allow_modules, BTreeSet::from(["math".to_owned()]));
+    assert!(policy.deny_modules.is_empty());
+    assert!(policy.forbidden_builtins.is_empty());
+    assert_eq!(policy.unlisted, Unlisted::Deny);
+}
+
+#[test]
+fn bad_policy_files_are_explained() {
+    let cases = [
+        ("[modules]\nalow = []\n", "unknown field `alow`"),
+        (
+            "[modules]\nallow = [\"os;x\"]\n",
+            "`os;x` in `modules.allow` is not a module name",
+        ),
+        ("[rules]\ndisabled = [\"nope\"]\n", "unknown rule `nope`"),
+        ("extends = \"strict\"\n", "unknown variant `strict`"),
+        (
+            "[modules]\nunlisted = \"maybe\"\n",
+            "unknown variant `maybe`",
+        ),
+        ("[modules\n", "invalid policy"),
+    ];
+    for (text, expected) in cases {
+        let err = Policy::from_toml(text).unwrap_err().to_string();
+        assert!(err.contains(expected), "{text:?}: {err}");
+    }
+    let err = Policy::from_file(std::path::Path::new("/nonexistent/policy.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot read the policy file `/nonexistent/policy.toml`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_guard_argument_carries_the_lists() {
+    let policy = Policy::permissive().deny_modules(["os", "sys"]);
+    let local = BTreeSet::from(["helper".to_owned()]);
+    assert_eq!(
+        guard_argument(&policy, &local, false).as_deref(),
+        Some("--guard=allow=;deny=os,sys;local=helper;unlisted=allow;net=0")
+    );
+    assert_eq!(
+        guard_argument(&policy.with_runtime_guard(false), &local, true),
+        None
+    );
+}
+
+#[test]
+fn rule_codes_parse_back() {
+    for rule in Rule::ALL {
+        assert_eq!(rule.code().parse::<Rule>(), Ok(rule));
+    }
+    assert!("blocked".parse::<Rule>().is_err());
+}
+
+fn rules_fired(code: &str) -> Vec<(String, u32)> {
+    match validate(code, None, Some(Policy::secure_default()), &BTreeSet::new()) {
+        Ok(()) => Vec::new(),
+        Err(Rejection::Policy(found)) => found
+            .into_iter()
+            .map(|d| (d.rule.code().to_owned(), d.line))
+            .collect(),
+        Err(other) => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_functions_own_locals_are_not_the_builtins() {
+    let code = "\
+def f(items, vars=None, compile=False):
+    eval = len(items)
+    getattr = None
+    return vars, compile, eval, getattr
+
+g = lambda input, help: input + help
+print(f([1]), g(1, 2))
+";
+    assert_eq!(rules_fired(code), []);
+}
+
+#[test]
+fn module_level_globals_and_comprehension_names_still_reach_the_builtins() {
+    let code = "\
+if False:
+    eval = None
+eval('1')
+def f():
+    global vars
+    vars = 1
+    return vars()
+def g():
+    [exec for exec in ()]
+    return exec
+def h():
+    compile = 1
+    def inner():
+        return compile
+    return inner
+";
+    assert_eq!(
+        rules_fired(code),
+        [
+            ("forbidden-builtin".to_owned(), 3),
+            ("forbidden-builtin".to_owned(), 7),
+            ("forbidden-builtin".to_owned(), 9),
+            ("forbidden-builtin".to_owned(), 10),
+        ]
+    );
+}
