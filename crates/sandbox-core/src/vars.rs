@@ -76,6 +76,10 @@ pub const ALL: &[(&str, &str)] = &[
     ),
     (MAX_MEMORY_MB, "Memory limit per execution, in MiB"),
     (
+        ISOLATION,
+        "Secure-mode layers required: `full`, `no-cgroups` or `best-effort`",
+    ),
+    (
         POLICY,
         "Policy file (TOML), `default` (built-in policy in secure mode) or `none`",
     ),
