@@ -233,7 +233,8 @@ async fn exit_and_quit_work_without_site() {
 /// one under `/tmp`, which the sandbox replaces, is refused by name.
 #[tokio::test]
 async fn a_virtualenv_interpreter_runs_with_its_packages() {
-    let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    // /var/tmp, not the checkout, which may itself lie under /tmp.
+    let root = tempfile::tempdir_in("/var/tmp").unwrap();
     let venv = root.path().join("venv");
     let made = std::process::Command::new("python3")
         .args(["-m", "venv", "--without-pip"])
