@@ -15,6 +15,7 @@
 //! - `serving`:  a real sandbox-server process on a loopback port, and HTTP helpers
 //! - `server`:   the HTTP API: curl example, auth, limits, load, disconnects, shutdown, docs
 //! - `remote`:   one set of cases against local and remote clients, identical results
+//! - `mcp`:      MCP at `/mcp` on a real server, driven by the official SDK's client
 //! - `deploy`:   deploy/ (Dockerfile, compose, Kubernetes) through offline validators
 
 #![forbid(unsafe_code)]
@@ -29,6 +30,7 @@ mod docs;
 mod examples;
 mod files;
 mod limits;
+mod mcp;
 mod policy;
 mod redteam;
 mod remote;
