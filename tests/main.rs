@@ -2,7 +2,7 @@
 //! real interpreter, on the real kernel. One binary; modules:
 //!
 //! - `support`:  shared helpers (a client with a private work root, process checks)
-//! - `examples`: the original README's examples with their exact outputs
+//! - `examples`: the original README's examples with their exact outputs; every cargo example run
 //! - `limits`:   timeout, memory, output flood, CPU; each reports its own status
 //! - `files`:    input/output files, hostile names, symlinks
 //! - `cleanup`:  no work dir and no process is left behind, whatever happens
