@@ -87,3 +87,188 @@ async fn zero_division_error() {
         assert_eq!(result.message, None);
     }
 }
+
+/// The cargo examples, built once by cargo (a no-op when they are fresh)
+/// and run as programs; their output is what a reader sees.
+mod programs {
+    use std::path::PathBuf;
+    use std::process::Command;
+    use std::sync::OnceLock;
+
+    /// Builds every example of this package and returns where each binary is.
+    fn built() -> &'static Vec<(String, PathBuf)> {
+        static BUILT: OnceLock<Vec<(String, PathBuf)>> = OnceLock::new();
+        BUILT.get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let output = Command::new(cargo)
+                .args([
+                    "build",
+                    "--quiet",
+                    "--package",
+                    "sandbox-suite",
+                    "--examples",
+                ])
+                .arg("--message-format=json")
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .output()
+                .expect("run cargo build --examples");
+            assert!(
+                output.status.success(),
+                "cargo build --examples failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+                .filter(|msg| msg["target"]["kind"][0] == "example")
+                .filter_map(|msg| {
+                    let name = msg["target"]["name"].as_str()?.to_owned();
+                    let exe = msg["executable"].as_str()?;
+                    Some((name, PathBuf::from(exe)))
+                })
+                .collect()
+        })
+    }
+
+    /// Runs example `name` and returns its stdout; it must exit 0.
+    fn run(name: &str) -> String {
+        let (_, exe) = built()
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("example `{name}` was not built"));
+        let mut command = Command::new(exe);
+        for (var, _) in std::env::vars() {
+            if var.starts_with("SANDBOX_") {
+                command.env_remove(var);
+            }
+        }
+        let output = command.output().expect("run the example");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{name} failed: {}\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    }
+
+    fn assert_lines(name: &str, stdout: &str, lines: &[&str]) {
+        for line in lines {
+            assert!(
+                stdout.lines().any(|l| l == *line),
+                "{name}: no line {line:?} in:\n{stdout}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_originals_basic_files_and_error_examples() {
+        let out = run("basic_usage");
+        assert!(
+            out.starts_with("Fibonacci: [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]\nCircle area: 78.54\n"),
+            "{out}"
+        );
+        assert_eq!(run("with_files"), "Total: 600\nSum: 600\n");
+        let out = run("error_handling");
+        assert!(
+            out.starts_with("Execution failed with code 1\nError: Traceback"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with("ZeroDivisionError: division by zero\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn client_usage_gets_identical_results_locally_and_remotely() {
+        let out = run("client_usage");
+        assert!(out.starts_with("remote server: http://127.0.0.1:"), "{out}");
+        assert_lines(
+            "client_usage",
+            &out,
+            &[
+                "== fibonacci: local ok / remote ok, identical: true",
+                "Fibonacci: [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]",
+                "== circle area: local ok / remote ok, identical: true",
+                "Circle area: 78.54",
+                "== csv total: local ok / remote ok, identical: true",
+                "Total: 600",
+                "result.txt: Sum: 600",
+                "== error: local error / remote error, identical: true",
+                "stderr: ZeroDivisionError: division by zero",
+                "identical results: true",
+            ],
+        );
+    }
+
+    #[test]
+    fn agent_integration_runs_the_loop_and_shows_the_mcp_entry() {
+        let out = run("agent_integration");
+        assert!(
+            out.starts_with("== python_executor: Execute Python code safely in a sandbox\n45\nZeroDivisionError: division by zero\n"),
+            "{out}"
+        );
+        assert_lines(
+            "agent_integration",
+            &out,
+            &[
+                r#"== tools offered to the model: "run_python" with parameters ["code"]"#,
+                "Error: the sandbox policy refuses this code; nothing ran. Each problem below names the rule and what to use instead.",
+                "1 | import os",
+                "200.5",
+                "-- model answers: Total sales: 200.5",
+                "(4 messages in the conversation)",
+                r#"      "command": "sandbox""#,
+            ],
+        );
+        // The refused call came first, the corrected one second.
+        let refused = out.find("blocked-import").expect("the refusal");
+        let answered = out.find("\n200.5\n").expect("the corrected run");
+        assert!(refused < answered, "{out}");
+    }
+
+    #[test]
+    fn security_tests_show_each_attack_refused_or_contained() {
+        // The secret the first attack goes for exists on this host.
+        assert!(std::path::Path::new("/etc/shadow").exists());
+        let out = run("security_tests");
+        assert_lines(
+            "security_tests",
+            &out,
+            &[
+                "== host file read",
+                "  default policy: error - FileNotFoundError: [Errno 2] No such file or directory: '/etc/shadow'",
+                "  policy off:     error - FileNotFoundError: [Errno 2] No such file or directory: '/etc/shadow'",
+                "== subprocess",
+                "  default policy: policy_violation - blocked-import (line 2)",
+                "  policy off:     error - PermissionError: [Errno 13] Permission denied: '/bin/sh'",
+                "== network",
+                "  default policy: policy_violation - blocked-import (line 3)",
+                "  policy off:     error - PermissionError: [Errno 1] Operation not permitted",
+                "== fork bomb",
+                "  default policy: policy_violation - blocked-import (line 2)",
+                "== memory bomb",
+                "  default policy: memory_limit - memory limit of 64 MiB reached; the kernel stopped the program",
+                "  policy off:     memory_limit - memory limit of 64 MiB reached; the kernel stopped the program",
+                "== timeout",
+                "  default policy: timeout - execution timed out after 3 s and was killed",
+                "  policy off:     timeout - execution timed out after 3 s and was killed",
+            ],
+        );
+        // The fork bomb runs into the memory or the pids limit first,
+        // depending on timing; either way it is stopped, never `ok`.
+        let fork = out
+            .split("== fork bomb\n")
+            .nth(1)
+            .expect("fork bomb section");
+        let policy_off = fork.lines().nth(1).expect("policy off line");
+        assert!(
+            policy_off.starts_with("  policy off:     memory_limit")
+                || policy_off.starts_with("  policy off:     killed")
+                || policy_off.starts_with("  policy off:     error"),
+            "{policy_off}"
+        );
+    }
+}

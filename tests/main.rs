@@ -2,7 +2,7 @@
 //! real interpreter, on the real kernel. One binary; modules:
 //!
 //! - `support`:  shared helpers (a client with a private work root, process checks)
-//! - `examples`: the original README's examples with their exact outputs
+//! - `examples`: the original README's examples with their exact outputs; every cargo example run
 //! - `limits`:   timeout, memory, output flood, CPU; each reports its own status
 //! - `files`:    input/output files, hostile names, symlinks
 //! - `cleanup`:  no work dir and no process is left behind, whatever happens
@@ -15,6 +15,7 @@
 //! - `serving`:  a real sandbox-server process on a loopback port, and HTTP helpers
 //! - `server`:   the HTTP API: curl example, auth, limits, load, disconnects, shutdown, docs
 //! - `remote`:   one set of cases against local and remote clients, identical results
+//! - `mcp`:      MCP at `/mcp` on a real server, driven by the official SDK's client
 //! - `deploy`:   deploy/ (Dockerfile, compose, Kubernetes) through offline validators
 
 #![forbid(unsafe_code)]
@@ -29,6 +30,7 @@ mod docs;
 mod examples;
 mod files;
 mod limits;
+mod mcp;
 mod policy;
 mod redteam;
 mod remote;

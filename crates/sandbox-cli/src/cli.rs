@@ -41,6 +41,11 @@ pub(crate) enum Command {
     /// as a TOML file that `--policy` accepts.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Serve the sandbox to AI agents as MCP tools (`run_python`,
+    /// `check_python`) over standard input and output: the command an MCP
+    /// client (Claude Desktop, an IDE) is configured to start. Code runs on
+    /// this machine with the options below; logs go to stderr.
+    Mcp(McpArgs),
     /// Show which secure-mode isolation layers this machine offers, and
     /// whether secure mode can run at each isolation level. Exits 1 when the
     /// configured level ($SANDBOX_ISOLATION, else full) cannot run here.
@@ -80,6 +85,36 @@ pub(crate) enum PolicyCommand {
     /// Print the effective policy (from --policy, $SANDBOX_POLICY or the
     /// mode's default) as a complete TOML policy file.
     Show(PolicyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct McpArgs {
+    /// Isolation mode of every run (see `sandbox run --help`).
+    /// [default: $SANDBOX_MODE, else secure]
+    #[arg(long, value_name = "MODE")]
+    pub(crate) mode: Option<ExecutionMode>,
+    /// Which secure-mode layers must be present. [default:
+    /// $SANDBOX_ISOLATION, else full]
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) isolation: Option<Isolation>,
+    /// Default wall-clock limit per run in seconds; a call's `timeout` may
+    /// change it. [default: $SANDBOX_TIMEOUT, else 30]
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) timeout: Option<f64>,
+    /// Memory limit per run in MiB. [default: $SANDBOX_MAX_MEMORY_MB, else 128]
+    #[arg(long, value_name = "MIB")]
+    pub(crate) memory_mb: Option<u64>,
+    /// Allow network access. [default: $SANDBOX_ALLOW_NETWORK, else false]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) allow_network: Option<bool>,
+    /// The policy code is checked against: a TOML policy file, `default` or
+    /// `none`. [default: $SANDBOX_POLICY, else default]
+    #[arg(long, value_name = "FILE|default|none")]
+    pub(crate) policy: Option<String>,
+    /// Python interpreter to use (path or name on PATH).
+    /// [default: $SANDBOX_PYTHON, else python3 on PATH]
+    #[arg(long, value_name = "PYTHON")]
+    pub(crate) python: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod doctor;
 mod exit;
+mod mcp;
 mod policy;
 mod run;
 
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             cli::Command::Run(args) => run::run(args).await,
+            cli::Command::Mcp(args) => mcp::run(args).await,
             cli::Command::Doctor(args) => doctor::run(args),
             cli::Command::Check(args) => check::run(args),
             cli::Command::Policy(command) => policy::run(command),

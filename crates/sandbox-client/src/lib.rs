@@ -21,12 +21,15 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Scripts without an async runtime use [`blocking::SandboxClient`].
+//! Scripts without an async runtime use [`blocking::SandboxClient`]. Agents
+//! that call tools use [`tool::PythonTool`]: a function-calling definition
+//! and a `run(arguments) -> String` that answers in text a model reads.
 
 #![forbid(unsafe_code)]
 
 pub mod blocking;
 mod remote;
+pub mod tool;
 
 pub use sandbox_core::{
     ClientConfig, ConfigError, ExecutionMode, ExecutionRequest, ExecutionResult, Isolation, Policy,

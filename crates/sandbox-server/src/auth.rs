@@ -1,4 +1,4 @@
-//! API keys: who may call `POST /execute`.
+//! API keys: who may call `POST /execute` and `/mcp`.
 //!
 //! Keys are kept only as SHA-256 digests and a presented key is compared
 //! with every configured digest in constant time (no early exit, no length

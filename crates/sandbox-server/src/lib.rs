@@ -1,6 +1,8 @@
 //! `sandbox-server`: the HTTP API of the Python sandbox.
 //!
-//! Thin by design: it parses requests, applies the server's limits,
+//! It serves the execution contract at `POST /execute` and the same
+//! executions as MCP tools at `/mcp` (streamable HTTP), both behind the API
+//! keys. Thin by design: it parses requests, applies the server's limits,
 //! authentication and load control, calls [`sandbox_client::SandboxClient`]
 //! (which runs code on this host through the runner) and renders the
 //! results. No sandboxing logic lives here.
@@ -13,7 +15,7 @@
 //!   the executions are dropped), return.
 //!
 //! Modules: [`config`] (flags and environment), [`auth`] (API keys),
-//! [`limits`] (per-request maxima), [`admission`] (slots, queue, draining),
+//! [`limits`] (per-request maxima), [`mcp`] (the MCP tools at `/mcp`), [`admission`] (slots, queue, draining),
 //! [`rate_limit`], [`metrics`], [`routes`] (handlers), [`docs`] (OpenAPI,
 //! Swagger UI, ReDoc), [`error`] (the JSON error answers), [`program`] (the
 //! binary's `main`).
@@ -26,6 +28,7 @@ pub mod config;
 pub mod docs;
 pub mod error;
 pub mod limits;
+pub mod mcp;
 pub mod metrics;
 pub mod program;
 pub mod rate_limit;
@@ -64,6 +67,7 @@ const AFTER_KILL_GRACE: Duration = Duration::from_secs(5);
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .route("/execute", post(routes::execute))
+        .route_service("/mcp", mcp::service(&state))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_key,

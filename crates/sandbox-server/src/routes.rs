@@ -189,12 +189,20 @@ pub async fn execute(
         .unwrap_or("-")
         .to_owned();
     let caller = caller.map_or(Caller::Anonymous, |Extension(c)| c);
+    check_caller(&state, &caller)?;
+    let request = parse(&headers, body, state.config().limits.body_bytes)?;
+    run(&state, &caller, &request_id, request).await.map(Json)
+}
+
+/// The checks before a request is even read: refused while draining, and
+/// when the caller's rate limit is used up.
+pub fn check_caller(state: &AppState, caller: &Caller) -> Result<(), ApiFailure> {
     if state.admission().is_draining() {
         state.metrics().rejected("shutting_down");
         return Err(shutting_down());
     }
     if let Some(limiter) = state.rate_limiter()
-        && let Err(wait) = limiter.check(&caller)
+        && let Err(wait) = limiter.check(caller)
     {
         state.metrics().rejected("rate_limited");
         tracing::info!(%caller, "rate limit reached");
@@ -207,8 +215,18 @@ pub async fn execute(
         )
         .retry_after(wait.as_secs_f64().ceil() as u64));
     }
+    Ok(())
+}
 
-    let request = parse(&headers, body, state.config().limits.body_bytes)?;
+/// Runs a request that passed [`check_caller`], the way every entry point
+/// does (`POST /execute`, the MCP tools): the server's limits, a slot (or
+/// the queue), the execution, its metrics.
+pub async fn run(
+    state: &AppState,
+    caller: &Caller,
+    request_id: &str,
+    request: ExecutionRequest,
+) -> Result<ExecutionResult, ApiFailure> {
     limits::check(&request, state.config())?;
 
     let slot = match state.admission().admit(state.metrics()).await {
@@ -229,7 +247,7 @@ pub async fn execute(
             return Err(shutting_down());
         }
     };
-    let record = Record::start(state.metrics(), &request_id);
+    let record = Record::start(state.metrics(), request_id);
     let outcome = tokio::select! {
         outcome = state.client().execute_request(request) => outcome,
         () = state.admission().killed() => {
@@ -252,7 +270,7 @@ pub async fn execute(
                 duration_ms = result.duration_ms,
                 "execution finished"
             );
-            Ok(Json(result))
+            Ok(result)
         }
         Err(SandboxError::InvalidRequest(err)) => {
             record.discard();
@@ -273,7 +291,7 @@ pub async fn execute(
         Err(err) => {
             record.discard();
             tracing::error!(error = %err, "execution failed inside the server");
-            Err(ApiFailure::internal(&request_id))
+            Err(ApiFailure::internal(request_id))
         }
     }
 }

@@ -1,0 +1,68 @@
+//! `sandbox mcp`: the sandbox's MCP tools over stdio, running code on this
+//! machine.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use sandbox_client::{ClientConfig, SandboxClient, SandboxError};
+use sandbox_mcp::SandboxMcp;
+
+use crate::cli::McpArgs;
+use crate::exit::UsageError;
+use crate::run::parse_policy;
+
+/// Serves until the client closes standard input; exit code 0 then.
+pub(crate) async fn run(args: McpArgs) -> Result<u8> {
+    let config = config(&args)?;
+    let client = SandboxClient::from_config(config)?;
+    tracing::info!("serving MCP on stdio");
+    sandbox_mcp::serve_stdio(SandboxMcp::for_client(client))
+        .await
+        .context("the MCP server stopped")?;
+    Ok(0)
+}
+
+/// The configuration from the environment with the options applied.
+fn config(args: &McpArgs) -> Result<ClientConfig> {
+    let mut config = ClientConfig::from_env().map_err(SandboxError::from)?;
+    if let Some(url) = &config.server_url {
+        // A remote server's policy is not visible from here, so
+        // `check_python` could not check it: point at the server's own MCP.
+        return Err(UsageError(format!(
+            "`sandbox mcp` runs code on this machine, but SANDBOX_SERVER_URL is set (`{url}`); \
+             connect the MCP client to `{}/mcp` instead, or unset it",
+            url.trim_end_matches('/')
+        ))
+        .into());
+    }
+    if let Some(mode) = args.mode {
+        config.mode = mode;
+    }
+    if let Some(isolation) = args.isolation {
+        config.isolation = isolation;
+    }
+    if let Some(secs) = args.timeout {
+        config.timeout = Duration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "--timeout {secs} must be a positive number of seconds"
+                ))
+            })?;
+    }
+    if let Some(memory_mb) = args.memory_mb {
+        config.max_memory_mb = memory_mb;
+    }
+    if let Some(allow) = args.allow_network {
+        config.allow_network = allow;
+    }
+    if let Some(policy) = &args.policy {
+        config.policy = parse_policy(policy)?;
+    }
+    if let Some(python) = &args.python {
+        config.python = Some(python.clone());
+    }
+    config.validate()?;
+    Ok(config)
+}

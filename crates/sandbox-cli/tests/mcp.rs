@@ -1,0 +1,172 @@
+//! `sandbox mcp`: the real binary started by the official SDK's MCP client
+//! (rmcp) over stdio, as a desktop agent or IDE starts it: initialize, the
+//! tools, the original's examples, files both ways, an error, a timeout,
+//! the policy check; and the refusal to serve a remote configuration.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Stdio;
+
+use rmcp::ServiceExt as _;
+use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock, ResourceContents};
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::TokioChildProcess;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+type Client = RunningService<RoleClient, ()>;
+
+/// `sandbox mcp args` in a fresh directory, without `SANDBOX_*` variables.
+fn command(dir: &TempDir, args: &[&str]) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_sandbox"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SANDBOX_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.arg("mcp").args(args).current_dir(dir.path());
+    cmd
+}
+
+async fn connect(dir: &TempDir, args: &[&str]) -> Client {
+    let (transport, _stderr) = TokioChildProcess::builder(command(dir, args))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sandbox mcp");
+    ().serve(transport).await.expect("initialize")
+}
+
+async fn call(client: &Client, tool: &'static str, arguments: Value) -> CallToolResult {
+    let Value::Object(arguments) = arguments else {
+        panic!("arguments must be an object");
+    };
+    client
+        .call_tool(CallToolRequestParams::new(tool).with_arguments(arguments))
+        .await
+        .expect("a tool result, not a protocol error")
+}
+
+fn text(result: &CallToolResult) -> &str {
+    result.content[0]
+        .as_text()
+        .expect("text first")
+        .text
+        .as_str()
+}
+
+#[tokio::test]
+async fn an_mcp_client_runs_code_through_sandbox_mcp() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = connect(&dir, &["--timeout", "5"]).await;
+    let info = client.peer_info().unwrap();
+    assert_eq!(info.server_info.as_ref().unwrap().name, "sandbox");
+
+    let tools = client.list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(names, ["run_python", "check_python"]);
+    let description = tools[0].description.as_deref().unwrap();
+    assert!(description.contains("- time: 5 s per run"), "{description}");
+    assert!(description.contains("- network: none"), "{description}");
+    assert!(description.contains("statistics"), "{description}");
+
+    // The original's local example.
+    let fibonacci = "def fibonacci(n):\n    if n <= 1:\n        return n\n    return fibonacci(n-1) + fibonacci(n-2)\n\nresult = [fibonacci(i) for i in range(10)]\nprint(\"Fibonacci:\", result)\n";
+    let result = call(&client, "run_python", json!({"code": fibonacci})).await;
+    assert_eq!(result.is_error, Some(false));
+    assert_eq!(
+        text(&result),
+        "Fibonacci: [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]\n"
+    );
+    assert_eq!(
+        result.structured_content.as_ref().unwrap()["mode"],
+        "secure"
+    );
+
+    // A file in, a file out.
+    let result = call(
+        &client,
+        "run_python",
+        json!({
+            "code": "rows = open('in.txt').read().split()\nopen('out.txt', 'w').write('|'.join(rows))\nprint(len(rows))",
+            "input_files": {"in.txt": "a b c"},
+        }),
+    )
+    .await;
+    assert_eq!(text(&result), "3\n\n[files written: out.txt (5 bytes)]\n");
+    let ContentBlock::Resource(embedded) = &result.content[1] else {
+        panic!("a resource: {:?}", result.content);
+    };
+    let ResourceContents::TextResourceContents {
+        uri,
+        text: contents,
+        ..
+    } = &embedded.resource
+    else {
+        panic!("a text resource");
+    };
+    assert_eq!(
+        (uri.as_str(), contents.as_str()),
+        ("sandbox://output/out.txt", "a|b|c")
+    );
+
+    // An error and a timeout are tool errors with what happened.
+    let result = call(&client, "run_python", json!({"code": "print(1/0)"})).await;
+    assert_eq!(result.is_error, Some(true));
+    assert!(
+        text(&result).contains("ZeroDivisionError: division by zero"),
+        "{}",
+        text(&result)
+    );
+    let result = call(
+        &client,
+        "run_python",
+        json!({"code": "while True: pass", "timeout": 0.5}),
+    )
+    .await;
+    assert_eq!(result.is_error, Some(true));
+    assert!(
+        text(&result).starts_with("Error: timeout: execution timed out after 0.5 s"),
+        "{}",
+        text(&result)
+    );
+
+    // The policy check.
+    let result = call(&client, "check_python", json!({"code": "import os\n"})).await;
+    assert_eq!(result.structured_content.as_ref().unwrap()["ok"], false);
+    assert!(
+        text(&result).contains("blocked-import"),
+        "{}",
+        text(&result)
+    );
+
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_policy_option_reaches_the_tools() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = connect(&dir, &["--policy", "none"]).await;
+    let tools = client.list_all_tools().await.unwrap();
+    let description = tools[0].description.as_deref().unwrap();
+    assert!(description.contains("Imports: any module"), "{description}");
+    let result = call(&client, "check_python", json!({"code": "import os\n"})).await;
+    assert_eq!(text(&result), "OK: the code parses (no policy applies).\n");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_remote_configuration_is_refused_with_where_to_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(&dir, &[])
+        .env("SANDBOX_SERVER_URL", "http://sandbox.internal:8000/")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("connect the MCP client to `http://sandbox.internal:8000/mcp`"),
+        "{stderr}"
+    );
+}

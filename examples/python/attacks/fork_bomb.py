@@ -1,0 +1,4 @@
+# A fork bomb: the pids limit stops it, and the pid namespace dies with it.
+import os
+while True:
+    os.fork()

@@ -1,0 +1,3 @@
+# Never finish: the wall-clock timeout kills it.
+while True:
+    pass

@@ -1,0 +1,327 @@
+//! MCP over streamable HTTP at `/mcp` on a real `sandbox-server` process,
+//! driven by the official SDK's client (rmcp): initialize, the tools and
+//! their descriptions, the original's examples, files both ways, errors a
+//! model can act on, a timeout, the policy check, and the API keys.
+//! (`sandbox mcp` over stdio is tested beside the CLI, which owns that
+//! binary.)
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use rmcp::ServiceExt as _;
+use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock, ResourceContents};
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use serde_json::{Value, json};
+
+use crate::serving::{TestServer, http};
+
+/// A one-pixel PNG, as the code under test writes it.
+const PNG_B64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+type Client = RunningService<RoleClient, ()>;
+
+/// An MCP client session with `server`'s `/mcp`, with `key` as a bearer
+/// token.
+async fn connect(server: &TestServer, key: Option<&str>) -> Result<Client, String> {
+    let mut config = StreamableHttpClientTransportConfig::with_uri(server.at("/mcp"));
+    if let Some(key) = key {
+        config = config.auth_header(key);
+    }
+    ().serve(StreamableHttpClientTransport::from_config(config))
+        .await
+        .map_err(|err| format!("{err:?}"))
+}
+
+async fn call(client: &Client, tool: &'static str, arguments: Value) -> CallToolResult {
+    let Value::Object(arguments) = arguments else {
+        panic!("arguments must be an object");
+    };
+    client
+        .call_tool(CallToolRequestParams::new(tool).with_arguments(arguments))
+        .await
+        .expect("a tool result, not a protocol error")
+}
+
+/// The text content (the first block).
+fn text(result: &CallToolResult) -> &str {
+    result.content[0]
+        .as_text()
+        .expect("text first")
+        .text
+        .as_str()
+}
+
+#[tokio::test]
+async fn tools_run_the_originals_examples_with_files_errors_and_a_timeout() {
+    let server = TestServer::start(&["--timeout", "3", "--timeout-limit", "5"], &[]);
+    let client = connect(&server, None).await.expect("initialize");
+    let info = client.peer_info().expect("the server's initialize result");
+    assert_eq!(info.server_info.as_ref().unwrap().name, "sandbox");
+    assert!(info.capabilities.tools.is_some());
+
+    let tools = client.list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(names, ["run_python", "check_python"]);
+    let run = &tools[0];
+    let description = run.description.as_deref().unwrap();
+    // The limits this server applies, not generic ones.
+    for needle in [
+        "3 s per run",
+        "up to 5 s",
+        "128 MiB",
+        "network: none",
+        "math, ",
+    ] {
+        assert!(description.contains(needle), "{needle:?} in {description}");
+    }
+    assert_eq!(run.input_schema["required"], json!(["code"]));
+    assert_eq!(
+        run.input_schema["properties"]["timeout"]["maximum"],
+        json!(5.0)
+    );
+
+    // The original's examples.
+    let result = call(
+        &client,
+        "run_python",
+        json!({"code": include_str!("../examples/python/fibonacci.py")}),
+    )
+    .await;
+    assert_eq!(result.is_error, Some(false));
+    assert_eq!(
+        text(&result),
+        "Fibonacci: [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]\n"
+    );
+    let structured = result.structured_content.as_ref().unwrap();
+    assert_eq!(structured["status"], "ok");
+    assert_eq!(structured["return_code"], 0);
+    assert_eq!(
+        structured["stdout"],
+        "Fibonacci: [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]\n"
+    );
+
+    let result = call(
+        &client,
+        "run_python",
+        json!({"code": include_str!("../examples/python/circle_area.py")}),
+    )
+    .await;
+    assert_eq!(text(&result), "Circle area: 78.54\n");
+
+    // Files both ways: text and base64 in; text, binary and an image out.
+    let code = format!(
+        "{}\nimport base64\nraw = open('raw.bin', 'rb').read()\nprint(list(raw))\n\
+         open('dot.png', 'wb').write(base64.b64decode('{PNG_B64}'))\n\
+         open('blob.bin', 'wb').write(bytes([0, 255, 1]))\n",
+        include_str!("../examples/python/csv_total.py")
+    );
+    let result = call(
+        &client,
+        "run_python",
+        json!({"code": code, "input_files": {
+            "data.csv": "id,value\n1,100\n2,200\n3,300\n",
+            "raw.bin": "base64:AP8B",
+        }}),
+    )
+    .await;
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    let body = text(&result);
+    assert!(body.starts_with("Total: 600\n[0, 255, 1]\n"), "{body}");
+    assert!(
+        body.contains(
+            "[files written: blob.bin (3 bytes), dot.png (70 bytes), result.txt (9 bytes)]"
+        ),
+        "{body}"
+    );
+    let mut resources = HashMap::new();
+    let mut images = Vec::new();
+    for block in &result.content[1..] {
+        match block {
+            ContentBlock::Resource(embedded) => match &embedded.resource {
+                ResourceContents::TextResourceContents {
+                    uri,
+                    text,
+                    mime_type,
+                    ..
+                } => {
+                    resources.insert(uri.clone(), (mime_type.clone(), text.clone()));
+                }
+                ResourceContents::BlobResourceContents {
+                    uri,
+                    blob,
+                    mime_type,
+                    ..
+                } => {
+                    resources.insert(uri.clone(), (mime_type.clone(), format!("blob:{blob}")));
+                }
+                _ => panic!("unexpected resource {embedded:?}"),
+            },
+            ContentBlock::Image(image) => {
+                images.push((image.mime_type.clone(), image.data.clone()))
+            }
+            other => panic!("unexpected content {other:?}"),
+        }
+    }
+    assert_eq!(
+        resources["sandbox://output/result.txt"],
+        (Some("text/plain".to_owned()), "Sum: 600\n".to_owned())
+    );
+    assert_eq!(
+        resources["sandbox://output/blob.bin"],
+        (
+            Some("application/octet-stream".to_owned()),
+            "blob:AP8B".to_owned()
+        )
+    );
+    assert_eq!(images, [("image/png".to_owned(), PNG_B64.to_owned())]);
+    let files = &result.structured_content.as_ref().unwrap()["output_files"];
+    assert_eq!(files["dot.png"]["size"], 70);
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(PNG_B64)
+            .unwrap()
+            .len(),
+        70
+    );
+
+    // The original's error example: a tool error with the traceback.
+    let result = call(&client, "run_python", json!({"code": "print(1/0)"})).await;
+    assert_eq!(result.is_error, Some(true));
+    let body = text(&result);
+    assert!(
+        body.starts_with("Error: the program failed (exit code 1).\nTraceback"),
+        "{body}"
+    );
+    assert!(
+        body.contains("ZeroDivisionError: division by zero"),
+        "{body}"
+    );
+
+    // A syntax error names the line; a policy violation the rule and fix.
+    let result = call(&client, "run_python", json!({"code": "x = 1\ndef f(:\n"})).await;
+    assert_eq!(result.is_error, Some(true));
+    assert!(
+        text(&result).contains("File \"main.py\", line 2\n"),
+        "{}",
+        text(&result)
+    );
+    let result = call(
+        &client,
+        "run_python",
+        json!({"code": "import subprocess\n"}),
+    )
+    .await;
+    assert_eq!(result.is_error, Some(true));
+    let body = text(&result);
+    assert!(body.contains("blocked-import"), "{body}");
+    assert!(body.contains("do the work in Python"), "{body}");
+    assert_eq!(
+        result.structured_content.as_ref().unwrap()["violations"][0]["rule"],
+        "blocked-import"
+    );
+
+    // A timeout says which limit; over the server's maximum is refused.
+    let result = call(
+        &client,
+        "run_python",
+        json!({"code": "while True:\n    pass\n", "timeout": 1}),
+    )
+    .await;
+    assert_eq!(result.is_error, Some(true));
+    assert!(
+        text(&result).starts_with("Error: timeout: execution timed out after 1 s"),
+        "{}",
+        text(&result)
+    );
+    assert_eq!(
+        result.structured_content.as_ref().unwrap()["status"],
+        "timeout"
+    );
+    let result = call(
+        &client,
+        "run_python",
+        json!({"code": "print(1)", "timeout": 60}),
+    )
+    .await;
+    assert_eq!(result.is_error, Some(true));
+    assert!(
+        text(&result).contains("this server allows at most 5 s"),
+        "{}",
+        text(&result)
+    );
+
+    // Bad arguments are tool errors the model can fix.
+    let result = call(&client, "run_python", json!({"source": "print(1)"})).await;
+    assert_eq!(result.is_error, Some(true));
+    assert!(
+        text(&result).contains("unknown argument `source`"),
+        "{}",
+        text(&result)
+    );
+
+    // check_python: nothing runs, the verdict comes back.
+    let result = call(
+        &client,
+        "check_python",
+        json!({"code": "import math\nprint(math.pi)\n"}),
+    )
+    .await;
+    assert_eq!(result.is_error, Some(false));
+    assert_eq!(
+        text(&result),
+        "OK: the code parses and the sandbox policy allows it.\n"
+    );
+    let result = call(&client, "check_python", json!({"code": "import socket\n"})).await;
+    assert_eq!(result.structured_content.as_ref().unwrap()["ok"], false);
+    assert!(
+        text(&result).contains("main.py:1:8: blocked-import"),
+        "{}",
+        text(&result)
+    );
+
+    client.cancel().await.unwrap();
+    // Every tool run went through the server's accounting.
+    let metrics = http()
+        .get(server.at("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("status=\"timeout\""), "{metrics}");
+}
+
+#[tokio::test]
+async fn mcp_needs_the_api_key_when_keys_are_set() {
+    let server = TestServer::start(&[], &[("SANDBOX_API_KEYS", "mcp-key")]);
+    // Without a key the endpoint answers 401, as /execute does.
+    let response = http()
+        .post(server.at("/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+    // The SDK's client cannot start a session without it, nor with a wrong one.
+    assert!(connect(&server, None).await.is_err());
+    assert!(connect(&server, Some("wrong")).await.is_err());
+
+    let client = connect(&server, Some("mcp-key"))
+        .await
+        .expect("initialize with the key");
+    let result = call(
+        &client,
+        "run_python",
+        json!({"code": "print('authorised')"}),
+    )
+    .await;
+    assert_eq!(text(&result), "authorised\n");
+    client.cancel().await.unwrap();
+}
