@@ -29,7 +29,8 @@ tasks:
   lint    cargo fmt --check and cargo clippy --all-targets -- -D warnings
   ci      lint, then test: what .ci/run runs
   bench   median wall time of print(1): bare interpreter, simple and secure mode (library and CLI);
-          sandbox-server rps and p50/p99 at concurrency 1, 8, 32 beside local execution
+          sandbox-server rps and p50/p99 at concurrency 1, 8, 32 beside local execution;
+          the policy check of a 1,000-line program (`bench policy`: that alone)
   docker  build the python-sandbox image (deploy/Dockerfile); needs a running Docker engine;
           further arguments go to docker build
 ";

@@ -159,7 +159,7 @@ pub(crate) struct Checker<'a> {
     /// also reported as a bare reference to `getattr`).
     judged_callees: HashSet<TextRange>,
     /// The enclosing functions' scopes, innermost last.
-    scopes: Vec<Scope>,
+    scopes: Vec<Scope<'a>>,
 }
 
 impl<'a> Checker<'a> {

@@ -8,6 +8,7 @@
 //! At module and class level a read does fall back to the built-ins, so
 //! there every use of a forbidden name is judged.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use ruff_python_ast::visitor::{self, Visitor};
@@ -17,14 +18,14 @@ use super::rules::nfkc;
 
 /// One function's scope: the names it binds, and those it declares global.
 #[derive(Debug, Default)]
-pub(crate) struct Scope {
-    locals: HashSet<String>,
-    globals: HashSet<String>,
+pub(crate) struct Scope<'a> {
+    locals: HashSet<Cow<'a, str>>,
+    globals: HashSet<Cow<'a, str>>,
 }
 
-impl Scope {
+impl<'a> Scope<'a> {
     /// The scope of a function with `parameters` and `body`.
-    pub(crate) fn function(parameters: &Parameters, body: &[Stmt]) -> Self {
+    pub(crate) fn function(parameters: &'a Parameters, body: &'a [Stmt]) -> Self {
         let mut scope = Scope::default();
         for parameter in parameters.iter() {
             scope.bind(parameter.name().id.as_str());
@@ -36,7 +37,7 @@ impl Scope {
 
     /// The scope of a lambda: only its parameters (its body is one
     /// expression, whose walrus targets bind in the enclosing scope).
-    pub(crate) fn lambda(parameters: Option<&Parameters>) -> Self {
+    pub(crate) fn lambda(parameters: Option<&'a Parameters>) -> Self {
         let mut scope = Scope::default();
         for parameter in parameters.into_iter().flat_map(Parameters::iter) {
             scope.bind(parameter.name().id.as_str());
@@ -44,8 +45,8 @@ impl Scope {
         scope
     }
 
-    fn bind(&mut self, name: &str) {
-        self.locals.insert(nfkc(name).into_owned());
+    fn bind(&mut self, name: &'a str) {
+        self.locals.insert(nfkc(name));
     }
 
     /// Whether `name` is local here (bound and not declared global).
@@ -63,20 +64,18 @@ impl Scope {
 /// functions, classes or lambdas (their names bind here, their bodies do
 /// not), nor into comprehension targets (a comprehension has a scope of its
 /// own).
-struct Collector<'s> {
-    scope: &'s mut Scope,
+struct Collector<'s, 'a> {
+    scope: &'s mut Scope<'a>,
 }
 
-impl<'a> Visitor<'a> for Collector<'_> {
+impl<'a> Visitor<'a> for Collector<'_, 'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::FunctionDef(def) => self.scope.bind(def.name.id.as_str()),
             Stmt::ClassDef(class) => self.scope.bind(class.name.id.as_str()),
             Stmt::Global(global) => {
                 for name in &global.names {
-                    self.scope
-                        .globals
-                        .insert(nfkc(name.id.as_str()).into_owned());
+                    self.scope.globals.insert(nfkc(name.id.as_str()));
                 }
             }
             Stmt::Import(import) => {
@@ -131,35 +130,40 @@ impl<'a> Visitor<'a> for Collector<'_> {
 mod tests {
     use super::*;
 
-    fn scope_of(code: &str) -> Scope {
+    /// Runs `check` on the scope of the function `code` defines.
+    fn with_scope(code: &str, check: impl FnOnce(&Scope<'_>)) {
         let parsed = ruff_python_parser::parse_module(code).unwrap();
         let Some(Stmt::FunctionDef(def)) = parsed.suite().first() else {
             panic!("not a function");
         };
-        Scope::function(&def.parameters, &def.body)
+        check(&Scope::function(&def.parameters, &def.body));
     }
 
     #[test]
     fn parameters_assignments_and_imports_are_local() {
-        let scope = scope_of(
+        with_scope(
             "def f(a, vars=None, *args, compile, **kw):\n    eval = 1\n    for x in y: pass\n    import json as j\n    def g(): pass\n    (w := 2)\n",
+            |scope| {
+                for name in [
+                    "a", "vars", "args", "compile", "kw", "eval", "x", "j", "g", "w",
+                ] {
+                    assert!(scope.is_local(name), "{name}");
+                }
+                assert!(!scope.is_local("y"));
+            },
         );
-        for name in [
-            "a", "vars", "args", "compile", "kw", "eval", "x", "j", "g", "w",
-        ] {
-            assert!(scope.is_local(name), "{name}");
-        }
-        assert!(!scope.is_local("y"));
     }
 
     #[test]
     fn globals_comprehension_targets_and_nested_bodies_are_not_local() {
-        let scope = scope_of(
+        with_scope(
             "def f():\n    global eval\n    eval = 1\n    [exec for exec in ()]\n    def g():\n        compile = 2\n    lambda vars: vars\n",
+            |scope| {
+                for name in ["eval", "exec", "compile", "vars"] {
+                    assert!(!scope.is_local(name), "{name}");
+                }
+                assert!(scope.declares_global("eval"));
+            },
         );
-        for name in ["eval", "exec", "compile", "vars"] {
-            assert!(!scope.is_local(name), "{name}");
-        }
-        assert!(scope.declares_global("eval"));
     }
 }

@@ -31,17 +31,23 @@ const OPERATOR_FUNCTIONS: &[&str] = &["attrgetter", "methodcaller"];
 
 pub(crate) fn check_call(checker: &mut Checker<'_>, call: &ExprCall) {
     let callee = match call.func.as_ref() {
-        Expr::Name(name) if checker.is_function_local(&nfkc(name.id.as_str())) => return,
-        Expr::Name(name) => nfkc(name.id.as_str()).into_owned(),
-        Expr::Attribute(attribute) => nfkc(attribute.attr.id.as_str()).into_owned(),
+        Expr::Name(name) => nfkc(name.id.as_str()),
+        Expr::Attribute(attribute) => nfkc(attribute.attr.id.as_str()),
         _ => return,
     };
-    let names: Vec<&Expr> = if NAME_FUNCTIONS.contains(&callee.as_str())
+    if !NAME_FUNCTIONS.contains(&callee.as_ref()) && !OPERATOR_FUNCTIONS.contains(&callee.as_ref())
+    {
+        return;
+    }
+    if matches!(call.func.as_ref(), Expr::Name(_)) && checker.is_function_local(&callee) {
+        return;
+    }
+    let names: Vec<&Expr> = if NAME_FUNCTIONS.contains(&callee.as_ref())
         && matches!(call.func.as_ref(), Expr::Name(_))
     {
         checker.judge_callee(call.func.range());
         call.arguments.args.get(1).into_iter().collect()
-    } else if OPERATOR_FUNCTIONS.contains(&callee.as_str()) {
+    } else if OPERATOR_FUNCTIONS.contains(&callee.as_ref()) {
         checker.judge_callee(call.func.range());
         // methodcaller's later arguments are the call's arguments.
         let take = if callee == "methodcaller" {

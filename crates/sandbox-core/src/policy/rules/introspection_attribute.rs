@@ -79,7 +79,16 @@ const DEFINITIONS: &[&str] = &["__reduce__", "__reduce_ex__"];
 
 pub(crate) fn check_attribute(checker: &mut Checker<'_>, attribute: &ExprAttribute) {
     let attr = nfkc(attribute.attr.id.as_str());
-    if let Some((_, exposes)) = ATTRIBUTES.iter().find(|(name, _)| *name == attr) {
+    // Every listed name is a dunder or has a one- or two-letter prefix
+    // (`f_back`, `gi_frame`); most attributes are neither and skip the table.
+    let bytes = attr.as_bytes();
+    let candidate =
+        attr.starts_with("__") || bytes.get(1) == Some(&b'_') || bytes.get(2) == Some(&b'_');
+    if let Some((_, exposes)) = ATTRIBUTES
+        .iter()
+        .filter(|_| candidate)
+        .find(|(name, _)| *name == attr)
+    {
         checker.report(
             Rule::IntrospectionAttribute,
             attribute.attr.range,
