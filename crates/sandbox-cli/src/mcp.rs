@@ -1,15 +1,13 @@
 //! `sandbox mcp`: the sandbox's MCP tools over stdio, running code on this
 //! machine.
 
-use std::time::Duration;
-
 use anyhow::{Context as _, Result};
 use sandbox_client::{ClientConfig, SandboxClient, SandboxError};
 use sandbox_mcp::SandboxMcp;
 
 use crate::cli::McpArgs;
 use crate::exit::UsageError;
-use crate::run::parse_policy;
+use crate::run::{parse_policy, parse_timeout};
 
 /// Serves until the client closes standard input; exit code 0 then.
 pub(crate) async fn run(args: McpArgs) -> Result<u8> {
@@ -42,14 +40,7 @@ fn config(args: &McpArgs) -> Result<ClientConfig> {
         config.isolation = isolation;
     }
     if let Some(secs) = args.timeout {
-        config.timeout = Duration::try_from_secs_f64(secs)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                UsageError(format!(
-                    "--timeout {secs} must be a positive number of seconds"
-                ))
-            })?;
+        config.timeout = parse_timeout(secs)?;
     }
     if let Some(memory_mb) = args.memory_mb {
         config.max_memory_mb = memory_mb;

@@ -90,18 +90,22 @@ fn build_request(args: &RunArgs) -> Result<ExecutionRequest> {
     request.memory_mb = args.memory_mb;
     request.allow_network = args.allow_network;
     if let Some(secs) = args.timeout {
-        let timeout = Duration::try_from_secs_f64(secs)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                UsageError(format!(
-                    "--timeout {secs} must be a positive number of seconds"
-                ))
-            })?;
-        request.timeout = Some(timeout);
+        request.timeout = Some(parse_timeout(secs)?);
     }
     request.input_files = read_inputs(&args.inputs)?;
     Ok(request)
+}
+
+/// A `--timeout` value: a positive number of seconds.
+pub(crate) fn parse_timeout(secs: f64) -> Result<Duration> {
+    Ok(Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            UsageError(format!(
+                "--timeout {secs} must be a positive number of seconds"
+            ))
+        })?)
 }
 
 /// A `--policy` value, its errors as usage errors.
