@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use sandbox_client::{ClientConfig, ExecutionMode, SandboxClient};
-use sandbox_core::plan::BOOTSTRAP;
+use sandbox_core::plan::{BOOTSTRAP_LOADER, stdin_payload};
 use sandbox_runner::interpreter;
 
 const WARMUP: usize = 3;
@@ -89,18 +89,19 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         })?),
         None => None,
     };
+    let compiled = runtime
+        .block_on(interpreter::resolve(None))?
+        .bootstrap
+        .clone();
+    let payload = stdin_payload(&compiled, b"print(1)");
     let bootstrap = measure(|| {
         let mut child = Command::new(&python)
-            .args(["-I", "-B", "-u", "-X", "utf8", "-c", BOOTSTRAP])
+            .args(["-I", "-B", "-u", "-X", "utf8", "-c", BOOTSTRAP_LOADER])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()?;
         use std::io::Write as _;
-        child
-            .stdin
-            .take()
-            .context("stdin")?
-            .write_all(b"print(1)")?;
+        child.stdin.take().context("stdin")?.write_all(&payload)?;
         ensure_ok(child.wait()?.success(), "bootstrap")
     })?;
     let client = |mode| {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::limits::Limits;
-use crate::plan::{BOOTSTRAP, Resource, Rlimit, add_guard, base_env, process_rlimits};
+use crate::plan::{BOOTSTRAP_LOADER, Resource, Rlimit, add_guard, base_env, process_rlimits};
 
 /// Where the work dir appears inside the sandbox (cwd and `HOME`).
 pub const WORK_DIR: &str = "/sandbox";
@@ -366,7 +366,7 @@ impl SecurePlan {
             },
         ];
 
-        let mut args: Vec<String> = ["-I", "-S", "-B", "-u", "-X", "utf8", "-c", BOOTSTRAP]
+        let mut args: Vec<String> = ["-I", "-S", "-B", "-u", "-X", "utf8", "-c", BOOTSTRAP_LOADER]
             .map(String::from)
             .to_vec();
         // The bootstrap puts these on sys.path (site is disabled by -S).
@@ -439,8 +439,7 @@ mod tests {
             _ => HostEntry::Missing,
         };
         let link = |p: &Path| Some(PathBuf::from(format!("usr{}", p.display())));
-        let mut plan = SecurePlan::new(&python, limits, 1000, host, link);
-        plan.args[7] = "<BOOTSTRAP>".into();
+        let plan = SecurePlan::new(&python, limits, 1000, host, link);
         insta::assert_json_snapshot!(plan);
     }
 

@@ -12,13 +12,21 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use sandbox_core::SandboxError;
+use sandbox_core::plan::BOOTSTRAP;
 use sandbox_core::secure::InterpreterLayout;
 
 /// Oldest supported Python.
 pub const MIN_VERSION: (u32, u32) = (3, 8);
 /// How long the probe may take (a cold pyenv shim can be slow).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
-const PROBE: &str = "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])";
+/// Also compiles the bootstrap, read from stdin, into this interpreter's
+/// `marshal` format (see [`sandbox_core::plan::BOOTSTRAP_LOADER`]), as hex on
+/// a third line.
+const PROBE: &str = "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])
+try:
+    import marshal; print(marshal.dumps(compile(sys.stdin.read(), '<string>', 'exec')).hex())
+except Exception:
+    pass";
 /// Secure mode also needs where the interpreter lives: its prefixes (to
 /// mount) and its site-packages (to put on `sys.path`, since it runs with
 /// `-S`). One path per line after a tag. The probe itself runs with `site`
@@ -35,6 +43,9 @@ pub struct Interpreter {
     pub path: PathBuf,
     /// Its version (major, minor, micro).
     pub version: (u32, u32, u32),
+    /// The bootstrap compiled by this interpreter (`marshal` data), sent
+    /// ahead of the code with [`sandbox_core::plan::stdin_payload`].
+    pub bootstrap: Arc<[u8]>,
 }
 
 type Cache = Mutex<HashMap<PathBuf, Arc<Interpreter>>>;
@@ -133,11 +144,21 @@ pub async fn resolve(requested: Option<&Path>) -> Result<Arc<Interpreter>, Sandb
 async fn probe(requested: &Path) -> Result<Interpreter, SandboxError> {
     let shown = requested.display();
     let fail = |reason: String| SandboxError::Interpreter { reason };
-    let output = tokio::process::Command::new(requested)
-        .args(["-I", "-S", "-c", PROBE])
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output();
+    let output = async {
+        let mut child = tokio::process::Command::new(requested)
+            .args(["-I", "-S", "-c", PROBE])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        if let Some(mut stdin) = child.stdin.take() {
+            use tokio::io::AsyncWriteExt as _;
+            // Something that is not Python may exit without reading it.
+            let _ = stdin.write_all(BOOTSTRAP.as_bytes()).await;
+        }
+        child.wait_with_output().await
+    };
     let output = match tokio::time::timeout(PROBE_TIMEOUT, output).await {
         Err(_) => return Err(fail(format!("`{shown}` did not answer within 20 s"))),
         Ok(Err(err)) if err.kind() == std::io::ErrorKind::NotFound => {
@@ -206,7 +227,23 @@ fn parse_probe(stdout: &str) -> Option<Interpreter> {
         .map(|p| p.parse::<u32>().ok());
     let version = (parts.next()??, parts.next()??, parts.next()??);
     let supported = (version.0, version.1) >= MIN_VERSION && version.0 == 3;
-    (path.is_absolute() && supported).then_some(Interpreter { path, version })
+    let bootstrap = hex(lines.next()?.trim())?;
+    (path.is_absolute() && supported && !bootstrap.is_empty()).then(|| Interpreter {
+        path,
+        version,
+        bootstrap: bootstrap.into(),
+    })
+}
+
+fn hex(text: &str) -> Option<Vec<u8>> {
+    let digits = text.as_bytes();
+    if !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    digits
+        .chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+        .collect()
 }
 
 #[cfg(test)]
@@ -226,12 +263,23 @@ mod tests {
 
     #[test]
     fn parses_the_probe() {
-        let found = parse_probe("/usr/bin/python3.11\n3.11.2\n").unwrap();
+        let found = parse_probe("/usr/bin/python3.11\n3.11.2\ne3ff00\n").unwrap();
         assert_eq!(found.path, PathBuf::from("/usr/bin/python3.11"));
         assert_eq!(found.version, (3, 11, 2));
+        assert_eq!(&*found.bootstrap, [0xe3, 0xff, 0x00]);
         assert_eq!(parse_probe("/usr/bin/python2\n2.7.18\n"), None);
-        assert_eq!(parse_probe("/usr/bin/python3.7\n3.7.1\n"), None);
-        assert_eq!(parse_probe("\n3.11.2\n"), None, "empty sys.executable");
+        assert_eq!(parse_probe("/usr/bin/python3.7\n3.7.1\ne3\n"), None);
+        assert_eq!(parse_probe("\n3.11.2\ne3\n"), None, "empty sys.executable");
+        assert_eq!(
+            parse_probe("/usr/bin/python3.11\n3.11.2\n"),
+            None,
+            "no bootstrap"
+        );
+        assert_eq!(
+            parse_probe("/usr/bin/python3.11\n3.11.2\ne3f\n"),
+            None,
+            "odd hex"
+        );
         assert_eq!(parse_probe("garbage"), None);
     }
 

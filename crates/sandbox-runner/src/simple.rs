@@ -38,7 +38,8 @@ pub(crate) async fn run(
 
     let plan = ExecutionPlan::simple(&python.path, workdir.work(), workdir.tmp(), limits.clone())
         .with_guard(guard);
-    let outcome = process::execute(&plan, request.code.into_bytes()).await?;
+    let stdin = sandbox_core::plan::stdin_payload(&python.bootstrap, request.code.as_bytes());
+    let outcome = process::execute(&plan, stdin).await?;
 
     let (max_files, max_bytes) = (limits.max_output_files, limits.max_output_files_bytes);
     let collected = blocking(move || {

@@ -4,6 +4,8 @@
 
 use std::fs;
 use std::io;
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -174,12 +176,52 @@ impl Cgroup {
         Ok(group)
     }
 
-    /// Moves `pid` into every group of this run.
-    pub(crate) fn add(&self, pid: i32) -> io::Result<()> {
-        for dir in &self.dirs {
+    /// On cgroup v1, opens each group's `tasks` file for the program to
+    /// move itself in (by writing `0`) before it executes the interpreter;
+    /// on v2, nothing (see [`Cgroup::add_to`]).
+    ///
+    /// Any other move (of another process by pid, or through
+    /// `cgroup.procs`) takes the kernel's global threadgroup lock, whose
+    /// write side waits for an RCU grace period: about 10 ms per run here.
+    /// A thread moving itself through `tasks` does not. The kernel checks
+    /// the credentials the file was opened with, so the program may write
+    /// through these descriptors from inside its user namespace.
+    pub(crate) fn self_join_files(&self) -> io::Result<Vec<OwnedFd>> {
+        if matches!(self.hierarchy, Hierarchy::V2(_)) {
+            return Ok(Vec::new());
+        }
+        self.dirs
+            .iter()
+            .map(|dir| {
+                fs::OpenOptions::new()
+                    .write(true)
+                    .custom_flags(libc::O_CLOEXEC)
+                    .open(dir.join("tasks"))
+                    .map(OwnedFd::from)
+            })
+            .collect()
+    }
+
+    /// Whether the program joins by itself ([`Cgroup::self_join_files`])
+    /// rather than being moved by [`Cgroup::add_to`].
+    pub(crate) fn joined_by_program(&self) -> bool {
+        !matches!(self.hierarchy, Hierarchy::V2(_))
+    }
+
+    /// Moves `pid` into every group of this run (cgroup v2, where a thread
+    /// cannot move itself into another domain). The move waits for an RCU
+    /// grace period unless the hierarchy is mounted with `favordynmods`.
+    pub(crate) fn add_to(dirs: &[PathBuf], pid: i32) -> io::Result<()> {
+        for dir in dirs {
             fs::write(dir.join("cgroup.procs"), pid.to_string())?;
         }
         Ok(())
+    }
+
+    /// The run's group directories, for [`Cgroup::add_to`] on another
+    /// thread.
+    pub(crate) fn dirs(&self) -> Vec<PathBuf> {
+        self.dirs.clone()
     }
 
     fn memory_dir(&self) -> Option<&Path> {

@@ -19,10 +19,11 @@
 //!    loopback; adds landlock rules for what it mounted; forks the program.
 //!    The parent opens `/sandbox` by descriptor and finds the program's pid
 //!    while init is dumpable; then init makes itself non-dumpable.
-//! 4. **Limits**: while the interpreter starts, the parent moves the program
-//!    into its cgroups (memory, pids) and writes the input files; the
-//!    program set its rlimits (CPU, file size, open files, core; address
-//!    space and process count without cgroups). The parent enforces the
+//! 4. **Limits**: the program first moves itself into its cgroups (memory,
+//!    pids) through descriptors the parent opened (on cgroup v2 the parent
+//!    moves it while the interpreter starts), and sets its rlimits (CPU, file size, open files, core; address
+//!    space and process count without cgroups). While the interpreter
+//!    starts, the parent writes the input files. It enforces the
 //!    wall-clock timeout.
 //! 5. **Rules**: the program empties its capability sets, switches to the
 //!    sandbox user under a root runner, sets no_new_privs, restricts itself
@@ -81,6 +82,10 @@ pub(crate) async fn run(
         });
     }
     let layout = crate::interpreter::layout(config.python.as_deref()).await?;
+    let bootstrap = crate::interpreter::resolve(config.python.as_deref())
+        .await?
+        .bootstrap
+        .clone();
     if let Some((path, private)) = layout.hidden_by_sandbox() {
         return Err(SandboxError::Unsupported {
             feature: "secure mode with this interpreter".into(),
@@ -100,6 +105,7 @@ pub(crate) async fn run(
     let unused = unused_layers(caps, config.isolation);
     session::run(
         Arc::new(plan),
+        bootstrap,
         request,
         config,
         caps,

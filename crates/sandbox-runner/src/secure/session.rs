@@ -156,6 +156,7 @@ async fn child_error(pipe: &mut pipe::Receiver) -> Option<SandboxError> {
 
 pub(super) async fn run(
     plan: Arc<SecurePlan>,
+    bootstrap: Arc<[u8]>,
     request: ExecutionRequest,
     config: &ClientConfig,
     caps: &Capabilities,
@@ -233,6 +234,20 @@ pub(super) async fn run(
         }
         None => None,
     };
+    // On cgroup v1 the program moves itself in through these (see
+    // `Cgroup::self_join_files`).
+    let cgroup_tasks = match &cgroup {
+        Some(group) => group
+            .self_join_files()
+            .map_err(io_err("open the run's cgroup tasks files"))?,
+        None => Vec::new(),
+    };
+    if cgroup_tasks.len() > 2 {
+        return Err(SandboxError::io(
+            "prepare the sandbox",
+            std::io::Error::other("more than two cgroups per run"),
+        ));
+    }
     mark("cgroup");
     let mut rlimits = plan.rlimits.clone();
     if cgroup.is_none() {
@@ -335,6 +350,7 @@ pub(super) async fn run(
                 release: release_r.as_raw_fd(),
                 error: error_w.as_raw_fd(),
                 landlock: landlock_fd.as_ref().map(|fd| fd.as_raw_fd()),
+                cgroups: [0, 1].map(|i| cgroup_tasks.get(i).map(|fd| fd.as_raw_fd())),
             },
             parent_fds: vec![
                 stdin_w.as_raw_fd(),
@@ -361,6 +377,7 @@ pub(super) async fn run(
         release_r,
         error_w,
         landlock_fd,
+        cgroup_tasks,
     ));
     let init = Arc::new(Init {
         pid: Pid::from_raw(pid),
@@ -423,27 +440,22 @@ pub(super) async fn run(
         .map_err(io_err("start the program"))?;
     drop(go);
     await_init(&mut ready, &mut error_pipe, "hide itself").await?;
-    // While the interpreter starts (it waits for its code on stdin), move
-    // the program into its cgroups and write the input files. On cgroup v1
-    // a move costs the kernel an RCU grace period (about 10 ms), so it
-    // overlaps the interpreter's start-up instead of adding to it. Init
-    // itself stays out: it only reaps.
+    // While the interpreter starts (it waits for its code on stdin), write
+    // the input files and, on cgroup v2, move the program into its cgroup
+    // (the move's RCU grace period then overlaps the start-up). Init itself
+    // stays out: it only reaps.
     let work_inside = PathBuf::from(format!("/proc/self/fd/{}", work_dir.as_raw_fd()));
     let inputs = Arc::new(request.input_files);
-    let joined = cgroup.map(|group| {
-        tokio::task::spawn_blocking(move || -> Result<Cgroup, SandboxError> {
-            let program = program.ok_or_else(|| {
-                SandboxError::io(
-                    "find the program process",
-                    std::io::Error::other("init has no child"),
-                )
-            })?;
-            group
-                .add(program)
-                .map_err(io_err("move the program into its cgroup"))?;
-            Ok(group)
-        })
-    });
+    let moving = cgroup
+        .as_ref()
+        .filter(|group| !group.joined_by_program())
+        .map(|_| {
+            let dirs = cgroup.as_ref().map(Cgroup::dirs).unwrap_or_default();
+            tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                let program = program.ok_or_else(|| std::io::Error::other("init has no child"))?;
+                Cgroup::add_to(&dirs, program)
+            })
+        });
     if !inputs.is_empty() {
         let inputs = inputs.clone();
         let dir = work_inside.clone();
@@ -453,32 +465,21 @@ pub(super) async fn run(
         let (uid, gid) = host_ids();
         blocking(move || sys::as_fs_user(uid, gid, || write_files(&dir, &inputs))).await?;
     }
-    let cgroup = match joined {
-        Some(task) => Some(
-            match task.await {
-                // The program died before it could be moved: its own error
-                // record says why.
-                Ok(Err(err)) => {
-                    return Err(
-                        match tokio::time::timeout(SETUP_TIMEOUT, child_error(&mut error_pipe))
-                            .await
-                        {
-                            Ok(Some(child)) => child,
-                            _ => err,
-                        },
-                    );
-                }
-                other => other,
-            }
-            .map_err(|err| {
-                SandboxError::io(
-                    "move the program into its cgroup",
-                    std::io::Error::other(err),
-                )
-            })??,
-        ),
-        None => None,
-    };
+    if let Some(task) = moving {
+        let moved = task
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|moved| moved);
+        if let Err(err) = moved {
+            // A program that died before it could be moved left its own
+            // error record saying why.
+            let child = tokio::time::timeout(SETUP_TIMEOUT, child_error(&mut error_pipe)).await;
+            return Err(child
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| SandboxError::io("move the program into its cgroup", err)));
+        }
+    }
     // Stages 4-6 ran in the child; the error pipe closes on a successful exec.
     match tokio::time::timeout(SETUP_TIMEOUT, child_error(&mut error_pipe)).await {
         Ok(None) => {}
@@ -493,7 +494,7 @@ pub(super) async fn run(
 
     mark("exec");
     // Supervise: feed the code, capture output, enforce the timeout.
-    let code = request.code.into_bytes();
+    let code = sandbox_core::plan::stdin_payload(&bootstrap, request.code.as_bytes());
     tokio::spawn(async move {
         let _ = stdin.write_all(&code).await;
     });
@@ -538,29 +539,31 @@ pub(super) async fn run(
     drop(work_dir);
     drop(release_w);
     init.signal(Signal::SIGKILL); // no-op when init already left
+    // Once init reported, every other process of the sandbox is dead and
+    // reaped: the cgroups and the run dir can go while init exits.
+    // Otherwise they wait for init (and with it the namespace) to be gone.
+    let leftovers = Leftovers { cgroup, run_dir };
+    let early = if reported {
+        Ok(leftovers.remove_in_background())
+    } else {
+        Err(leftovers)
+    };
     let init_exit = waiter
         .await
         .map_err(|err| SandboxError::io("wait for the sandbox", std::io::Error::other(err)))?
         .map_err(io_err("wait for the sandbox"))?;
     mark("reaped");
     guard.0 = None;
+    let removal = early.unwrap_or_else(Leftovers::remove_in_background);
     tokio::spawn(async move {
         tokio::time::sleep(DRAIN_GRACE).await;
         let _ = stop_tx.send(true);
     });
     let stdout = stdout_task.await.unwrap_or_default();
     let stderr = stderr_task.await.unwrap_or_default();
-
-    let oom = cgroup.as_ref().is_some_and(Cgroup::oom_killed);
-    let peak_kb = cgroup.as_ref().and_then(Cgroup::peak_memory_kb);
-    if let Some(group) = cgroup {
-        blocking(move || {
-            group.remove();
-            Ok(())
-        })
-        .await?;
-    }
-    blocking(move || run_dir.close().map_err(io_err("remove the run dir"))).await?;
+    let Removed { oom, peak_kb } = removal
+        .await
+        .map_err(|err| SandboxError::io("clean up the sandbox", std::io::Error::other(err)))??;
 
     mark("cleaned");
     let exit = match status {
@@ -605,6 +608,34 @@ pub(super) async fn run(
     }
     result.message = (!notes.is_empty()).then(|| notes.join(". "));
     Ok(result)
+}
+
+/// What is left of a run on the host once its processes are gone.
+struct Leftovers {
+    cgroup: Option<Cgroup>,
+    run_dir: tempfile::TempDir,
+}
+
+/// What the cgroups said before they were removed.
+struct Removed {
+    oom: bool,
+    peak_kb: Option<u64>,
+}
+
+impl Leftovers {
+    /// Reads the memory counters, then removes the cgroups and the run dir,
+    /// on a blocking thread.
+    fn remove_in_background(self) -> tokio::task::JoinHandle<Result<Removed, SandboxError>> {
+        tokio::task::spawn_blocking(move || {
+            let oom = self.cgroup.as_ref().is_some_and(Cgroup::oom_killed);
+            let peak_kb = self.cgroup.as_ref().and_then(Cgroup::peak_memory_kb);
+            if let Some(group) = self.cgroup {
+                group.remove();
+            }
+            self.run_dir.close().map_err(io_err("remove the run dir"))?;
+            Ok(Removed { oom, peak_kb })
+        })
+    }
 }
 
 /// The host ids the sandbox user maps to: this process's, or `nobody`'s

@@ -14,12 +14,13 @@
 //! Processes:
 //! - **init** (pid 1 of the new pid namespace): sets up the mount namespace,
 //!   hostname and loopback, forks the program and says it is ready (the
-//!   parent then moves the program into its cgroups and writes the input
-//!   files while the interpreter starts), reaps every process, and when
+//!   parent then writes the input files while the interpreter starts),
+//!   reaps every process, and when
 //!   the program ends kills everything left in the namespace, reports the
 //!   program's wait status and rusage, and waits for the parent's release
 //!   (the parent reads output files through its descriptor of `/sandbox` meanwhile).
-//! - **program** (pid 2): applies rlimits, drops capabilities, sets
+//! - **program** (pid 2): joins the run's cgroups, applies rlimits, drops
+//!   capabilities, sets
 //!   no_new_privs, restricts itself with landlock, closes every descriptor
 //!   but stdio, installs seccomp last, and `execve`s the interpreter.
 //!
@@ -43,7 +44,9 @@ const FD_STATUS: c_int = 8;
 const FD_RELEASE: c_int = 9;
 const FD_ERROR: c_int = 10;
 const FD_LANDLOCK: c_int = 11;
-const FD_FIRST_FREE: c_int = 12;
+/// The `tasks` files of the run's cgroups (memory and pids, cgroup v1).
+const FD_CGROUPS: [c_int; 2] = [12, 13];
+const FD_FIRST_FREE: c_int = 14;
 
 /// A step of the child's set-up, reported with its errno when it fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +55,7 @@ pub(crate) enum Stage {
     Hostname = 2,
     NotDumpable = 10,
     SwitchUser = 28,
+    JoinCgroup = 29,
     PrivateMounts = 3,
     MountRoot = 4,
     BuildRoot = 11,
@@ -79,6 +83,7 @@ impl Stage {
             2 => "set the hostname",
             10 => "make init non-dumpable",
             28 => "switch to the sandbox user",
+            29 => "join the run's cgroup",
             3 => "make mounts private",
             4 => "mount the new root",
             11 => "build the new root",
@@ -135,6 +140,9 @@ pub(crate) struct ChildFds {
     pub(crate) release: RawFd,
     pub(crate) error: RawFd,
     pub(crate) landlock: Option<RawFd>,
+    /// `tasks` of each of the run's cgroups (cgroup v1), opened by the
+    /// parent; the program moves itself in through them.
+    pub(crate) cgroups: [Option<RawFd>; 2],
 }
 
 /// Everything the child does, prepared by the parent.
@@ -361,13 +369,15 @@ fn init_main(spec: &ChildSpec) -> ! {
             (fds.release, FD_RELEASE),
             (fds.error, FD_ERROR),
             (fds.landlock.unwrap_or(-1), FD_LANDLOCK),
+            (fds.cgroups[0].unwrap_or(-1), FD_CGROUPS[0]),
+            (fds.cgroups[1].unwrap_or(-1), FD_CGROUPS[1]),
         ];
         // Copies land at FD_FIRST_FREE or above, clear of every target. A
         // failure here cannot be reported (the error pipe is not in place
         // yet, and writing to the number it should have could hit another
         // of the parent's descriptors), so init just exits: the parent
         // reports that set-up failed before it could say why.
-        let mut high = [-1; 9];
+        let mut high = [-1; 11];
         for (i, (fd, _)) in wanted.iter().enumerate() {
             if *fd >= 0 {
                 high[i] = libc::fcntl(*fd, libc::F_DUPFD, FD_FIRST_FREE);
@@ -381,8 +391,12 @@ fn init_main(spec: &ChildSpec) -> ! {
                 libc::_exit(124);
             }
         }
-        if fds.landlock.is_none() {
-            libc::close(FD_LANDLOCK);
+        // A number with nothing to put there may still hold one of the
+        // parent's descriptors.
+        for (i, (_, target)) in wanted.iter().enumerate() {
+            if high[i] < 0 {
+                libc::close(*target);
+            }
         }
         libc::syscall(libc::SYS_close_range, FD_FIRST_FREE as u32, u32::MAX, 0u32);
         for (target, stdio) in [(FD_STDIN, 0), (FD_STDOUT, 1), (FD_STDERR, 2)] {
@@ -567,7 +581,7 @@ fn init_main(spec: &ChildSpec) -> ! {
         let program = program as libc::pid_t;
 
         // Init: stdio and the set-up descriptors are the program's now.
-        for fd in [0, 1, 2, FD_ERROR, FD_LANDLOCK] {
+        for fd in [0, 1, 2, FD_ERROR, FD_LANDLOCK, FD_CGROUPS[0], FD_CGROUPS[1]] {
             libc::close(fd);
         }
         let mut report = ProgramStatus::default();
@@ -667,6 +681,16 @@ fn program_main(spec: &ChildSpec) -> ! {
     // data and locals only; every path ends in execve or _exit.
     unsafe {
         libc::signal(libc::SIGUSR1, libc::SIG_DFL);
+        // Into the run's cgroups first, before anything is allocated: "0"
+        // in `tasks` moves the writing thread itself, which the kernel does
+        // without waiting for an RCU grace period (see
+        // `Cgroup::self_join_files`).
+        for (fd, wanted) in FD_CGROUPS.iter().zip(spec.fds.cgroups) {
+            if wanted.is_some() {
+                let ret = libc::write(*fd, c"0".as_ptr().cast(), 1);
+                check(ret.min(0) as c_int, Stage::JoinCgroup);
+            }
+        }
         for (resource, limit) in &spec.rlimits {
             check(libc::setrlimit(*resource as _, limit), Stage::Rlimit);
         }
