@@ -32,6 +32,8 @@ mod files;
 mod limits;
 mod mcp;
 mod policy;
+// Attacks on the kernel layers, which exist on Linux alone.
+#[cfg(target_os = "linux")]
 mod redteam;
 mod remote;
 mod secure;

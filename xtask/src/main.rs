@@ -1,7 +1,9 @@
 //! Project automation, run as `cargo xtask <task>`.
 //!
 //! - `test`:  the whole test suite (doctests, then nextest when installed)
-//! - `lint`:  `cargo fmt --check` and clippy with `-D warnings`
+//! - `lint`:  `cargo fmt --check` and clippy with `-D warnings`, then the
+//!   macOS build check (a loud warning where its target cannot be had)
+//! - `check-macos`: clippy for `x86_64-apple-darwin` (see `other_os`)
 //! - `ci`:    lint, then test (what `.ci/run` runs)
 //! - `bench`: median wall time of `print(1)` per execution path, with ratios
 //!   to the bare interpreter measured in the same run; server throughput and
@@ -14,6 +16,7 @@
 mod bench;
 mod bench_server;
 mod docker;
+mod other_os;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,7 +29,11 @@ usage: cargo xtask <task>
 tasks:
   test    install what the tests need (.ci/setup), then run every test (doctests, then
           cargo nextest when installed, else cargo test)
-  lint    cargo fmt --check and cargo clippy --all-targets -- -D warnings
+  lint    cargo fmt --check and cargo clippy --all-targets -- -D warnings, then check-macos
+          (a loud warning instead when rustup cannot install its target)
+  check-macos
+          clippy for x86_64-apple-darwin (nothing linked): the workspace must build where
+          secure mode does not exist
   ci      lint, then test: what .ci/run runs
   bench   median wall time of print(1): bare interpreter, simple and secure mode (library and CLI);
           sandbox-server rps and p50/p99 at concurrency 1, 8, 32 beside local execution;
@@ -40,6 +47,7 @@ fn main() -> Result<()> {
     match task.as_str() {
         "test" => test(),
         "lint" => lint(),
+        "check-macos" => other_os::check(&root(), true),
         "ci" => {
             lint()?;
             test()
@@ -84,7 +92,8 @@ fn lint() -> Result<()> {
         "--",
         "-D",
         "warnings",
-    ])
+    ])?;
+    other_os::check(&root(), false)
 }
 
 fn test() -> Result<()> {

@@ -94,6 +94,19 @@ pub(crate) async fn execute(plan: &ExecutionPlan, stdin: Vec<u8>) -> Result<Outc
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
+    // Without prlimit (macOS, the BSDs) the limits are set between fork and
+    // exec instead.
+    #[cfg(not(target_os = "linux"))]
+    crate::sys::limit_before_exec(
+        &mut command,
+        plan.rlimits
+            .iter()
+            .map(|l| {
+                let l = crate::within_host_limit(*l);
+                (to_rlimit(l.resource), l.soft, l.hard)
+            })
+            .collect(),
+    );
     let started = Instant::now();
     let mut child = command.spawn().map_err(|err| {
         SandboxError::io(
@@ -113,6 +126,7 @@ pub(crate) async fn execute(plan: &ExecutionPlan, stdin: Vec<u8>) -> Result<Outc
 
     // The bootstrap reads the code from stdin before running anything, so
     // limits set now are in force before the first line of user code.
+    #[cfg(target_os = "linux")]
     for limit in &plan.rlimits {
         let limit = &crate::within_host_limit(*limit);
         rlimit::prlimit(

@@ -42,23 +42,51 @@
 //! The child side of stages 2–6 lives in `sys::sandbox`: after the clone
 //! it makes only async-signal-safe raw syscalls on data prepared here,
 //! because the runner usually lives in a multithreaded program.
+//!
+//! On other systems secure mode is not available: [`probe`] reports every
+//! layer missing and a run is refused with [`SandboxError::Unsupported`],
+//! while simple mode works as on Linux.
 
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 mod cgroup;
+#[cfg(target_os = "linux")]
 mod landlock;
 pub mod probe;
+#[cfg(target_os = "linux")]
 mod rootfs;
+#[cfg(target_os = "linux")]
 mod seccomp;
+#[cfg(target_os = "linux")]
 mod session;
 
+#[cfg(target_os = "linux")]
 use std::sync::Arc;
 
+use sandbox_core::SandboxError;
+#[cfg(target_os = "linux")]
 use sandbox_core::{
-    ClientConfig, ExecutionRequest, ExecutionResult, Isolation, Limits, SandboxError, SecurePlan,
+    ClientConfig, ExecutionRequest, ExecutionResult, Isolation, Limits, SecurePlan,
 };
 
 pub use probe::{Capabilities, Layer, probe};
 
+/// Why secure mode cannot run on this system.
+#[cfg_attr(target_os = "linux", allow(dead_code))]
+pub(crate) fn unsupported_here() -> SandboxError {
+    SandboxError::Unsupported {
+        feature: "secure mode".into(),
+        reason: format!(
+            "it is built on Linux kernel features (namespaces, landlock, seccomp, cgroups) and \
+             this system is {}. Use simple mode for trusted code (SANDBOX_MODE=simple or \
+             `--mode simple`), or run the code on a sandbox server on Linux \
+             (SANDBOX_SERVER_URL or `--remote`)",
+            std::env::consts::OS
+        ),
+    }
+}
+
 /// Runs one validated request in secure mode.
+#[cfg(target_os = "linux")]
 pub(crate) async fn run(
     request: ExecutionRequest,
     limits: Limits,
@@ -115,9 +143,21 @@ pub(crate) async fn run(
     .await
 }
 
+/// Secure mode on a system without its kernel features: refused.
+#[cfg(not(target_os = "linux"))]
+pub(crate) async fn run(
+    _request: sandbox_core::ExecutionRequest,
+    _limits: sandbox_core::Limits,
+    _config: &sandbox_core::ClientConfig,
+    _guard: Option<String>,
+) -> Result<sandbox_core::ExecutionResult, SandboxError> {
+    Err(unsupported_here())
+}
+
 /// Layers a run goes without: none at `full`; the cgroup limits at
 /// `no-cgroups` (rlimits stand in, by choice); whatever is missing here at
 /// `best-effort`.
+#[cfg(target_os = "linux")]
 fn unused_layers(caps: &Capabilities, isolation: Isolation) -> Vec<&'static str> {
     match isolation {
         Isolation::Full => Vec::new(),
@@ -131,6 +171,7 @@ fn unused_layers(caps: &Capabilities, isolation: Isolation) -> Vec<&'static str>
     }
 }
 
+#[cfg(target_os = "linux")]
 fn host_entry(path: &std::path::Path) -> sandbox_core::secure::HostEntry {
     use sandbox_core::secure::HostEntry;
     match std::fs::symlink_metadata(path) {

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use sandbox_core::Isolation;
 
 use super::cgroup::Hierarchy;
+#[cfg(target_os = "linux")]
 use crate::sys;
 
 /// One isolation layer and whether it is available here.
@@ -36,6 +37,7 @@ impl fmt::Display for Layer {
 
 /// Everything probed, with what a run needs to use it.
 #[derive(Debug, Clone)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub struct Capabilities {
     /// Every layer, in doctor order.
     pub layers: Vec<Layer>,
@@ -44,6 +46,7 @@ pub struct Capabilities {
     pub(crate) landlock_abi: i64,
 }
 
+#[cfg(target_os = "linux")]
 pub(crate) const NAMESPACES: &[(&str, libc::c_int)] = &[
     ("user namespace", libc::CLONE_NEWUSER),
     ("pid namespace", libc::CLONE_NEWPID),
@@ -55,6 +58,7 @@ pub(crate) const NAMESPACES: &[(&str, libc::c_int)] = &[
 ];
 
 /// Probes every layer now (a few clones and file checks; milliseconds).
+#[cfg(target_os = "linux")]
 pub fn probe() -> Capabilities {
     let mut layers = Vec::new();
     let user = sys::probe::try_clone(libc::CLONE_NEWUSER);
@@ -114,6 +118,41 @@ pub fn probe() -> Capabilities {
     }
 }
 
+/// Every layer missing: secure mode needs Linux.
+#[cfg(not(target_os = "linux"))]
+pub fn probe() -> Capabilities {
+    let reason = format!(
+        "secure mode needs Linux; this system is {}",
+        std::env::consts::OS
+    );
+    let names = [
+        "user namespace",
+        "pid namespace",
+        "net namespace",
+        "mount namespace",
+        "ipc namespace",
+        "uts namespace",
+        "cgroup namespace",
+        "landlock",
+        "seccomp",
+        "cgroup memory",
+        "cgroup pids",
+    ];
+    Capabilities {
+        layers: names
+            .into_iter()
+            .map(|name| Layer {
+                name,
+                status: Err(reason.clone()),
+            })
+            .collect(),
+        cgroups: None,
+        landlock: false,
+        landlock_abi: 0,
+    }
+}
+
+#[cfg(target_os = "linux")]
 fn hint(flag: libc::c_int, err: &std::io::Error) -> &'static str {
     if flag == libc::CLONE_NEWUSER && err.raw_os_error() == Some(libc::EPERM) {
         " (user namespaces are disabled: check kernel.unprivileged_userns_clone, \
@@ -124,6 +163,7 @@ fn hint(flag: libc::c_int, err: &std::io::Error) -> &'static str {
 }
 
 /// The probe of this process, made once.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) fn cached() -> &'static Capabilities {
     static CAPS: OnceLock<Capabilities> = OnceLock::new();
     CAPS.get_or_init(probe)

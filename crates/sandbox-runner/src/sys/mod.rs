@@ -2,23 +2,48 @@
 //!
 //! - [`wait`]: `wait4(2)`, the one call that reaps a child *and* returns its
 //!   resource usage.
-//! - [`sandbox`]: the secure-mode child, from `clone(2)` to `execve(2)`.
-//! - [`probe`]: feature checks for `sandbox doctor` (landlock ABI, seccomp).
+//! - `sandbox` (Linux): the secure-mode child, from `clone(2)` to `execve(2)`.
+//! - `probe` (Linux): feature checks for `sandbox doctor` (landlock ABI,
+//!   seccomp).
 //!
 //! Everything else goes through the safe wrappers of `nix`, `rlimit`,
 //! `landlock` and `seccompiler`. Every `unsafe` block states its invariant.
 
 #![allow(unsafe_code)]
 
+#[cfg(target_os = "linux")]
 pub(crate) mod probe;
+#[cfg(target_os = "linux")]
 pub(crate) mod sandbox;
 pub(crate) mod wait;
 
 pub(crate) use wait::{Exit, Reaped, reap, wait_exited};
 
+/// Sets `limits` in the child between `fork` and `exec`, where `prlimit(2)`
+/// (which simple mode uses on Linux, after the spawn) does not exist.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn limit_before_exec(
+    command: &mut std::process::Command,
+    limits: Vec<(rlimit::Resource, u64, u64)>,
+) {
+    use std::os::unix::process::CommandExt as _;
+    // SAFETY: the hook runs in the forked child before exec and only calls
+    // setrlimit (async-signal-safe) on data moved in before the fork; it
+    // neither allocates nor takes locks (an error is a plain errno).
+    unsafe {
+        command.pre_exec(move || {
+            for (resource, soft, hard) in &limits {
+                resource.set(*soft, *hard)?;
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Runs `work` with this thread's filesystem ids set to `uid`/`gid`, then
 /// restores them. `setfsuid(2)` is per thread (unlike glibc's `setuid`), so
 /// other threads are unaffected. A no-op when they already match.
+#[cfg(target_os = "linux")]
 pub(crate) fn as_fs_user<T>(uid: u32, gid: u32, work: impl FnOnce() -> T) -> T {
     struct Restore(u32, u32);
     impl Drop for Restore {

@@ -2,14 +2,14 @@
 //!
 //! Simple mode needs one: `wait4(2)`, because it is the only call that reaps a
 //! child *and* returns its resource usage (CPU time, peak RSS), and neither
-//! `std` nor `nix` exposes it. Everything else (`waitid`, `killpg`,
-//! `prlimit`) goes through the safe wrappers of `nix` and `rlimit`.
+//! `std` nor `nix` exposes it. `waitid(2)` is called directly too: `nix`
+//! wraps it on Linux and the BSDs but not on macOS. Everything else
+//! (`killpg`, `prlimit`) goes through the safe wrappers of `nix` and
+//! `rlimit`.
 
 use std::io;
 use std::time::Duration;
 
-use nix::errno::Errno;
-use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
 
 /// How a process ended.
@@ -36,10 +36,25 @@ pub(crate) struct Reaped {
 /// caller can still signal the group safely.
 pub(crate) fn wait_exited(pid: Pid) -> io::Result<()> {
     loop {
-        match waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {
-            Ok(_) => return Ok(()),
-            Err(Errno::EINTR) => continue,
-            Err(err) => return Err(err.into()),
+        // SAFETY: `siginfo_t` is a plain C struct; the all-zero bit pattern
+        // is a valid value.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `info` is a valid, exclusively borrowed out-pointer for
+        // the duration of the call; waitid writes only within it.
+        let ret = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid.as_raw() as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if ret == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
         }
     }
 }
