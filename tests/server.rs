@@ -249,6 +249,20 @@ async fn limits_answer_422_per_field_413_for_a_big_body_and_400_for_bad_json() {
         .unwrap();
     let (status, code, _) = error_of(response).await;
     assert_eq!((status, code.as_str()), (415, "unsupported_media_type"));
+    // An untyped body is refused too: browsers send one cross-site without
+    // asking first.
+    let response = http()
+        .post(server.at("/execute"))
+        .body(CURL_BODY)
+        .send()
+        .await
+        .unwrap();
+    let (status, code, message) = error_of(response).await;
+    assert_eq!((status, code.as_str()), (415, "unsupported_media_type"));
+    assert!(
+        message.contains("Content-Type: application/json"),
+        "{message}"
+    );
 
     let (status, code, _) = error_of(http().get(server.at("/execute")).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (405, "method_not_allowed"));

@@ -104,39 +104,33 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         child.stdin.take().context("stdin")?.write_all(&payload)?;
         ensure_ok(child.wait()?.success(), "bootstrap")
     })?;
-    let client = |mode| {
-        SandboxClient::from_config(ClientConfig {
-            mode,
-            ..ClientConfig::default()
+    // Median of `print(1)` through a client with `config`.
+    let library = |config: ClientConfig| -> Result<Duration> {
+        let client = SandboxClient::from_config(config)?;
+        measure(|| {
+            let result = runtime.block_on(client.execute("print(1)"))?;
+            ensure_ok(
+                result.success && result.stdout == "1\n",
+                &format!("{} mode", result.mode),
+            )
         })
     };
-    let simple = client(ExecutionMode::Simple)?;
-    let library = measure(|| {
-        let result = runtime.block_on(simple.execute("print(1)"))?;
-        ensure_ok(result.success && result.stdout == "1\n", "simple mode")
+    let simple_time = library(ClientConfig {
+        mode: ExecutionMode::Simple,
+        ..ClientConfig::default()
     })?;
-    let no_cgroups = SandboxClient::from_config(ClientConfig {
+    let secure = ClientConfig {
         mode: ExecutionMode::Secure,
+        ..ClientConfig::default()
+    };
+    let no_cgroups_time = library(ClientConfig {
         isolation: sandbox_client::Isolation::NoCgroups,
-        ..ClientConfig::default()
+        ..secure.clone()
     })?;
-    let no_cgroups_time = measure(|| {
-        let result = runtime.block_on(no_cgroups.execute("print(1)"))?;
-        ensure_ok(result.success && result.stdout == "1\n", "secure mode")
-    })?;
-    let secure = client(ExecutionMode::Secure)?;
-    let secure_time = measure(|| {
-        let result = runtime.block_on(secure.execute("print(1)"))?;
-        ensure_ok(result.success && result.stdout == "1\n", "secure mode")
-    })?;
-    let unchecked = SandboxClient::from_config(ClientConfig {
-        mode: ExecutionMode::Secure,
+    let secure_time = library(secure.clone())?;
+    let unchecked_time = library(ClientConfig {
         policy: sandbox_core::PolicyChoice::Off,
-        ..ClientConfig::default()
-    })?;
-    let unchecked_time = measure(|| {
-        let result = runtime.block_on(unchecked.execute("print(1)"))?;
-        ensure_ok(result.success && result.stdout == "1\n", "secure mode")
+        ..secure
     })?;
     let cli_run = measure(|| {
         let mut child = Command::new(&cli)
@@ -169,7 +163,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         ),
         (
             "simple mode, SandboxClient::execute (in-process)",
-            Some(library),
+            Some(simple_time),
             bare,
         ),
         (

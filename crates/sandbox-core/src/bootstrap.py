@@ -95,7 +95,7 @@ def _sandbox_main():
     except SyntaxError as exc:
         report(exc, None)
     if guard is not None:
-        hidden.update(installer(guard, code, extra_paths, {report.__code__} | hidden))
+        hidden.update(installer(guard, extra_paths, {report.__code__} | hidden))
     try:
         exec(code, main)
     except SystemExit:
@@ -104,12 +104,13 @@ def _sandbox_main():
         report(exc, exc.__traceback__)
 
 
-def install_guard(spec, main_code, extra_paths, own_code):
+def install_guard(spec, extra_paths, own_code):
     """Installs the policy's in-interpreter guard; returns its hooks' code
     objects so tracebacks can leave them out.
 
     `own_code` holds the bootstrap's code objects, whose imports (such as
-    `traceback` when reporting an error) are its own, not the user's.
+    `traceback` when reporting an error) and whose `exec` of the user's code
+    are its own, not the user's.
     Defence in depth, never the boundary (the kernel is). Imports started by
     the user's own code are held to the module lists, while the standard
     library and installed packages import what they need; audit events that
@@ -272,8 +273,6 @@ def install_guard(spec, main_code, extra_paths, own_code):
                     "import of `%s` is blocked by the sandbox policy: %s" % (args[0], reason),
                     name=args[0],
                 )
-            if event == "exec" and args[0] is main_code:
-                return
             reason = from_user[event]
         raise PolicyError("`%s` is blocked by the sandbox policy: %s" % (event, reason))
 

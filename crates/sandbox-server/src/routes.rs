@@ -306,20 +306,27 @@ fn parse(
     body: Result<Bytes, BytesRejection>,
     limit: usize,
 ) -> Result<ExecutionRequest, ApiFailure> {
-    // Requiring JSON keeps browsers from posting code cross-site without a
-    // CORS preflight (a form or `text/plain` body needs none).
-    if let Some(value) = headers.get(CONTENT_TYPE) {
-        let mime = value.to_str().unwrap_or("").split(';').next().unwrap_or("");
-        let mime = mime.trim().to_ascii_lowercase();
-        if !(mime == "application/json" || mime.ends_with("+json")) {
-            return Err(ApiFailure::new(
-                Code::UnsupportedMediaType,
-                format!(
-                    "the body must be JSON (`Content-Type: application/json`), got `{}`",
-                    value.to_str().unwrap_or("?")
+    // Requiring a JSON content type keeps browsers from posting code
+    // cross-site without a CORS preflight: a form, a `text/plain` body and
+    // an untyped body (a `Blob` without a type) need none.
+    let given = headers.get(CONTENT_TYPE).map(|v| v.to_str().unwrap_or("?"));
+    let mime = given
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !(mime == "application/json" || mime.ends_with("+json")) {
+        return Err(ApiFailure::new(
+            Code::UnsupportedMediaType,
+            match given {
+                Some(given) => format!(
+                    "the body must be JSON (`Content-Type: application/json`), got `{given}`"
                 ),
-            ));
-        }
+                None => "the body must be JSON: send `Content-Type: application/json`".into(),
+            },
+        ));
     }
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {

@@ -131,7 +131,9 @@ pub fn validate_request(
 }
 
 /// The module names a program's input files provide: `helper.py` gives
-/// `helper`, `pkg/util.py` gives `pkg`.
+/// `helper`, `pkg/util.py` gives `pkg`. Only identifiers count (nothing
+/// else can be imported), which also keeps the guard argument's separators
+/// out of them.
 pub fn local_modules<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
     names
         .into_iter()
@@ -140,7 +142,7 @@ pub fn local_modules<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeSet<S
             Some((top, _)) => Some(top.to_owned()),
             None => name.strip_suffix(".py").map(str::to_owned),
         })
-        .filter(|name| !name.is_empty() && !name.contains('.'))
+        .filter(|name| super::file::is_identifier(name))
         .collect()
 }
 

@@ -227,7 +227,7 @@ pub(crate) fn is_module_name(name: &str) -> bool {
     !name.is_empty() && name.split('.').all(is_identifier)
 }
 
-fn is_identifier(name: &str) -> bool {
+pub(crate) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
         && chars.all(|c| c == '_' || c.is_alphanumeric())

@@ -173,6 +173,23 @@ fn the_guard_argument_carries_the_lists() {
 }
 
 #[test]
+fn only_importable_input_files_are_local_modules() {
+    let local = check::local_modules([
+        "helper.py",
+        "pkg/util.py",
+        "data.csv",
+        "two.parts.py",
+        ".py",
+        "9lives.py",
+        // A valid file name that would rewrite the guard's settings if it
+        // reached the guard argument.
+        "x;deny=;allow=os.py",
+        "a,b.py",
+    ]);
+    assert_eq!(local, BTreeSet::from(["helper".into(), "pkg".into()]));
+}
+
+#[test]
 fn rule_codes_parse_back() {
     for rule in Rule::ALL {
         assert_eq!(rule.code().parse::<Rule>(), Ok(rule));
