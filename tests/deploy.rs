@@ -31,6 +31,32 @@ const UID: u64 = 10001;
 const PORT: u64 = 8000;
 /// The default `SANDBOX_TIMEOUT` the files set, in seconds.
 const TIMEOUT_SECS: u64 = 30;
+/// How long the server waits, after its shutdown deadline, for the runs it
+/// killed (`AFTER_KILL_GRACE` in sandbox-server).
+const AFTER_KILL_SECS: u64 = 5;
+
+/// Checks that a stop grace period of `grace` seconds covers the server's
+/// whole shutdown, given its `SANDBOX_TIMEOUT_LIMIT` and
+/// `SANDBOX_SHUTDOWN_TIMEOUT` settings: no run outlasts the drain, and the
+/// drain plus the kill grace ends before the grace period does.
+fn assert_drain_fits(grace: u64, timeout_limit: Option<&str>, shutdown: Option<&str>) {
+    let seconds = |v: Option<&str>, name: &str| -> u64 {
+        v.unwrap_or_else(|| panic!("{name} must be set"))
+            .parse()
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let limit = seconds(timeout_limit, "SANDBOX_TIMEOUT_LIMIT");
+    let shutdown = seconds(shutdown, "SANDBOX_SHUTDOWN_TIMEOUT");
+    assert!(limit >= TIMEOUT_SECS, "timeout limit {limit}s");
+    assert!(
+        shutdown >= limit,
+        "shutdown {shutdown}s < timeout limit {limit}s"
+    );
+    assert!(
+        grace > shutdown + AFTER_KILL_SECS,
+        "grace {grace}s does not cover shutdown {shutdown}s + {AFTER_KILL_SECS}s"
+    );
+}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -290,8 +316,11 @@ fn deployment_opens_only_what_secure_mode_needs() {
         env_value(env, "SANDBOX_TIMEOUT"),
         Some(TIMEOUT_SECS.to_string().as_str())
     );
-    // Room to drain a run of the full timeout after SIGTERM.
-    assert!(pod["terminationGracePeriodSeconds"].as_u64().unwrap() > TIMEOUT_SECS);
+    assert_drain_fits(
+        pod["terminationGracePeriodSeconds"].as_u64().unwrap(),
+        env_value(env, "SANDBOX_TIMEOUT_LIMIT"),
+        env_value(env, "SANDBOX_SHUTDOWN_TIMEOUT"),
+    );
     // The HPA owns the replica count.
     assert!(deployment["spec"]["replicas"].is_null());
 
@@ -500,7 +529,11 @@ fn compose_service_runs_secure_mode_unprivileged() {
     );
     let grace = service["stop_grace_period"].as_str().unwrap();
     let grace: u64 = grace.strip_suffix('s').unwrap().parse().unwrap();
-    assert!(grace > TIMEOUT_SECS, "stop_grace_period {grace}s");
+    assert_drain_fits(
+        grace,
+        service["environment"]["SANDBOX_TIMEOUT_LIMIT"].as_str(),
+        service["environment"]["SANDBOX_SHUTDOWN_TIMEOUT"].as_str(),
+    );
 }
 
 // --- Dockerfile -----------------------------------------------------------

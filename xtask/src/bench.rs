@@ -52,6 +52,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     if only_policy {
         return validation(root);
     }
+    let stages = crate::stages::StageLog::install();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -127,7 +128,9 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         isolation: sandbox_client::Isolation::NoCgroups,
         ..secure.clone()
     })?;
+    stages.clear();
     let secure_time = library(secure.clone())?;
+    let secure_steps = stages.median_steps();
     let unchecked_time = library(ClientConfig {
         policy: sandbox_core::PolicyChoice::Off,
         ..secure
@@ -211,6 +214,15 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         }
     }
     println!("\nRatios of secure rows are to the bare interpreter with secure mode's flags.");
+    println!(
+        "\nsecure mode, SandboxClient::execute, median ms of each stage (the runner's debug marks):"
+    );
+    if secure_steps.is_empty() {
+        println!("  (no stage marks were collected)");
+    }
+    for (from, to, ms) in &secure_steps {
+        println!("  {:<36} {ms:>6.2}", format!("{from} -> {to}"));
+    }
     validation(root)?;
     crate::bench_server::run(root, &runtime)
 }

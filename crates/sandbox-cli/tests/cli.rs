@@ -836,9 +836,9 @@ fn run_refuses_a_policy_violation_with_exit_122_and_nothing_runs() {
         "open({:?}, 'w').write('x')\nimport subprocess\n",
         marker.display().to_string()
     );
-    let refused = ws.run_stdin(&["--mode", "simple", "--policy", "default"], &code);
+    let ran = ws.run_stdin(&["--mode", "simple", "--policy", "default"], &code);
     // Simple mode has no policy by default: `default` keeps it that way.
-    assert_code(&refused, 0);
+    assert_code(&ran, 0);
     std::fs::remove_file(&marker).unwrap();
 
     let policy = ws.write("policy.toml", "[modules]\ndeny = [\"csv\"]\n");

@@ -70,21 +70,6 @@ use sandbox_core::{
 
 pub use probe::{Capabilities, Layer, probe};
 
-/// Why secure mode cannot run on this system.
-#[cfg_attr(target_os = "linux", allow(dead_code))]
-pub(crate) fn unsupported_here() -> SandboxError {
-    SandboxError::Unsupported {
-        feature: "secure mode".into(),
-        reason: format!(
-            "it is built on Linux kernel features (namespaces, landlock, seccomp, cgroups) and \
-             this system is {}. Use simple mode for trusted code (SANDBOX_MODE=simple or \
-             `--mode simple`), or run the code on a sandbox server on Linux \
-             (SANDBOX_SERVER_URL or `--remote`)",
-            std::env::consts::OS
-        ),
-    }
-}
-
 /// Runs one validated request in secure mode.
 #[cfg(target_os = "linux")]
 pub(crate) async fn run(
@@ -151,7 +136,16 @@ pub(crate) async fn run(
     _config: &sandbox_core::ClientConfig,
     _guard: Option<String>,
 ) -> Result<sandbox_core::ExecutionResult, SandboxError> {
-    Err(unsupported_here())
+    Err(SandboxError::Unsupported {
+        feature: "secure mode".into(),
+        reason: format!(
+            "it is built on Linux kernel features (namespaces, landlock, seccomp, cgroups) and \
+             this system is {}. Use simple mode for trusted code (SANDBOX_MODE=simple or \
+             `--mode simple`), or run the code on a sandbox server on Linux \
+             (SANDBOX_SERVER_URL or `--remote`)",
+            std::env::consts::OS
+        ),
+    })
 }
 
 /// Layers a run goes without: none at `full`; the cgroup limits at

@@ -57,9 +57,16 @@ pub(crate) const NAMESPACES: &[(&str, libc::c_int)] = &[
     ("cgroup namespace", libc::CLONE_NEWCGROUP),
 ];
 
-/// Probes every layer now (a few clones and file checks; milliseconds).
-#[cfg(target_os = "linux")]
+/// The layers this machine offers, probed once per process (a few clones
+/// and file checks; milliseconds), so a server's start-up probe is the one
+/// its runs use.
 pub fn probe() -> Capabilities {
+    cached().clone()
+}
+
+/// Probes every layer now.
+#[cfg(target_os = "linux")]
+fn probe_now() -> Capabilities {
     let mut layers = Vec::new();
     let user = sys::probe::try_clone(libc::CLONE_NEWUSER);
     for (name, flag) in NAMESPACES {
@@ -120,7 +127,7 @@ pub fn probe() -> Capabilities {
 
 /// Every layer missing: secure mode needs Linux.
 #[cfg(not(target_os = "linux"))]
-pub fn probe() -> Capabilities {
+fn probe_now() -> Capabilities {
     let reason = format!(
         "secure mode needs Linux; this system is {}",
         std::env::consts::OS
@@ -163,10 +170,9 @@ fn hint(flag: libc::c_int, err: &std::io::Error) -> &'static str {
 }
 
 /// The probe of this process, made once.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) fn cached() -> &'static Capabilities {
     static CAPS: OnceLock<Capabilities> = OnceLock::new();
-    CAPS.get_or_init(probe)
+    CAPS.get_or_init(probe_now)
 }
 
 impl Capabilities {

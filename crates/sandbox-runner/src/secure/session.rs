@@ -240,14 +240,9 @@ pub(super) async fn run(
         Some(group) => group
             .self_join_files()
             .map_err(io_err("open the run's cgroup tasks files"))?,
-        None => Vec::new(),
+        None => None,
     };
-    if cgroup_tasks.len() > 2 {
-        return Err(SandboxError::io(
-            "prepare the sandbox",
-            std::io::Error::other("more than two cgroups per run"),
-        ));
-    }
+    let self_joined = cgroup_tasks.is_some();
     mark("cgroup");
     let mut rlimits = plan.rlimits.clone();
     if cgroup.is_none() {
@@ -350,7 +345,9 @@ pub(super) async fn run(
                 release: release_r.as_raw_fd(),
                 error: error_w.as_raw_fd(),
                 landlock: landlock_fd.as_ref().map(|fd| fd.as_raw_fd()),
-                cgroups: [0, 1].map(|i| cgroup_tasks.get(i).map(|fd| fd.as_raw_fd())),
+                cgroups: cgroup_tasks
+                    .as_ref()
+                    .map(|fds| fds.each_ref().map(|fd| fd.as_raw_fd())),
             },
             parent_fds: vec![
                 stdin_w.as_raw_fd(),
@@ -446,16 +443,13 @@ pub(super) async fn run(
     // stays out: it only reaps.
     let work_inside = PathBuf::from(format!("/proc/self/fd/{}", work_dir.as_raw_fd()));
     let inputs = Arc::new(request.input_files);
-    let moving = cgroup
-        .as_ref()
-        .filter(|group| !group.joined_by_program())
-        .map(|_| {
-            let dirs = cgroup.as_ref().map(Cgroup::dirs).unwrap_or_default();
-            tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-                let program = program.ok_or_else(|| std::io::Error::other("init has no child"))?;
-                Cgroup::add_to(&dirs, program)
-            })
-        });
+    let moving = cgroup.as_ref().filter(|_| !self_joined).map(|group| {
+        let dirs = group.dirs();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let program = program.ok_or_else(|| std::io::Error::other("init has no child"))?;
+            Cgroup::add_to(&dirs, program)
+        })
+    });
     if !inputs.is_empty() {
         let inputs = inputs.clone();
         let dir = work_inside.clone();

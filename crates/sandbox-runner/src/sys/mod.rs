@@ -27,9 +27,16 @@ pub(crate) fn limit_before_exec(
     limits: Vec<(rlimit::Resource, u64, u64)>,
 ) {
     use std::os::unix::process::CommandExt as _;
+    // Resources this system lacks are left out here: `set` would build an
+    // allocated error for them in the child.
+    let limits: Vec<_> = limits
+        .into_iter()
+        .filter(|(resource, _, _)| resource.is_supported())
+        .collect();
     // SAFETY: the hook runs in the forked child before exec and only calls
-    // setrlimit (async-signal-safe) on data moved in before the fork; it
-    // neither allocates nor takes locks (an error is a plain errno).
+    // setrlimit (async-signal-safe) on data moved in before the fork, for
+    // supported resources only; it neither allocates nor takes locks (an
+    // error is a plain errno).
     unsafe {
         command.pre_exec(move || {
             for (resource, soft, hard) in &limits {

@@ -140,9 +140,9 @@ pub(crate) struct ChildFds {
     pub(crate) release: RawFd,
     pub(crate) error: RawFd,
     pub(crate) landlock: Option<RawFd>,
-    /// `tasks` of each of the run's cgroups (cgroup v1), opened by the
-    /// parent; the program moves itself in through them.
-    pub(crate) cgroups: [Option<RawFd>; 2],
+    /// `tasks` of the run's memory and pids cgroups (cgroup v1), opened by
+    /// the parent; the program moves itself in through them.
+    pub(crate) cgroups: Option<[RawFd; 2]>,
 }
 
 /// Everything the child does, prepared by the parent.
@@ -369,15 +369,15 @@ fn init_main(spec: &ChildSpec) -> ! {
             (fds.release, FD_RELEASE),
             (fds.error, FD_ERROR),
             (fds.landlock.unwrap_or(-1), FD_LANDLOCK),
-            (fds.cgroups[0].unwrap_or(-1), FD_CGROUPS[0]),
-            (fds.cgroups[1].unwrap_or(-1), FD_CGROUPS[1]),
+            (fds.cgroups.map_or(-1, |c| c[0]), FD_CGROUPS[0]),
+            (fds.cgroups.map_or(-1, |c| c[1]), FD_CGROUPS[1]),
         ];
         // Copies land at FD_FIRST_FREE or above, clear of every target. A
         // failure here cannot be reported (the error pipe is not in place
         // yet, and writing to the number it should have could hit another
         // of the parent's descriptors), so init just exits: the parent
         // reports that set-up failed before it could say why.
-        let mut high = [-1; 11];
+        let mut high = wanted.map(|_| -1);
         for (i, (fd, _)) in wanted.iter().enumerate() {
             if *fd >= 0 {
                 high[i] = libc::fcntl(*fd, libc::F_DUPFD, FD_FIRST_FREE);
@@ -685,9 +685,9 @@ fn program_main(spec: &ChildSpec) -> ! {
         // in `tasks` moves the writing thread itself, which the kernel does
         // without waiting for an RCU grace period (see
         // `Cgroup::self_join_files`).
-        for (fd, wanted) in FD_CGROUPS.iter().zip(spec.fds.cgroups) {
-            if wanted.is_some() {
-                let ret = libc::write(*fd, c"0".as_ptr().cast(), 1);
+        if spec.fds.cgroups.is_some() {
+            for fd in FD_CGROUPS {
+                let ret = libc::write(fd, c"0".as_ptr().cast(), 1);
                 check(ret.min(0) as c_int, Stage::JoinCgroup);
             }
         }
