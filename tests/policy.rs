@@ -134,6 +134,18 @@ async fn input_python_files_are_held_to_the_policy_and_importable() {
         "{}",
         result.stderr
     );
+    // A syntax error in an input file names that file, as Python would.
+    let request = ExecutionRequest::new("import helper\n").with_file("helper.py", "def f(:\n");
+    let result = client.execute_request(request).await.unwrap();
+    assert_eq!(result.status, Status::SyntaxError);
+    assert_eq!(result.violations.len(), 1);
+    assert_eq!(result.violations[0].rule, "syntax-error");
+    assert_eq!(result.violations[0].file.as_deref(), Some("helper.py"));
+    assert!(
+        result.stderr.starts_with("  File \"helper.py\", line 1\n"),
+        "{}",
+        result.stderr
+    );
     // A non-Python input file is data, never checked.
     let request = ExecutionRequest::new("print(open('notes.txt').read())\n")
         .with_file("notes.txt", "import os\neval('x')\n");

@@ -23,14 +23,15 @@ pub struct SyntaxIssue {
 }
 
 impl SyntaxIssue {
-    /// The issue as a contract violation.
-    pub fn violation(&self) -> Violation {
+    /// The issue as a contract violation, in the input file `file` (`None`
+    /// for the main code).
+    pub fn violation(&self, file: Option<&str>) -> Violation {
         Violation {
             rule: RULE.to_owned(),
             message: self.message.clone(),
             line: self.line,
             column: self.column,
-            file: None,
+            file: file.map(str::to_owned),
         }
     }
 
@@ -50,16 +51,16 @@ impl SyntaxIssue {
         out
     }
 
-    /// Python's own rendering: file, line, the source with a caret, the
+    /// Python's own rendering: `file`, line, the source with a caret, the
     /// error.
-    pub fn render(&self) -> String {
+    pub fn render(&self, file: &str) -> String {
         let trimmed = self.source_line.trim_start();
         let indent = self.source_line.chars().count() - trimmed.chars().count();
         let caret = (self.column as usize)
             .saturating_sub(1)
             .saturating_sub(indent);
         format!(
-            "  File \"main.py\", line {}\n    {}\n    {}^\nSyntaxError: {}\n",
+            "  File \"{file}\", line {}\n    {}\n    {}^\nSyntaxError: {}\n",
             self.line,
             trimmed.trim_end(),
             " ".repeat(caret),
@@ -125,7 +126,7 @@ mod tests {
         assert_eq!((issue.line, issue.column), (2, 10));
         assert_eq!(issue.source_line, "print(x +)");
         assert_eq!(
-            issue.render(),
+            issue.render("main.py"),
             "  File \"main.py\", line 2\n    print(x +)\n             ^\nSyntaxError: Expected an expression\n"
         );
         let issue = check("def f(:\n    pass\n").unwrap_err();
@@ -138,9 +139,11 @@ mod tests {
         assert_eq!(issue.line, 2);
         assert_eq!(issue.column, 14, "{issue:?}");
         assert!(
-            issue.render().contains("\n    s = 'é' +\n             ^\n"),
+            issue
+                .render("main.py")
+                .contains("\n    s = 'é' +\n             ^\n"),
             "{}",
-            issue.render()
+            issue.render("main.py")
         );
     }
 }

@@ -127,19 +127,12 @@ impl<E: Executor> SandboxMcp<E> {
         let outcome = policy::validate_request(&request, policy);
         let (status, violations) = match &outcome {
             Ok(()) => ("ok", Vec::new()),
-            Err(policy::Rejection::Syntax { file, issue }) => (
-                "syntax_error",
-                vec![json!({
-                    "rule": "syntax-error",
-                    "message": issue.message,
-                    "line": issue.line,
-                    "column": issue.column,
-                    "file": file,
-                })],
-            ),
-            Err(policy::Rejection::Policy(diagnostics)) => (
-                "policy_violation",
-                diagnostics.iter().map(|d| json!(d.violation())).collect(),
+            Err(rejection) => (
+                match rejection {
+                    policy::Rejection::Syntax { .. } => "syntax_error",
+                    policy::Rejection::Policy(_) => "policy_violation",
+                },
+                rejection.violations(),
             ),
         };
         let mut result = CallToolResult::success(vec![ContentBlock::text(render_check(

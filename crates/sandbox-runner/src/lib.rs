@@ -146,7 +146,8 @@ impl Runner {
 /// Python would) or policy violations (rendered as a linter would), with
 /// nothing spawned.
 fn refused(rejection: Rejection, mode: ExecutionMode) -> ExecutionResult {
-    match rejection {
+    let violations = rejection.violations();
+    let mut result = match rejection {
         Rejection::Syntax { file, issue } => {
             let mut result = ExecutionResult::new(Status::SyntaxError, mode);
             let place = file
@@ -157,15 +158,7 @@ fn refused(rejection: Rejection, mode: ExecutionMode) -> ExecutionResult {
                 "syntax error{place} at line {}, column {}: {}; nothing ran",
                 issue.line, issue.column, issue.message
             ));
-            result.stderr = match &file {
-                Some(file) => issue
-                    .render()
-                    .replacen("\"main.py\"", &format!("\"{file}\""), 1),
-                None => issue.render(),
-            };
-            let mut violation = issue.violation();
-            violation.file = file;
-            result.violations = vec![violation];
+            result.stderr = issue.render(file.as_deref().unwrap_or("main.py"));
             result
         }
         Rejection::Policy(diagnostics) => {
@@ -176,8 +169,9 @@ fn refused(rejection: Rejection, mode: ExecutionMode) -> ExecutionResult {
                 if n == 1 { "" } else { "s" }
             ));
             result.stderr = policy::render_diagnostics("main.py", &diagnostics);
-            result.violations = diagnostics.iter().map(|d| d.violation()).collect();
             result
         }
-    }
+    };
+    result.violations = violations;
+    result
 }

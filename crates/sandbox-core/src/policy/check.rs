@@ -58,6 +58,16 @@ pub enum Rejection {
     Policy(Vec<Diagnostic>),
 }
 
+impl Rejection {
+    /// The rejection as the contract's violations.
+    pub fn violations(&self) -> Vec<Violation> {
+        match self {
+            Self::Syntax { file, issue } => vec![issue.violation(file.as_deref())],
+            Self::Policy(diagnostics) => diagnostics.iter().map(Diagnostic::violation).collect(),
+        }
+    }
+}
+
 /// Checks `code` (the main program, or the input file `file`) against
 /// `policy`: a syntax error, or every violation. `local_modules` are the
 /// program's own modules (see [`local_modules`]), importable unless denied.
