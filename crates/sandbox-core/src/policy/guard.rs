@@ -31,7 +31,8 @@ pub fn guard_argument(
     if !policy.runtime_guard {
         return None;
     }
-    let join = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(",");
+    let join =
+        |set: &BTreeSet<String>| set.iter().map(String::as_str).collect::<Vec<_>>().join(",");
     Some(format!(
         "--guard=allow={};deny={};local={};unlisted={};net={}",
         join(&policy.allow_modules),

@@ -241,35 +241,27 @@ impl Policy {
     /// list entry decides: `os.path` matches an `os` entry; an allowed
     /// `xml.etree` under a denied `xml` is allowed.
     pub fn module(&self, module: &str) -> ModuleDecision {
-        let matches = |entry: &str| {
-            module == entry
-                || (module.starts_with(entry) && module.as_bytes().get(entry.len()) == Some(&b'.'))
-        };
-        // The longest matching entry is the most specific; on a tie
-        // (a module on both lists) the deny list wins.
-        let allowed = self
-            .allow_modules
-            .iter()
-            .filter(|e| matches(e))
-            .max_by_key(|e| e.len());
-        let denied = self
-            .deny_modules
-            .iter()
-            .filter(|e| matches(e))
-            .max_by_key(|e| e.len());
-        let best = match (allowed, denied) {
-            (Some(a), Some(d)) if a.len() > d.len() => Some((true, a)),
-            (_, Some(d)) => Some((false, d)),
-            (Some(a), None) => Some((true, a)),
-            (None, None) => None,
-        };
-        match best {
-            Some((true, entry)) => ModuleDecision::Allowed(Some(entry.clone())),
-            Some((false, entry)) => ModuleDecision::Denied(entry.clone()),
-            None => match self.unlisted {
-                Unlisted::Allow => ModuleDecision::Allowed(None),
-                Unlisted::Deny => ModuleDecision::Unlisted,
-            },
+        // The module itself, then each parent package, longest first: the
+        // first one on a list decides, and on a tie (a name on both lists)
+        // the deny list wins.
+        let prefixes = std::iter::once(module).chain(
+            module
+                .char_indices()
+                .rev()
+                .filter(|&(_, c)| c == '.')
+                .map(|(at, _)| &module[..at]),
+        );
+        for prefix in prefixes {
+            if self.deny_modules.contains(prefix) {
+                return ModuleDecision::Denied(prefix.to_owned());
+            }
+            if self.allow_modules.contains(prefix) {
+                return ModuleDecision::Allowed(Some(prefix.to_owned()));
+            }
+        }
+        match self.unlisted {
+            Unlisted::Allow => ModuleDecision::Allowed(None),
+            Unlisted::Deny => ModuleDecision::Unlisted,
         }
     }
 
