@@ -102,8 +102,7 @@ impl<E: Executor> SandboxMcp<E> {
         arguments: JsonObject,
         context: &RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let arguments = Value::Object(arguments).to_string();
-        let request = match tool::parse_arguments(&arguments) {
+        let request = match tool::parse_run_arguments(&arguments) {
             Ok(request) => request,
             Err(err) => return error_text(format!("Error: invalid arguments: {err}")),
         };

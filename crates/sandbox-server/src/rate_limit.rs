@@ -10,6 +10,9 @@ use crate::auth::Caller;
 /// Buckets kept before full (idle) ones are forgotten; bounds memory when
 /// callers are told apart by address.
 const PRUNE_AT: usize = 10_000;
+/// The least time between two prunes, so that many active callers (whose
+/// buckets a prune keeps) do not make every check scan them all.
+const PRUNE_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -21,7 +24,13 @@ struct Bucket {
 #[derive(Debug)]
 pub struct RateLimiter {
     per_minute: u32,
-    buckets: Mutex<HashMap<Caller, Bucket>>,
+    buckets: Mutex<Buckets>,
+}
+
+#[derive(Debug, Default)]
+struct Buckets {
+    by_caller: HashMap<Caller, Bucket>,
+    pruned: Option<Instant>,
 }
 
 impl RateLimiter {
@@ -30,7 +39,7 @@ impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
         Self {
             per_minute: per_minute.max(1),
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(Buckets::default()),
         }
     }
 
@@ -43,12 +52,17 @@ impl RateLimiter {
         let capacity = f64::from(self.per_minute);
         let per_second = capacity / 60.0;
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() >= PRUNE_AT {
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.updated).as_secs_f64() * per_second < capacity
+        let due = buckets
+            .pruned
+            .is_none_or(|at| now.saturating_duration_since(at) >= PRUNE_EVERY);
+        if buckets.by_caller.len() >= PRUNE_AT && due {
+            buckets.by_caller.retain(|_, b| {
+                b.tokens + now.saturating_duration_since(b.updated).as_secs_f64() * per_second
+                    < capacity
             });
+            buckets.pruned = Some(now);
         }
-        let bucket = buckets.entry(caller.clone()).or_insert(Bucket {
+        let bucket = buckets.by_caller.entry(caller.clone()).or_insert(Bucket {
             tokens: capacity,
             updated: now,
         });
@@ -83,5 +97,32 @@ mod tests {
         let later = start + Duration::from_secs(30);
         assert!(limiter.check_at(&a, later).is_ok());
         assert!(limiter.check_at(&a, later).is_err());
+    }
+
+    #[test]
+    fn idle_buckets_are_forgotten_at_most_every_few_seconds() {
+        // Ten executions a second: a used bucket is full again within 0.1 s.
+        let limiter = RateLimiter::new(600);
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let len = || limiter.buckets.lock().unwrap().by_caller.len();
+        let fill = |when| {
+            for key in 0..PRUNE_AT {
+                limiter.check_at(&Caller::Key(key), when).unwrap();
+            }
+        };
+        fill(at(0));
+        // Every bucket is full again: the prune forgets them all.
+        limiter.check_at(&Caller::Anonymous, at(1)).unwrap();
+        assert_eq!(len(), 1);
+        // Refilled at once, the next prune waits its turn...
+        fill(at(1));
+        limiter.check_at(&Caller::Anonymous, at(2)).unwrap();
+        assert_eq!(len(), PRUNE_AT + 1);
+        // ...and comes when it is due.
+        limiter
+            .check_at(&Caller::Anonymous, at(1) + PRUNE_EVERY)
+            .unwrap();
+        assert_eq!(len(), 1);
     }
 }

@@ -70,7 +70,15 @@ pub fn parse_arguments(arguments: &str) -> Result<ExecutionRequest, ArgumentErro
             });
         }
     };
-    request_from_object(&object, true)
+    parse_run_arguments(&object)
+}
+
+/// Reads a `run_python` call whose arguments are already an object (as MCP
+/// delivers them).
+pub fn parse_run_arguments(
+    arguments: &Map<String, Value>,
+) -> Result<ExecutionRequest, ArgumentError> {
+    request_from_object(arguments, true)
 }
 
 /// Reads a `check_python` call: `{"code", "input_files"?}`.

@@ -28,7 +28,7 @@ mod render;
 
 use serde_json::{Value, json};
 
-pub use arguments::{ArgumentError, parse_arguments, parse_check_arguments};
+pub use arguments::{ArgumentError, parse_arguments, parse_check_arguments, parse_run_arguments};
 pub use describe::{PolicyView, ToolSettings};
 pub use render::{
     MAX_STDERR_CHARS, MAX_STDOUT_CHARS, render_check, render_result, truncate_middle,
