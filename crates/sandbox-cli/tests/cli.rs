@@ -5,6 +5,8 @@
 //! environment, so the host's settings and any `.env` file around the
 //! repository cannot leak in, and tests can run in parallel.
 
+mod common;
+
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -75,14 +77,8 @@ impl Workspace {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sandbox"));
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("SANDBOX_") {
-                cmd.env_remove(name);
-            }
-        }
-        cmd.env_remove("RUST_LOG")
-            .env("COLUMNS", "100")
+        let mut cmd = common::clean_command(env!("CARGO_BIN_EXE_sandbox"));
+        cmd.env("COLUMNS", "100")
             .current_dir(self.dir.path())
             .args(args);
         cmd

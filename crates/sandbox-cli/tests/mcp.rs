@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::process::Stdio;
 
 use rmcp::ServiceExt as _;
@@ -18,12 +20,8 @@ type Client = RunningService<RoleClient, ()>;
 
 /// `sandbox mcp args` in a fresh directory, without `SANDBOX_*` variables.
 fn command(dir: &TempDir, args: &[&str]) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_sandbox"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("SANDBOX_") {
-            cmd.env_remove(name);
-        }
-    }
+    let mut cmd =
+        tokio::process::Command::from(common::clean_command(env!("CARGO_BIN_EXE_sandbox")));
     cmd.arg("mcp").args(args).current_dir(dir.path());
     cmd
 }

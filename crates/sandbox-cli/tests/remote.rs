@@ -4,6 +4,8 @@
 // Test helpers may panic on broken preconditions; that is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
@@ -65,16 +67,8 @@ impl Drop for Server {
 
 /// `sandbox` with a clean `SANDBOX_*` environment in `dir`.
 fn sandbox(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sandbox"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("SANDBOX_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.env_remove("RUST_LOG")
-        .current_dir(dir)
-        .args(args)
-        .envs(env.iter().copied());
+    let mut cmd = common::clean_command(env!("CARGO_BIN_EXE_sandbox"));
+    cmd.current_dir(dir).args(args).envs(env.iter().copied());
     cmd
 }
 

@@ -5,6 +5,8 @@
 // Helpers may panic on broken preconditions; that is a failed test.
 #![allow(clippy::expect_used)]
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -19,12 +21,7 @@ const SYSTEM_PYTHON: &str = "/usr/bin/python3";
 /// these tests prove what the kernel layer does with programs the policy
 /// would refuse.
 fn sandbox(bin: &Path) -> Command {
-    let mut command = Command::new(bin);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("SANDBOX_") {
-            command.env_remove(name);
-        }
-    }
+    let mut command = common::clean_command(bin);
     command.env("SANDBOX_POLICY", "none");
     command
 }
