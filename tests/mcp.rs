@@ -280,14 +280,7 @@ async fn tools_run_the_originals_examples_with_files_errors_and_a_timeout() {
 
     client.cancel().await.unwrap();
     // Every tool run went through the server's accounting.
-    let metrics = http()
-        .get(server.at("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::serving::metrics(&server).await;
     assert!(metrics.contains("status=\"timeout\""), "{metrics}");
 }
 

@@ -74,7 +74,7 @@ async fn a_violation_is_refused_before_anything_runs() {
         "open({:?}, 'w').write('x')\nimport os\nprint(eval('1'))\n",
         witness.display().to_string()
     );
-    for mode in [ExecutionMode::Secure, ExecutionMode::Simple] {
+    for mode in crate::support::MODES {
         let client = SandboxClient::from_config(
             ClientConfig {
                 mode,
