@@ -7,6 +7,7 @@
 //! - `files`:    input/output files, hostile names, symlinks
 //! - `cleanup`:  no work dir and no process is left behind, whatever happens
 //! - `contract`: JSON snapshots of the execution contract
+//! - `nesting`:  deeply nested code through the library, the server and MCP: refused, never a crash
 //! - `policy`:   the policy layer: corpus, refusals, the in-interpreter guard
 //! - `secure`:   secure mode's layers seen from inside, and its limits
 //! - `redteam`:  one attack per tests/redteam/*.py against secure mode, contained by effect
@@ -31,6 +32,7 @@ mod examples;
 mod files;
 mod limits;
 mod mcp;
+mod nesting;
 mod policy;
 // Attacks on the kernel layers, which exist on Linux alone.
 #[cfg(target_os = "linux")]

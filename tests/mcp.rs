@@ -20,11 +20,11 @@ use crate::serving::{TestServer, http};
 /// A one-pixel PNG, as the code under test writes it.
 const PNG_B64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
-type Client = RunningService<RoleClient, ()>;
+pub(crate) type Client = RunningService<RoleClient, ()>;
 
 /// An MCP client session with `server`'s `/mcp`, with `key` as a bearer
 /// token.
-async fn connect(server: &TestServer, key: Option<&str>) -> Result<Client, String> {
+pub(crate) async fn connect(server: &TestServer, key: Option<&str>) -> Result<Client, String> {
     let mut config = StreamableHttpClientTransportConfig::with_uri(server.at("/mcp"));
     if let Some(key) = key {
         config = config.auth_header(key);
@@ -34,7 +34,7 @@ async fn connect(server: &TestServer, key: Option<&str>) -> Result<Client, Strin
         .map_err(|err| format!("{err:?}"))
 }
 
-async fn call(client: &Client, tool: &'static str, arguments: Value) -> CallToolResult {
+pub(crate) async fn call(client: &Client, tool: &'static str, arguments: Value) -> CallToolResult {
     let Value::Object(arguments) = arguments else {
         panic!("arguments must be an object");
     };
@@ -45,7 +45,7 @@ async fn call(client: &Client, tool: &'static str, arguments: Value) -> CallTool
 }
 
 /// The text content (the first block).
-fn text(result: &CallToolResult) -> &str {
+pub(crate) fn text(result: &CallToolResult) -> &str {
     result.content[0]
         .as_text()
         .expect("text first")

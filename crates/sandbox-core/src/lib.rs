@@ -15,6 +15,7 @@
 
 pub mod config;
 mod contract;
+pub mod diagnostic;
 pub mod error;
 pub mod files;
 pub mod limits;

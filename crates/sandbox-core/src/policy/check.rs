@@ -10,7 +10,12 @@ use ruff_text_size::TextRange;
 use super::scope::Scope;
 use super::{Policy, Rule, rules};
 use crate::contract::{ExecutionRequest, Violation};
+use crate::diagnostic::Excerpt;
 use crate::syntax::{self, SyntaxIssue};
+
+/// Most violations reported for one request: enough to fix code by, and a
+/// bound on what a program that breaks a rule on every token costs.
+pub const MAX_DIAGNOSTICS: usize = 100;
 
 /// One policy violation, located in the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,10 +30,8 @@ pub struct Diagnostic {
     pub line: u32,
     /// 1-based column, in characters.
     pub column: u32,
-    /// Columns the caret underlines (at least 1).
-    pub width: u32,
-    /// The offending line of source, without its line break.
-    pub source_line: String,
+    /// The offending line, or a window of it, with the caret's place.
+    pub excerpt: Excerpt,
 }
 
 impl Diagnostic {
@@ -77,14 +80,14 @@ pub fn validate(
     policy: Option<&Policy>,
     local_modules: &BTreeSet<String>,
 ) -> Result<(), Rejection> {
-    let parsed = syntax::parse(code).map_err(|issue| Rejection::Syntax {
+    let diagnostics = syntax::with_tree(code, |suite| match policy {
+        Some(policy) => Checker::run(code, file, policy, local_modules, suite),
+        None => Vec::new(),
+    })
+    .map_err(|issue| Rejection::Syntax {
         file: file.map(str::to_owned),
         issue,
     })?;
-    let Some(policy) = policy else {
-        return Ok(());
-    };
-    let diagnostics = Checker::run(code, file, policy, local_modules, parsed.suite());
     if diagnostics.is_empty() {
         Ok(())
     } else {
@@ -122,8 +125,7 @@ pub fn validate_request(
                 file: Some(name.clone()),
                 line: 1,
                 column: 1,
-                width: 1,
-                source_line: String::new(),
+                excerpt: Excerpt::new("", 1, 1),
             });
             continue;
         };
@@ -133,6 +135,7 @@ pub fn validate_request(
             Err(syntax @ Rejection::Syntax { .. }) => return Err(syntax),
         }
     }
+    all.truncate(MAX_DIAGNOSTICS);
     if all.is_empty() {
         Ok(())
     } else {
@@ -205,9 +208,10 @@ impl<'a> Checker<'a> {
         checker.diagnostics
     }
 
-    /// Records a violation of `rule` at `range`, when the rule is on.
+    /// Records a violation of `rule` at `range`, when the rule is on and
+    /// fewer than [`MAX_DIAGNOSTICS`] are recorded.
     pub(crate) fn report(&mut self, rule: Rule, range: TextRange, message: String) {
-        if !self.policy.enabled(rule) {
+        if !self.policy.enabled(rule) || self.diagnostics.len() >= MAX_DIAGNOSTICS {
             return;
         }
         let start = usize::from(range.start()).min(self.source.len());
@@ -225,10 +229,11 @@ impl<'a> Checker<'a> {
             file: self.file.map(str::to_owned),
             line: line_index as u32 + 1,
             column: column as u32,
-            width: width as u32,
-            source_line: self.source[line_start..line_end]
-                .trim_end_matches('\r')
-                .to_owned(),
+            excerpt: Excerpt::new(
+                &self.source[line_start..line_end],
+                column as u32,
+                width as u32,
+            ),
         });
     }
 

@@ -25,7 +25,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
-pub use check::{Diagnostic, Rejection, local_modules, validate, validate_request};
+pub use check::{
+    Diagnostic, MAX_DIAGNOSTICS, Rejection, local_modules, validate, validate_request,
+};
 pub use file::PolicyFileError;
 pub use guard::guard_argument;
 pub use render::render_diagnostics;

@@ -5,6 +5,8 @@
 use std::fmt::Write as _;
 
 use super::Diagnostic;
+use super::check::MAX_DIAGNOSTICS;
+use crate::diagnostic::render_one;
 
 /// Renders `diagnostics`; `main_label` names the main code (for example
 /// `main.py` or the path given to `sandbox check`), input files are named
@@ -16,49 +18,24 @@ pub fn render_diagnostics(main_label: &str, diagnostics: &[Diagnostic]) -> Strin
         render_one(
             &mut out,
             file,
-            d.line,
-            d.column,
-            d.width,
+            (d.line, d.column),
             d.rule.code(),
             &d.message,
-            &d.source_line,
+            &d.excerpt,
         );
     }
     let n = diagnostics.len();
-    let _ = writeln!(
-        out,
-        "Found {n} policy violation{}.",
-        if n == 1 { "" } else { "s" }
-    );
+    let _ = if n >= MAX_DIAGNOSTICS {
+        writeln!(
+            out,
+            "Found at least {n} policy violations; checking stopped at {MAX_DIAGNOSTICS}."
+        )
+    } else {
+        writeln!(
+            out,
+            "Found {n} policy violation{}.",
+            if n == 1 { "" } else { "s" }
+        )
+    };
     out
-}
-
-/// One diagnostic (also used for syntax errors).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn render_one(
-    out: &mut String,
-    file: &str,
-    line: u32,
-    column: u32,
-    width: u32,
-    rule: &str,
-    message: &str,
-    source_line: &str,
-) {
-    let number = line.to_string();
-    let pad = " ".repeat(number.len());
-    let _ = writeln!(out, "{file}:{line}:{column}: {rule} {message}");
-    let _ = writeln!(out, "{pad} |");
-    let _ = writeln!(out, "{number} | {source_line}");
-    let caret_at = source_line
-        .chars()
-        .take(column.saturating_sub(1) as usize)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect::<String>();
-    let _ = writeln!(
-        out,
-        "{pad} | {caret_at}{}",
-        "^".repeat(width.max(1) as usize)
-    );
-    let _ = writeln!(out);
 }

@@ -2,14 +2,28 @@
 //! its line, column and message without starting an interpreter (status
 //! `syntax_error`), in the shape Python itself prints, so users and models
 //! read it the way they are used to.
+//!
+//! Nothing builds a tree before [`nesting`] has bounded the code's depth,
+//! and every tree is parsed, walked and dropped on a stack sized for that
+//! bound ([`with_tree`]), so no input can overflow a stack.
+
+pub mod nesting;
+
+#[cfg(test)]
+mod deep_tests;
+#[cfg(test)]
+mod forms;
+
+use ruff_python_ast::Stmt;
 
 use crate::contract::Violation;
+use crate::diagnostic::{self, Excerpt};
 
 /// The rule code syntax errors carry in `violations`.
 pub const RULE: &str = "syntax-error";
 
-/// A syntax error: 1-based line and column (in characters), and the
-/// parser's message.
+/// A syntax error: 1-based line and column (in characters), the parser's
+/// message, and an excerpt of the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxIssue {
     /// 1-based line.
@@ -18,8 +32,8 @@ pub struct SyntaxIssue {
     pub column: u32,
     /// What the parser expected or found.
     pub message: String,
-    /// The offending line of source, without its line break.
-    pub source_line: String,
+    /// The offending line, or a window of it around the column.
+    pub excerpt: Excerpt,
 }
 
 impl SyntaxIssue {
@@ -38,15 +52,13 @@ impl SyntaxIssue {
     /// The linter-style rendering `sandbox check` prints, naming `file`.
     pub fn render_diagnostic(&self, file: &str) -> String {
         let mut out = String::new();
-        crate::policy::render::render_one(
+        diagnostic::render_one(
             &mut out,
             file,
-            self.line,
-            self.column,
-            1,
+            (self.line, self.column),
             RULE,
             &self.message,
-            &self.source_line,
+            &self.excerpt,
         );
         out
     }
@@ -54,11 +66,10 @@ impl SyntaxIssue {
     /// Python's own rendering: `file`, line, the source with a caret, the
     /// error.
     pub fn render(&self, file: &str) -> String {
-        let trimmed = self.source_line.trim_start();
-        let indent = self.source_line.chars().count() - trimmed.chars().count();
-        let caret = (self.column as usize)
-            .saturating_sub(1)
-            .saturating_sub(indent);
+        let text = &self.excerpt.text;
+        let trimmed = text.trim_start();
+        let indent = text.chars().count() - trimmed.chars().count();
+        let caret = (self.excerpt.caret as usize).saturating_sub(indent);
         format!(
             "  File \"{file}\", line {}\n    {}\n    {}^\nSyntaxError: {}\n",
             self.line,
@@ -70,35 +81,45 @@ impl SyntaxIssue {
 }
 
 /// Parses `code` as a Python module; the first syntax error, if any.
+///
+/// # Errors
+/// The first [`SyntaxIssue`], including code nested past the limits of
+/// [`nesting`].
 pub fn check(code: &str) -> Result<(), SyntaxIssue> {
-    parse(code).map(drop)
+    with_tree(code, |_| ())
 }
 
-/// Parses `code` as a Python module: the tree the policy rules walk, or
-/// the first syntax error.
-pub(crate) fn parse(
-    code: &str,
-) -> Result<ruff_python_parser::Parsed<ruff_python_ast::ModModule>, SyntaxIssue> {
-    ruff_python_parser::parse_module(code).map_err(|err| {
-        let offset = usize::from(err.location.start()).min(code.len());
-        locate(code, offset, err.error.to_string())
+/// Parses `code` as a Python module and hands its statements to `walk`.
+/// The parse, the walk and the tree's destruction (all recursive) run on a
+/// stack sized for the code's nesting bound, grown when the calling
+/// thread's is too small; code past the bounds is refused before parsing.
+pub(crate) fn with_tree<R>(code: &str, walk: impl FnOnce(&[Stmt]) -> R) -> Result<R, SyntaxIssue> {
+    let stack = nesting::stack_for(nesting::scan(code)?);
+    stacker::maybe_grow(stack, stack, || {
+        let parsed = ruff_python_parser::parse_module(code).map_err(|err| {
+            let offset = usize::from(err.location.start()).min(code.len());
+            locate(code, offset, err.error.to_string())
+        })?;
+        Ok(walk(parsed.suite()))
     })
 }
 
-/// Line and character column of byte `offset` in `code`.
+/// The issue `message` at byte `offset` of `code`: line, character
+/// column and an excerpt of the line.
 fn locate(code: &str, offset: usize, message: String) -> SyntaxIssue {
-    let mut offset = offset;
+    let mut offset = offset.min(code.len());
     while !code.is_char_boundary(offset) {
         offset -= 1;
     }
     let before = &code[..offset];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let line_end = code[offset..].find('\n').map_or(code.len(), |i| offset + i);
+    let column = code[line_start..offset].chars().count() as u32 + 1;
     SyntaxIssue {
         line: before.matches('\n').count() as u32 + 1,
-        column: code[line_start..offset].chars().count() as u32 + 1,
+        column,
         message,
-        source_line: code[line_start..line_end].trim_end_matches('\r').to_owned(),
+        excerpt: Excerpt::new(&code[line_start..line_end], column, 1),
     }
 }
 
@@ -124,7 +145,7 @@ mod tests {
     fn errors_point_at_line_and_column() {
         let issue = check("x = 1\nprint(x +)\n").unwrap_err();
         assert_eq!((issue.line, issue.column), (2, 10));
-        assert_eq!(issue.source_line, "print(x +)");
+        assert_eq!(issue.excerpt.text, "print(x +)");
         assert_eq!(
             issue.render("main.py"),
             "  File \"main.py\", line 2\n    print(x +)\n             ^\nSyntaxError: Expected an expression\n"
