@@ -14,6 +14,7 @@
 //! - `client`:   configuration paths, the blocking client, concurrency
 //! - `docs`:     the README documents every environment variable
 //! - `serving`:  a real sandbox-server process on a loopback port, and HTTP helpers
+//! - `connections`: slow, idle, half-closed and cross-origin clients of a real server, byte by byte
 //! - `server`:   the HTTP API: curl example, auth, limits, load, disconnects, shutdown, docs
 //! - `remote`:   one set of cases against local and remote clients, identical results
 //! - `mcp`:      MCP at `/mcp` on a real server, driven by the official SDK's client
@@ -25,6 +26,7 @@
 
 mod cleanup;
 mod client;
+mod connections;
 mod contract;
 mod deploy;
 mod docs;

@@ -315,3 +315,92 @@ async fn mcp_needs_the_api_key_when_keys_are_set() {
     assert_eq!(text(&result), "authorised\n");
     client.cancel().await.unwrap();
 }
+
+/// Posts `body` to `/mcp` as an MCP client would, with extra `headers`.
+async fn post_mcp(server: &TestServer, body: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+    let mut request = http()
+        .post(server.at("/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text:?}"))
+    };
+    (status, value)
+}
+
+#[tokio::test]
+async fn malformed_messages_get_json_rpc_errors_and_batches_follow_the_revision() {
+    let server = TestServer::start(&[], &[]);
+    for (body, code) in [
+        ("{not json", -32700),
+        ("", -32700),
+        ("42", -32600),
+        (r#"{"id": 1, "method": "tools/list"}"#, -32600),
+        (r#"{"jsonrpc": "2.0", "id": 1}"#, -32600),
+        (
+            r#"{"jsonrpc": "2.0", "id": {"a": 1}, "method": "tools/list"}"#,
+            -32600,
+        ),
+        ("[]", -32600),
+    ] {
+        let (status, answer) = post_mcp(&server, body, &[]).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(answer["jsonrpc"], "2.0", "{body}: {answer}");
+        assert_eq!(answer["error"]["code"], code, "{body}: {answer}");
+    }
+    // The SDK's own refusals are JSON-RPC errors too.
+    let response = http()
+        .post(server.at("/mcp"))
+        .header("content-type", "text/plain")
+        .header("accept", "application/json, text/event-stream")
+        .body(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["error"]["code"], -32600, "{answer}");
+
+    // A batch, in the one revision that has them (the default when the
+    // client names none): every request answered, notifications not.
+    let batch = json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": "two", "method": "tools/call", "params": {"name": "run_python", "arguments": {"code": "print(6 * 7)"}}},
+        {"jsonrpc": "2.0", "id": 3},
+    ])
+    .to_string();
+    let (status, answers) = post_mcp(&server, &batch, &[]).await;
+    assert_eq!(status, 200, "{answers}");
+    let answers = answers.as_array().expect("an array of answers");
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    assert_eq!(answers[0]["id"], 1);
+    assert!(
+        answers[0]["result"]["serverInfo"].is_object(),
+        "{answers:?}"
+    );
+    assert_eq!(answers[1]["id"], "two");
+    assert_eq!(answers[1]["result"]["content"][0]["text"], "42\n");
+    assert_eq!(answers[2]["error"]["code"], -32600);
+
+    let (status, answer) =
+        post_mcp(&server, &batch, &[("mcp-protocol-version", "2025-06-18")]).await;
+    assert_eq!(status, 400);
+    assert_eq!(answer["error"]["code"], -32600);
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no JSON-RPC batches"),
+        "{answer}"
+    );
+}

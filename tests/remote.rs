@@ -177,8 +177,9 @@ async fn server_refusals_keep_the_status_and_the_servers_message() {
         .unwrap_err();
     assert_eq!(err.http_status(), Some(422), "{err}");
     assert!(
-        err.to_string()
-            .contains("`memory_mb` is 512, this server allows at most 256 MiB"),
+        err.to_string().contains(
+            "`memory_mb` must be a whole number of MiB from 16 to 256 (this server's limits)"
+        ),
         "{err}"
     );
 }

@@ -126,6 +126,24 @@ async fn api_keys_guard_execute_and_health_stays_open() {
     let (status, code, _) = error_of(execute(&server, &body, Some("wrong-key")).await).await;
     assert_eq!((status, code.as_str()), (401, "unauthorized"));
 
+    // A key under another scheme, or with none, is named as such.
+    for (header, needle) in [
+        ("Basic Zmlyc3Qta2V5Og==", "`Basic` scheme"),
+        ("first-key", "no scheme"),
+    ] {
+        let response = http()
+            .post(server.at("/execute"))
+            .header("content-type", "application/json")
+            .header("authorization", header)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let (status, _, message) = error_of(response).await;
+        assert_eq!(status, 401);
+        assert!(message.contains(needle), "{message}");
+    }
+
     for key in ["first-key", "second-key", "file-key"] {
         let response = execute(&server, &body, Some(key)).await;
         assert_eq!(response.status(), 200, "{key}");
@@ -179,11 +197,11 @@ async fn limits_answer_422_per_field_413_for_a_big_body_and_400_for_bad_json() {
     let cases = [
         (
             json!({"code": "", "timeout": 11}),
-            "`timeout` is 11 s, this server allows at most 10 s",
+            "`timeout` must be a number of seconds above 0 and at most 10 (this server's limit), got a number (11)",
         ),
         (
             json!({"code": "", "memory_mb": 512}),
-            "`memory_mb` is 512, this server allows at most 256 MiB",
+            "`memory_mb` must be a whole number of MiB from 16 to 256 (this server's limits), got a number (512)",
         ),
         (json!({"code": "", "mode": "simple"}), "`mode` is `simple`"),
         (
@@ -199,13 +217,22 @@ async fn limits_answer_422_per_field_413_for_a_big_body_and_400_for_bad_json() {
             "`input_files` holds 1001 bytes, this server allows at most 1000 bytes",
         ),
         (json!({"code": "", "input_files": {"../up": ""}}), "`../up`"),
-        (json!({"code": "", "memory_mb": 1}), "`memory_mb` is 1"),
-        (json!({"code": "", "timeout": -1}), "timeout"),
+        (json!({"code": "", "memory_mb": 1}), "`memory_mb` must be"),
+        (json!({"code": "", "timeout": -1}), "`timeout` must be"),
+        (
+            json!({"code": "", "timeout": 1e20}),
+            "at most 10 (this server's limit), got a number (1e+20)",
+        ),
+        (
+            json!({"code": "", "mode": true}),
+            "`mode` must be `\"secure\"` or `\"simple\"`, got a boolean",
+        ),
+        (json!(["print(1)"]), "must be a JSON object"),
         (
             json!({"code": "", "colour": "red"}),
             "unknown field `colour`",
         ),
-        (json!({"timeout": 3}), "missing field `code`"),
+        (json!({"timeout": 3}), "`code` is missing"),
     ];
     for (body, expected) in cases {
         let (status, code, message) = error_of(execute(&server, &body, None).await).await;
@@ -309,6 +336,9 @@ async fn overload_is_refused_and_every_accepted_request_completes() {
             }
             503 => {
                 assert_eq!(response.headers()["retry-after"], "1");
+                // The client should reconnect rather than reuse the
+                // connection (its next request may go to another replica).
+                assert_eq!(response.headers()["connection"], "close");
                 let (_, code, _) = error_of(response).await;
                 assert_eq!(code, "overloaded");
                 refused += 1;
@@ -317,6 +347,12 @@ async fn overload_is_refused_and_every_accepted_request_completes() {
         }
     }
     assert_eq!((accepted, refused), (2, 4));
+    // An expected refusal is not an error of the server.
+    let log = server.log();
+    assert!(
+        !log.lines().any(|l| l.contains(" ERROR ")),
+        "refusals logged as errors:\n{log}"
+    );
     let text = metrics(&server).await;
     assert_eq!(
         metric(&text, "sandbox_executions_total", r#"{status="ok"}"#),
@@ -410,8 +446,9 @@ async fn a_client_that_disconnects_cancels_its_execution() {
     assert_eq!(metric(&text, "sandbox_executions_in_flight", ""), 0.0);
 }
 
-/// SIGTERM with a request in flight: the server stops accepting, the
-/// request completes normally, the process exits 0.
+/// SIGTERM with a request in flight: readiness turns 503 and new
+/// executions are refused (the server still answers, closing each
+/// connection), the request completes normally, the process exits 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_in_flight_requests_finish_then_exits_zero() {
     let mut server = TestServer::start(&["--shutdown-timeout", "20"], &[]);
@@ -428,14 +465,26 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_zero() {
     });
     assert!(server.wait_sandboxed_program(Duration::from_secs(10)));
     server.signal(Signal::SIGTERM);
-    // New connections are refused while the run goes on.
-    let refused = wait_until(Duration::from_secs(3), || {
-        std::net::TcpStream::connect(server.url.trim_start_matches("http://")).is_err()
-    });
-    assert!(
-        refused,
-        "the server still accepts connections while draining"
-    );
+    // While the run goes on, the server still answers: not ready, and no
+    // new executions, each answer closing its connection.
+    let mut draining = false;
+    for _ in 0..100 {
+        let response = http().get(server.at("/readyz")).send().await.unwrap();
+        if response.status() == 503 {
+            assert_eq!(response.headers()["connection"], "close");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["draining"], true, "{body}");
+            draining = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(draining, "/readyz never answered 503 while draining");
+    let refused = execute(&server, &json!({"code": "print(1)"}), None).await;
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["connection"], "close");
+    let (_, code, _) = error_of(refused).await;
+    assert_eq!(code, "shutting_down");
     let response = in_flight.await.unwrap();
     assert_eq!(response.status(), 200);
     let result: Value = response.json().await.unwrap();

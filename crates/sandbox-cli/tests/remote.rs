@@ -155,7 +155,7 @@ fn server_refusals_map_to_exit_codes_with_the_servers_message() {
     let (code, _, stderr) = run(&mut sandbox(dir.path(), &args, &[]), "print(1)");
     assert_eq!(code, 2, "{stderr}");
     assert!(
-        stderr.contains("`memory_mb` is 4096, this server allows at most 1024 MiB"),
+        stderr.contains("`memory_mb` must be a whole number of MiB from 16 to 1024 (this server's limits), got a number (4096)"),
         "{stderr}"
     );
 

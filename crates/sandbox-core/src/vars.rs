@@ -65,6 +65,20 @@ pub const MAX_OUTPUT_FILES_BYTES: &str = "SANDBOX_MAX_OUTPUT_FILES_BYTES";
 pub const SHUTDOWN_TIMEOUT: &str = "SANDBOX_SHUTDOWN_TIMEOUT";
 /// Log format of the server: `text` or `json`.
 pub const LOG_FORMAT: &str = "SANDBOX_LOG_FORMAT";
+/// Most connections the server keeps open at once.
+pub const MAX_CONNECTIONS: &str = "SANDBOX_MAX_CONNECTIONS";
+/// Seconds a client has to send a request's headers.
+pub const HEADER_TIMEOUT: &str = "SANDBOX_HEADER_TIMEOUT";
+/// Seconds a client has to send a request's body.
+pub const BODY_TIMEOUT: &str = "SANDBOX_BODY_TIMEOUT";
+/// Seconds an idle keep-alive connection stays open.
+pub const IDLE_TIMEOUT: &str = "SANDBOX_IDLE_TIMEOUT";
+/// Request bodies the server holds in memory at once, in bytes.
+pub const MAX_BUFFERED_BYTES: &str = "SANDBOX_MAX_BUFFERED_BYTES";
+/// Browser origins allowed to call `/execute` and `/mcp`, comma-separated.
+pub const ALLOWED_ORIGINS: &str = "SANDBOX_ALLOWED_ORIGINS";
+/// `Host` header values the server answers, comma-separated.
+pub const ALLOWED_HOSTS: &str = "SANDBOX_ALLOWED_HOSTS";
 
 /// Every variable with its description, in documentation order.
 pub const ALL: &[(&str, &str)] = &[
@@ -131,4 +145,26 @@ pub const ALL: &[(&str, &str)] = &[
         "Seconds in-flight executions get to finish on SIGTERM",
     ),
     (LOG_FORMAT, "Server log format: `text` or `json`"),
+    (MAX_CONNECTIONS, "Connections the server keeps open at once"),
+    (
+        HEADER_TIMEOUT,
+        "Seconds a client has to send a request's headers",
+    ),
+    (
+        BODY_TIMEOUT,
+        "Seconds a client has to send a request's body",
+    ),
+    (
+        IDLE_TIMEOUT,
+        "Seconds an idle keep-alive connection stays open",
+    ),
+    (
+        MAX_BUFFERED_BYTES,
+        "Request bytes the server holds in memory at once",
+    ),
+    (
+        ALLOWED_ORIGINS,
+        "Browser origins allowed to call `/execute` and `/mcp` (`*`: any)",
+    ),
+    (ALLOWED_HOSTS, "`Host` values the server answers"),
 ];

@@ -114,20 +114,37 @@ impl ApiKeys {
     }
 }
 
-/// The key a request presents: `Authorization: Bearer KEY` or `X-API-Key: KEY`.
-fn presented_key(headers: &HeaderMap) -> Option<&str> {
-    if let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        let (scheme, key) = value.trim().split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| key.trim())
-            .filter(|k| !k.is_empty());
+/// The key a request presents: `Authorization: Bearer KEY` or `X-API-Key:
+/// KEY`; an `Authorization` header of another shape is an error that says
+/// what was sent instead.
+fn presented_key(headers: &HeaderMap) -> Result<Option<&str>, String> {
+    if let Some(value) = headers.get(AUTHORIZATION) {
+        let Ok(value) = value.to_str() else {
+            return Err("the `Authorization` header is not text".into());
+        };
+        let value = value.trim();
+        return match value.split_once(' ') {
+            Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => match key.trim() {
+                "" => Err("`Authorization: Bearer` carries no key".into()),
+                key => Ok(Some(key)),
+            },
+            Some((scheme, _)) => Err(format!(
+                "the `Authorization` header uses the `{}` scheme; this server takes \
+                 `Authorization: Bearer KEY` or `X-API-Key: KEY`",
+                scheme.escape_debug()
+            )),
+            None => Err(
+                "the `Authorization` header has no scheme; send `Authorization: Bearer KEY` \
+                 or `X-API-Key: KEY`"
+                    .into(),
+            ),
+        };
     }
-    headers
+    Ok(headers
         .get(API_KEY_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
-        .filter(|k| !k.is_empty())
+        .filter(|k| !k.is_empty()))
 }
 
 /// Middleware for the protected routes: 401 without a valid key; otherwise
@@ -146,10 +163,14 @@ pub async fn require_key(
                 Caller::Address(addr.ip())
             })
     } else {
-        let Some(key) = presented_key(request.headers()) else {
-            return Err(ApiFailure::unauthorized(
-                "this server needs an API key: send `Authorization: Bearer KEY` or `X-API-Key: KEY`",
-            ));
+        let key = match presented_key(request.headers()) {
+            Ok(Some(key)) => key,
+            Ok(None) => {
+                return Err(ApiFailure::unauthorized(
+                    "this server needs an API key: send `Authorization: Bearer KEY` or `X-API-Key: KEY`",
+                ));
+            }
+            Err(problem) => return Err(ApiFailure::unauthorized(problem)),
         };
         match keys.find(key) {
             Some(index) => Caller::Key(index),
@@ -181,11 +202,18 @@ mod tests {
     fn both_header_forms_are_read() {
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, "Bearer  k1 ".parse().unwrap());
-        assert_eq!(presented_key(&headers), Some("k1"));
+        assert_eq!(presented_key(&headers), Ok(Some("k1")));
         headers.insert(AUTHORIZATION, "Basic abc".parse().unwrap());
-        assert_eq!(presented_key(&headers), None);
+        assert!(
+            presented_key(&headers)
+                .unwrap_err()
+                .contains("`Basic` scheme")
+        );
+        headers.insert(AUTHORIZATION, "k1".parse().unwrap());
+        assert!(presented_key(&headers).unwrap_err().contains("no scheme"));
         let mut headers = HeaderMap::new();
         headers.insert(API_KEY_HEADER, "k2".parse().unwrap());
-        assert_eq!(presented_key(&headers), Some("k2"));
+        assert_eq!(presented_key(&headers), Ok(Some("k2")));
+        assert_eq!(presented_key(&HeaderMap::new()), Ok(None));
     }
 }

@@ -12,6 +12,11 @@ use clap::Parser;
 use sandbox_client::{ClientConfig, ExecutionMode, Isolation, vars};
 
 use crate::auth::ApiKeys;
+use crate::connection::{
+    ConnectionLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+};
+use crate::origin::{AllowedHosts, AllowedOrigins};
 
 /// Default number of requests allowed to wait for a free execution slot.
 pub const DEFAULT_MAX_QUEUE: usize = 64;
@@ -29,8 +34,12 @@ pub const DEFAULT_MAX_INPUT_BYTES: u64 = 16 << 20;
 pub const MAX_CONCURRENCY: usize = 10_000;
 /// Longest queue accepted in the configuration.
 pub const MAX_QUEUE: usize = 1_000_000;
+/// Most connections accepted in the configuration.
+pub const MAX_CONNECTIONS: usize = 1_000_000;
 /// Default grace period for in-flight executions at shutdown.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: f64 = 30.0;
+/// Default request bytes held in memory at once: 256 MiB.
+pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 256 << 20;
 
 const ABOUT: &str = "HTTP API of the Python sandbox: POST /execute runs code and returns \
 its output and files (the execution contract), with health, readiness, Prometheus metrics \
@@ -126,6 +135,44 @@ pub struct Args {
     #[arg(long, env = vars::SHUTDOWN_TIMEOUT, value_name = "SECONDS", default_value_t = DEFAULT_SHUTDOWN_TIMEOUT)]
     pub shutdown_timeout: f64,
 
+    /// Most connections open at once; more wait in the kernel's backlog
+    /// until one closes.
+    #[arg(long, env = vars::MAX_CONNECTIONS, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+
+    /// Seconds a client has to send a request's headers, counted from the
+    /// connection's start or its first byte after an idle spell; slower
+    /// clients get 408 and are disconnected.
+    #[arg(long, env = vars::HEADER_TIMEOUT, value_name = "SECONDS", default_value_t = DEFAULT_HEADER_TIMEOUT.as_secs_f64())]
+    pub header_timeout: f64,
+
+    /// Seconds a client has to send a request's whole body (408 after).
+    #[arg(long, env = vars::BODY_TIMEOUT, value_name = "SECONDS", default_value_t = DEFAULT_BODY_TIMEOUT.as_secs_f64())]
+    pub body_timeout: f64,
+
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, env = vars::IDLE_TIMEOUT, value_name = "SECONDS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs_f64())]
+    pub idle_timeout: f64,
+
+    /// Request bytes held in memory at once, over all requests (each body
+    /// counts twice: as received and decoded); bodies past it wait for room
+    /// up to --body-timeout, then get 503.
+    #[arg(long, env = vars::MAX_BUFFERED_BYTES, value_name = "BYTES", default_value_t = DEFAULT_MAX_BUFFERED_BYTES)]
+    pub max_buffered_bytes: usize,
+
+    /// Browser origins (`https://app.example.com`) allowed to call /execute
+    /// and /mcp, comma-separated, besides the server's own origin; `*`
+    /// allows any. Requests from other origins get 403 (this stops web
+    /// pages, including DNS-rebinding ones, from using the server).
+    #[arg(long, env = vars::ALLOWED_ORIGINS, value_name = "ORIGINS")]
+    pub allowed_origins: Option<String>,
+
+    /// `Host` header values the server answers, comma-separated (a port is
+    /// allowed but ignored). Unset: `localhost`, `127.0.0.1` and `::1` when
+    /// listening on a loopback address, any host otherwise.
+    #[arg(long, env = vars::ALLOWED_HOSTS, value_name = "HOSTS")]
+    pub allowed_hosts: Option<String>,
+
     /// Log format on stderr: `text` or `json` (one object per line). The
     /// level follows RUST_LOG (default `info`).
     #[arg(long, env = vars::LOG_FORMAT, value_name = "FORMAT", default_value = "text")]
@@ -208,6 +255,14 @@ pub struct ServerConfig {
     pub rate_limit: Option<u32>,
     /// Grace period for in-flight executions at shutdown.
     pub shutdown_timeout: Duration,
+    /// Bounds on connections: how many, and how slow they may be.
+    pub connections: ConnectionLimits,
+    /// Request bytes held in memory at once.
+    pub max_buffered_bytes: usize,
+    /// Browser origins allowed besides the server's own.
+    pub allowed_origins: AllowedOrigins,
+    /// `Host` values answered; `None` answers any.
+    pub allowed_hosts: AllowedHosts,
 }
 
 impl Default for ServerConfig {
@@ -220,6 +275,10 @@ impl Default for ServerConfig {
             max_queue: DEFAULT_MAX_QUEUE,
             rate_limit: None,
             shutdown_timeout: Duration::from_secs_f64(DEFAULT_SHUTDOWN_TIMEOUT),
+            connections: ConnectionLimits::default(),
+            max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
+            allowed_origins: AllowedOrigins::default(),
+            allowed_hosts: AllowedHosts::default(),
         }
     }
 }
@@ -239,6 +298,16 @@ pub enum ConfigError {
         value: String,
         /// What is accepted.
         expected: String,
+    },
+    /// A list setting (origins, hosts) has an entry that cannot be used.
+    #[error("`{name}` has `{entry}`: {reason}")]
+    BadEntry {
+        /// The flag (and variable) name.
+        name: &'static str,
+        /// The entry.
+        entry: String,
+        /// What is wrong with it.
+        reason: String,
     },
     /// The key file cannot be read.
     #[error("cannot read the API key file `{}`: {source}", path.display())]
@@ -307,6 +376,25 @@ impl Args {
             })?;
             api_keys.extend(ApiKeys::parse_file(&text));
         }
+        let connections = ConnectionLimits {
+            max_connections: self.max_connections,
+            header_timeout: seconds(
+                "--header-timeout (SANDBOX_HEADER_TIMEOUT)",
+                self.header_timeout,
+            )?,
+            body_timeout: seconds("--body-timeout (SANDBOX_BODY_TIMEOUT)", self.body_timeout)?,
+            idle_timeout: seconds("--idle-timeout (SANDBOX_IDLE_TIMEOUT)", self.idle_timeout)?,
+        };
+        let allowed_origins = AllowedOrigins::parse(self.allowed_origins.as_deref().unwrap_or(""))
+            .map_err(|(entry, reason)| ConfigError::BadEntry {
+                name: "--allowed-origins (SANDBOX_ALLOWED_ORIGINS)",
+                entry,
+                reason,
+            })?;
+        let allowed_hosts = match self.allowed_hosts.as_deref() {
+            Some(list) if !list.trim().is_empty() => AllowedHosts::parse(list),
+            _ => AllowedHosts::default_for(&self.host),
+        };
         let config = ServerConfig {
             execution,
             limits,
@@ -318,6 +406,10 @@ impl Args {
                 "--shutdown-timeout (SANDBOX_SHUTDOWN_TIMEOUT)",
                 self.shutdown_timeout,
             )?,
+            connections,
+            max_buffered_bytes: self.max_buffered_bytes,
+            allowed_origins,
+            allowed_hosts,
         };
         config.validate()?;
         Ok(config)
@@ -378,6 +470,25 @@ impl ServerConfig {
                 "--max-body-bytes (SANDBOX_MAX_BODY_BYTES)",
                 self.limits.body_bytes.to_string(),
                 "at least 1024".into(),
+            );
+        }
+        if !(1..=MAX_CONNECTIONS).contains(&self.connections.max_connections) {
+            return out_of_range(
+                "--max-connections (SANDBOX_MAX_CONNECTIONS)",
+                self.connections.max_connections.to_string(),
+                format!("1 to {MAX_CONNECTIONS}"),
+            );
+        }
+        // Two bodies of the largest size must fit: one as received, one
+        // decoded.
+        if self.max_buffered_bytes < 2 * self.limits.body_bytes {
+            return out_of_range(
+                "--max-buffered-bytes (SANDBOX_MAX_BUFFERED_BYTES)",
+                self.max_buffered_bytes.to_string(),
+                format!(
+                    "at least twice --max-body-bytes, {}",
+                    2 * self.limits.body_bytes
+                ),
             );
         }
         if self.limits.input_files > sandbox_core::limits::MAX_INPUT_FILES {

@@ -17,10 +17,14 @@ pub enum Code {
     MalformedJson,
     /// 401: no or a wrong API key.
     Unauthorized,
+    /// 403: a `Host` or browser `Origin` this server does not answer.
+    Forbidden,
     /// 404: no such endpoint.
     NotFound,
     /// 405: the endpoint exists, the method does not.
     MethodNotAllowed,
+    /// 408: the body did not arrive in time.
+    RequestTimeout,
     /// 413: the body is over the size limit.
     PayloadTooLarge,
     /// 415: the body is not declared as JSON.
@@ -46,8 +50,10 @@ impl Code {
         match self {
             Self::MalformedJson => "malformed_json",
             Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::RequestTimeout => "request_timeout",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::InvalidRequest => "invalid_request",
@@ -64,8 +70,10 @@ impl Code {
         match self {
             Self::MalformedJson => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidRequest => StatusCode::UNPROCESSABLE_ENTITY,

@@ -10,33 +10,39 @@
 //! - [`router`] builds the whole API from an [`AppState`], testable without
 //!   a socket;
 //! - [`serve`] runs it on a listener until a shutdown signal, then drains:
-//!   stop accepting, let in-flight executions finish up to the deadline,
-//!   kill the rest (their sandboxes die and their work dirs are removed when
-//!   the executions are dropped), return.
+//!   readiness 503 and no new executions, in-flight executions finish up to
+//!   the deadline, the rest are killed (their sandboxes die and their work
+//!   dirs are removed when the executions are dropped), connections close.
 //!
-//! Modules: [`config`] (flags and environment), [`auth`] (API keys),
-//! [`limits`] (per-request maxima), [`mcp`] (the MCP tools at `/mcp`), [`admission`] (slots, queue, draining),
-//! [`rate_limit`], [`metrics`], [`routes`] (handlers), [`docs`] (OpenAPI,
-//! Swagger UI, ReDoc), [`error`] (the JSON error answers), [`program`] (the
-//! binary's `main`).
+//! Modules: [`config`] (flags and environment), [`connection`] (accepting
+//! and bounding connections), [`origin`] (`Host` and browser `Origin`),
+//! [`auth`] (API keys), [`body`] (reading bodies within size, time and
+//! memory), [`request`] (decoding `/execute` bodies), [`limits`]
+//! (per-request maxima), [`mcp`] (the MCP tools at `/mcp`), [`admission`]
+//! (slots, queue, draining), [`rate_limit`], [`metrics`], [`routes`]
+//! (handlers), [`docs`] (OpenAPI, Swagger UI, ReDoc), [`error`] (the JSON
+//! error answers), [`program`] (the binary's `main`).
 
 #![forbid(unsafe_code)]
 
 pub mod admission;
 pub mod auth;
+pub mod body;
 pub mod config;
+pub mod connection;
 pub mod docs;
 pub mod error;
 pub mod limits;
 pub mod mcp;
 pub mod metrics;
+pub mod origin;
 pub mod program;
 pub mod rate_limit;
+pub mod request;
 pub mod routes;
 pub mod state;
 
-use std::future::{Future, IntoFuture as _};
-use std::net::SocketAddr;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -63,14 +69,21 @@ use crate::error::{ApiFailure, Code};
 const AFTER_KILL_GRACE: Duration = Duration::from_secs(5);
 
 /// The whole API. Every request gets an `x-request-id` (kept when the
-/// client sends one), a tracing span carrying it, and JSON errors.
+/// client sends one), a tracing span carrying it, and JSON errors. The
+/// `Host` is checked everywhere; `/execute` and `/mcp` check the browser
+/// `Origin`, then the API key, then read the body within its bounds.
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .route("/execute", post(routes::execute))
-        .route_service("/mcp", mcp::service(&state))
+        .route_service("/mcp", mcp::endpoint(&state))
+        .route_layer(middleware::from_fn_with_state(state.clone(), body::buffer))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_key,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            origin::check_origin,
         ))
         .layer(DefaultBodyLimit::max(state.config().limits.body_bytes));
     Router::new()
@@ -87,6 +100,14 @@ pub fn router(state: AppState) -> Router {
                 "this endpoint does not take that method",
             )
         })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            origin::check_host,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            close_when_done,
+        ))
         .with_state(state)
         .layer(
             ServiceBuilder::new()
@@ -106,7 +127,11 @@ pub fn router(state: AppState) -> Router {
                                 path = %request.uri().path(),
                             )
                         })
-                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                        .on_response(DefaultOnResponse::new().level(Level::INFO))
+                        // Every answer is logged at INFO with its status; an
+                        // expected refusal (503 when overloaded) is no error,
+                        // and internal failures log their own cause.
+                        .on_failure(()),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(CatchPanicLayer::custom(|_panic| {
@@ -117,6 +142,26 @@ pub fn router(state: AppState) -> Router {
                     ))
                 })),
         )
+}
+
+/// Ends the connection after answers that say "not now" (503) and after
+/// every answer while the server drains, so keep-alive clients reconnect
+/// (to another replica) instead of finding the connection closed under them.
+async fn close_when_done(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    if response.status() == axum::http::StatusCode::SERVICE_UNAVAILABLE
+        || state.admission().is_draining()
+    {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 /// Request ids: this process's start time and a counter, short and unique
@@ -149,65 +194,62 @@ impl MakeRequestId for NextRequestId {
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then drains:
-/// no new connections or executions (queued requests are answered 503),
-/// in-flight executions get the configured deadline, then are killed.
-/// `force` resolving during the drain (a second signal) kills at once.
+/// readiness turns false and new executions get 503 (connections are still
+/// accepted, so probes and clients hear it), in-flight executions get the
+/// configured deadline, then are killed; then connections close and it
+/// returns. `force` resolving during the drain (a second signal) kills at
+/// once.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
     force: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = stop_rx.await;
-        })
-        .into_future();
-    let mut server = tokio::spawn(server);
-
-    tokio::select! {
-        finished = &mut server => return finished.map_err(std::io::Error::other)?,
-        () = shutdown => {}
-    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(connection::serve(
+        listener,
+        router(state.clone()),
+        state.config().connections,
+        stop_rx,
+        AFTER_KILL_GRACE,
+    ));
+    shutdown.await;
     let admission = state.admission();
     admission.start_draining();
-    let _ = stop_tx.send(());
     let deadline = state.config().shutdown_timeout;
     tracing::info!(
         in_flight = admission.running(),
         deadline_s = deadline.as_secs_f64(),
-        "shutting down: no new requests; waiting for in-flight executions"
+        "shutting down: no new executions; waiting for those in flight"
     );
+    let drained = async {
+        while admission.running() > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
     tokio::pin!(force);
-    let finished = tokio::select! {
-        finished = &mut server => Some(finished),
+    let clean = tokio::select! {
+        () = drained => true,
         () = tokio::time::sleep(deadline) => {
             tracing::warn!(in_flight = admission.running(), "shutdown deadline passed; killing the executions left");
-            None
+            false
         }
         () = &mut force => {
             tracing::warn!(in_flight = admission.running(), "second signal; killing the executions left");
-            None
+            false
         }
     };
-    let finished = match finished {
-        Some(finished) => finished,
-        None => {
-            admission.kill_all();
-            match tokio::time::timeout(AFTER_KILL_GRACE, &mut server).await {
-                Ok(finished) => finished,
-                Err(_) => {
-                    tracing::warn!("connections still open after the kill; closing them");
-                    server.abort();
-                    return Ok(());
-                }
-            }
-        }
-    };
-    finished.map_err(std::io::Error::other)??;
-    tracing::info!("shut down cleanly");
+    if !clean {
+        admission.kill_all();
+    }
+    // Let the answers of the killed executions go out, then close.
+    let _ = stop_tx.send(true);
+    server.await.map_err(std::io::Error::other)?;
+    if clean {
+        tracing::info!("shut down cleanly");
+    } else {
+        tracing::info!("shut down after killing the executions left");
+    }
     Ok(())
 }
 

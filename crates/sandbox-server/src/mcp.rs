@@ -2,11 +2,21 @@
 //! API keys as `/execute`, and through the same rate limits, limits,
 //! admission and metrics (see [`routes::run`]).
 
+use std::convert::Infallible;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse as _, Response};
+use http_body_util::BodyExt as _;
 use sandbox_client::tool::ToolSettings;
 use sandbox_client::{ExecutionRequest, ExecutionResult};
 use sandbox_mcp::rmcp::model::Extensions;
 use sandbox_mcp::{Executor, SandboxMcp};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
 use tower_http::request_id::RequestId;
 
 use crate::auth::Caller;
@@ -62,4 +72,288 @@ pub fn service(state: &AppState) -> sandbox_mcp::http::Service<ServerExecutor> {
         settings,
     );
     sandbox_mcp::http::service(server, body_bytes)
+}
+
+/// Most messages in one JSON-RPC batch.
+pub const MAX_BATCH: usize = 100;
+
+/// The MCP revision that has JSON-RPC batches; later ones removed them. A
+/// request without `MCP-Protocol-Version` is taken to be of this revision,
+/// as the specification says.
+const BATCH_REVISION: &str = "2025-03-26";
+
+/// `/mcp`: each POST body is checked as JSON-RPC before the SDK sees it, so
+/// malformed bodies get JSON-RPC errors (`-32700` parse error, `-32600`
+/// invalid request) as the transport specification says, batches are
+/// served where the negotiated revision has them, and the SDK's plain-text
+/// refusals become JSON-RPC errors too.
+pub fn endpoint(state: &AppState) -> Endpoint {
+    Endpoint {
+        inner: service(state),
+    }
+}
+
+/// The `/mcp` endpoint (see [`endpoint`]).
+#[derive(Clone)]
+pub struct Endpoint {
+    inner: Inner,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Endpoint(/mcp)")
+    }
+}
+
+impl tower::Service<Request> for Endpoint {
+    type Response = Response;
+    type Error = Infallible;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Infallible>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let inner = self.inner.clone();
+        Box::pin(async move { Ok(handle(inner, request).await) })
+    }
+}
+
+type Inner = sandbox_mcp::http::Service<ServerExecutor>;
+
+async fn handle(inner: Inner, request: Request) -> Response {
+    if request.method() != Method::POST {
+        return as_json_rpc(forward(inner, request).await, Value::Null).await;
+    }
+    let (parts, body) = request.into_parts();
+    // The body is already in memory (see `body::buffer`).
+    let bytes = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) => {
+            return rpc_error(
+                StatusCode::BAD_REQUEST,
+                Value::Null,
+                PARSE_ERROR,
+                err.to_string(),
+            );
+        }
+    };
+    let message: Value = match serde_json::from_slice(&bytes) {
+        Ok(message) => message,
+        Err(err) => {
+            return rpc_error(
+                StatusCode::BAD_REQUEST,
+                Value::Null,
+                PARSE_ERROR,
+                format!("parse error: the body is not valid JSON: {err}"),
+            );
+        }
+    };
+    match message {
+        Value::Array(batch) => serve_batch(inner, parts, batch).await,
+        message => {
+            let id = message.get("id").cloned().unwrap_or(Value::Null);
+            if let Err(problem) = check_message(&message) {
+                return rpc_error(StatusCode::BAD_REQUEST, id, INVALID_REQUEST, problem);
+            }
+            let request = Request::from_parts(parts, Body::from(bytes));
+            as_json_rpc(forward(inner, request).await, id).await
+        }
+    }
+}
+
+const PARSE_ERROR: i64 = -32700;
+const INVALID_REQUEST: i64 = -32600;
+const INTERNAL_ERROR: i64 = -32603;
+
+/// Whether `message` is a JSON-RPC 2.0 request, notification or response.
+fn check_message(message: &Value) -> Result<(), String> {
+    let Value::Object(fields) = message else {
+        return Err(format!(
+            "invalid request: a JSON-RPC message must be an object, got {}",
+            match message {
+                Value::Null => "null",
+                Value::Bool(_) => "a boolean",
+                Value::Number(_) => "a number",
+                Value::String(_) => "a string",
+                Value::Array(_) => "an array",
+                Value::Object(_) => "an object",
+            }
+        ));
+    };
+    if fields.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return Err("invalid request: `jsonrpc` must be \"2.0\"".into());
+    }
+    match fields.get("id") {
+        None | Some(Value::String(_) | Value::Number(_)) => {}
+        Some(_) => return Err("invalid request: `id` must be a string or a number".into()),
+    }
+    let has_method = fields.get("method").is_some_and(Value::is_string);
+    let is_response = fields.contains_key("id")
+        && (fields.contains_key("result") || fields.contains_key("error"));
+    if !has_method && !is_response {
+        return Err(
+            "invalid request: expected a `method` (a request or notification) or a `result` or \
+             `error` with an `id` (a response)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Serves a batch (MCP 2025-03-26): each message in turn, the answers to
+/// its requests collected in one array (notifications get none).
+async fn serve_batch(
+    inner: Inner,
+    parts: axum::http::request::Parts,
+    batch: Vec<Value>,
+) -> Response {
+    let revision = parts
+        .headers
+        .get("mcp-protocol-version")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(BATCH_REVISION);
+    if revision != BATCH_REVISION {
+        return rpc_error(
+            StatusCode::BAD_REQUEST,
+            Value::Null,
+            INVALID_REQUEST,
+            format!(
+                "invalid request: MCP revision {} has no JSON-RPC batches (only {BATCH_REVISION} \
+                 had them); send one message per request",
+                revision.escape_debug()
+            ),
+        );
+    }
+    if batch.is_empty() || batch.len() > MAX_BATCH {
+        return rpc_error(
+            StatusCode::BAD_REQUEST,
+            Value::Null,
+            INVALID_REQUEST,
+            format!(
+                "invalid request: a batch holds 1 to {MAX_BATCH} messages, this one {}",
+                batch.len()
+            ),
+        );
+    }
+    let mut answers = Vec::new();
+    for message in batch {
+        let id = message.get("id").cloned();
+        if let Err(problem) = check_message(&message) {
+            answers.push(error_object(
+                id.unwrap_or(Value::Null),
+                INVALID_REQUEST,
+                &problem,
+            ));
+            continue;
+        }
+        let mut sub =
+            axum::http::Request::from_parts(parts.clone(), Body::from(message.to_string()));
+        sub.headers_mut().remove(axum::http::header::CONTENT_LENGTH);
+        let response = forward(inner.clone(), sub).await;
+        let Some(id) = id.filter(|_| message.get("method").is_some()) else {
+            continue; // a notification, or a response to the server
+        };
+        answers.push(answer_for(response, id).await);
+    }
+    if answers.is_empty() {
+        return StatusCode::ACCEPTED.into_response();
+    }
+    (
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        Value::Array(answers).to_string(),
+    )
+        .into_response()
+}
+
+/// The SDK's answer to one request of a batch, as a JSON-RPC response
+/// object: from a JSON body, or the last message of an event stream.
+async fn answer_for(response: Response, id: Value) -> Value {
+    let status = response.status();
+    let text = match response.into_body().collect().await {
+        Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).into_owned(),
+        Err(err) => return error_object(id, INTERNAL_ERROR, &err.to_string()),
+    };
+    let messages: Vec<Value> = match serde_json::from_str::<Value>(&text) {
+        Ok(value) => vec![value],
+        // An event stream: `data:` lines carry the messages.
+        Err(_) => text
+            .lines()
+            .filter_map(|line| line.strip_prefix("data:"))
+            .filter_map(|data| serde_json::from_str(data.trim()).ok())
+            .collect(),
+    };
+    messages
+        .into_iter()
+        .rev()
+        .find(|m| {
+            m.get("id") == Some(&id) && (m.get("result").is_some() || m.get("error").is_some())
+        })
+        .unwrap_or_else(|| {
+            let code = if status.is_client_error() {
+                INVALID_REQUEST
+            } else {
+                INTERNAL_ERROR
+            };
+            error_object(id, code, text.trim())
+        })
+}
+
+/// Calls the SDK's service.
+async fn forward(inner: Inner, request: Request) -> Response {
+    match inner.oneshot(request).await {
+        Ok(response) => response.map(Body::new),
+        Err(never) => match never {},
+    }
+}
+
+/// The SDK answers some refusals (wrong content type, bad protocol version
+/// header, wrong method) in plain text: those become JSON-RPC errors with
+/// the same HTTP status.
+async fn as_json_rpc(response: Response, id: Value) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/event-stream"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = match body.collect().await {
+        Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).into_owned(),
+        Err(err) => err.to_string(),
+    };
+    let code = if status.is_client_error() {
+        INVALID_REQUEST
+    } else {
+        INTERNAL_ERROR
+    };
+    let mut answer = rpc_error(status, id, code, text.trim().to_owned());
+    for (name, value) in &parts.headers {
+        if name != CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    answer
+}
+
+fn error_object(id: Value, code: i64, message: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
+}
+
+/// A JSON-RPC error answer with HTTP `status`.
+fn rpc_error(status: StatusCode, id: Value, code: i64, message: String) -> Response {
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        error_object(id, code, &message).to_string(),
+    )
+        .into_response()
 }

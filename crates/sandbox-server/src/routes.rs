@@ -7,7 +7,6 @@ use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -181,7 +180,7 @@ pub async fn execute(
     caller: Option<Extension<Caller>>,
     request_id: Option<Extension<RequestId>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Bytes,
 ) -> Result<Json<ExecutionResult>, ApiFailure> {
     let request_id = request_id
         .as_ref()
@@ -190,7 +189,8 @@ pub async fn execute(
         .to_owned();
     let caller = caller.map_or(Caller::Anonymous, |Extension(c)| c);
     check_caller(&state, &caller)?;
-    let request = parse(&headers, body, state.config().limits.body_bytes)?;
+    check_content_type(&headers)?;
+    let request = crate::request::decode(&body, state.config())?;
     run(&state, &caller, &request_id, request).await.map(Json)
 }
 
@@ -300,15 +300,10 @@ fn shutting_down() -> ApiFailure {
     ApiFailure::new(Code::ShuttingDown, "the server is shutting down").retry_after(1)
 }
 
-/// Checks the content type and decodes the body into a request.
-fn parse(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-    limit: usize,
-) -> Result<ExecutionRequest, ApiFailure> {
-    // Requiring a JSON content type keeps browsers from posting code
-    // cross-site without a CORS preflight: a form, a `text/plain` body and
-    // an untyped body (a `Blob` without a type) need none.
+/// Requires a JSON content type, which keeps browsers from posting code
+/// cross-site without a CORS preflight: a form, a `text/plain` body and an
+/// untyped body (a `Blob` without a type) need none.
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiFailure> {
     let given = headers.get(CONTENT_TYPE).map(|v| v.to_str().unwrap_or("?"));
     let mime = given
         .unwrap_or("")
@@ -317,40 +312,18 @@ fn parse(
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    if !(mime == "application/json" || mime.ends_with("+json")) {
-        return Err(ApiFailure::new(
-            Code::UnsupportedMediaType,
-            match given {
-                Some(given) => format!(
-                    "the body must be JSON (`Content-Type: application/json`), got `{given}`"
-                ),
-                None => "the body must be JSON: send `Content-Type: application/json`".into(),
-            },
-        ));
+    if mime == "application/json" || mime.ends_with("+json") {
+        return Ok(());
     }
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiFailure::new(
-                Code::PayloadTooLarge,
-                format!("the request body is larger than this server's limit of {limit} bytes"),
-            )
-        } else {
-            ApiFailure::new(
-                Code::MalformedJson,
-                format!("cannot read the request body: {}", rejection.body_text()),
-            )
-        }
-    })?;
-    serde_json::from_slice(&body).map_err(|err| {
-        use serde_json::error::Category;
-        match err.classify() {
-            Category::Syntax | Category::Eof | Category::Io => ApiFailure::new(
-                Code::MalformedJson,
-                format!("the request body is not valid JSON: {err}"),
-            ),
-            Category::Data => ApiFailure::invalid(format!("invalid request: {err}")),
-        }
-    })
+    Err(ApiFailure::new(
+        Code::UnsupportedMediaType,
+        match given {
+            Some(given) => {
+                format!("the body must be JSON (`Content-Type: application/json`), got `{given}`")
+            }
+            None => "the body must be JSON: send `Content-Type: application/json`".into(),
+        },
+    ))
 }
 
 /// Counts one execution in the metrics: its status when it ends, or

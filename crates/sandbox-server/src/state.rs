@@ -6,6 +6,7 @@ use std::sync::Arc;
 use sandbox_client::{ExecutionMode, SandboxClient, SandboxError};
 
 use crate::admission::Admission;
+use crate::body::BodyBudget;
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
@@ -33,6 +34,7 @@ struct Inner {
     client: SandboxClient,
     admission: Admission,
     rate_limiter: Option<RateLimiter>,
+    body_budget: BodyBudget,
     metrics: Metrics,
     layers: Vec<LayerReport>,
     missing: Vec<String>,
@@ -63,6 +65,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 admission: Admission::new(config.max_concurrency, config.max_queue),
                 rate_limiter: config.rate_limit.map(RateLimiter::new),
+                body_budget: BodyBudget::new(config.max_buffered_bytes),
                 client,
                 metrics: Metrics::new(),
                 layers,
@@ -90,6 +93,11 @@ impl AppState {
     /// The per-caller rate limit, when configured.
     pub fn rate_limiter(&self) -> Option<&RateLimiter> {
         self.inner.rate_limiter.as_ref()
+    }
+
+    /// The memory budget of buffered request bodies.
+    pub fn body_budget(&self) -> &BodyBudget {
+        &self.inner.body_budget
     }
 
     /// The metrics.

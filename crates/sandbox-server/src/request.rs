@@ -1,0 +1,239 @@
+//! Decoding `POST /execute` bodies with answers that name the problem: not
+//! JSON (400), not an object, a field of the wrong type, or a value outside
+//! what this server allows (422, naming the field, the expected type and
+//! the limits in force).
+
+use serde_json::{Map, Value};
+
+use sandbox_client::ExecutionRequest;
+use sandbox_core::limits::{MAX_CODE_BYTES, MIN_MEMORY_MB};
+
+use crate::config::ServerConfig;
+use crate::error::{ApiFailure, Code};
+
+/// The fields of an execution request.
+const FIELDS: &[&str] = &[
+    "code",
+    "mode",
+    "timeout",
+    "memory_mb",
+    "allow_network",
+    "input_files",
+];
+
+/// Decodes an execution request from `body` and checks each field against
+/// this server's limits.
+///
+/// # Errors
+/// 400 for a body that is not JSON; 422 naming the field otherwise.
+pub fn decode(body: &[u8], config: &ServerConfig) -> Result<ExecutionRequest, ApiFailure> {
+    let value: Value = serde_json::from_slice(body).map_err(|err| {
+        ApiFailure::new(
+            Code::MalformedJson,
+            format!("the request body is not valid JSON: {err}"),
+        )
+    })?;
+    let Value::Object(fields) = value else {
+        return Err(ApiFailure::invalid(format!(
+            "the request body must be a JSON object such as {{\"code\": \"print(1)\"}}, got {}",
+            kind(&value)
+        )));
+    };
+    check_fields(&fields, config)?;
+    serde_path_to_error::deserialize(Value::Object(fields)).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if path == "." {
+            ApiFailure::invalid(format!("invalid request: {inner}"))
+        } else {
+            ApiFailure::invalid(format!("`{path}`: {inner}"))
+        }
+    })
+}
+
+/// What kind of JSON value `value` is, for messages.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Checks the type and range of every field, with the server's limits.
+fn check_fields(fields: &Map<String, Value>, config: &ServerConfig) -> Result<(), ApiFailure> {
+    let wrong = |field: &str, expected: String, got: &Value| {
+        let shown = match got {
+            Value::Number(n) => format!("{} ({n})", kind(got)),
+            _ => kind(got).to_owned(),
+        };
+        Err(ApiFailure::invalid(format!(
+            "`{field}` must be {expected}, got {shown}"
+        )))
+    };
+    if let Some(unknown) = fields.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(ApiFailure::invalid(format!(
+            "unknown field `{}`; the fields are {}",
+            unknown.escape_debug(),
+            FIELDS.join(", ")
+        )));
+    }
+    match fields.get("code") {
+        None => {
+            return Err(ApiFailure::invalid(
+                "`code` is missing: send the Python source as a string",
+            ));
+        }
+        Some(Value::String(code)) if code.len() > MAX_CODE_BYTES => {
+            return Err(ApiFailure::invalid(format!(
+                "`code` is {} bytes, the limit is {MAX_CODE_BYTES} bytes",
+                code.len()
+            )));
+        }
+        Some(Value::String(_)) => {}
+        Some(other) => return wrong("code", "a string of Python source".into(), other),
+    }
+    match fields.get("mode") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(mode)) if matches!(mode.as_str(), "secure" | "simple") => {}
+        Some(other) => return wrong("mode", "`\"secure\"` or `\"simple\"`".into(), other),
+    }
+    let max_timeout = config.limits.timeout.as_secs_f64();
+    match fields.get("timeout") {
+        None | Some(Value::Null) => {}
+        Some(Value::Number(n))
+            if n.as_f64()
+                .is_some_and(|secs| secs > 0.0 && secs <= max_timeout) => {}
+        Some(other) => {
+            return wrong(
+                "timeout",
+                format!(
+                    "a number of seconds above 0 and at most {max_timeout} (this server's limit)"
+                ),
+                other,
+            );
+        }
+    }
+    let max_memory = config.limits.memory_mb;
+    match fields.get("memory_mb") {
+        None | Some(Value::Null) => {}
+        Some(Value::Number(n))
+            if n.as_u64()
+                .is_some_and(|mb| (MIN_MEMORY_MB..=max_memory).contains(&mb)) => {}
+        Some(other) => {
+            return wrong(
+                "memory_mb",
+                format!(
+                    "a whole number of MiB from {MIN_MEMORY_MB} to {max_memory} (this server's limits)"
+                ),
+                other,
+            );
+        }
+    }
+    match fields.get("allow_network") {
+        None | Some(Value::Null | Value::Bool(_)) => {}
+        Some(other) => return wrong("allow_network", "`true` or `false`".into(), other),
+    }
+    match fields.get("input_files") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(files)) => {
+            if let Some((name, other)) = files.iter().find(|(_, v)| !v.is_string()) {
+                return wrong(
+                    &format!("input_files.{}", name.escape_debug()),
+                    "the file's contents as a base64 string".into(),
+                    other,
+                );
+            }
+        }
+        Some(other) => {
+            return wrong(
+                "input_files",
+                "an object of file names to base64 contents".into(),
+                other,
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(body: &str) -> (u16, String) {
+        let failure = decode(body.as_bytes(), &ServerConfig::default()).unwrap_err();
+        (failure.code.status().as_u16(), failure.message)
+    }
+
+    #[test]
+    fn each_problem_is_named() {
+        for (body, status, needle) in [
+            ("{", 400, "not valid JSON"),
+            ("[\"print(1)\"]", 422, "must be a JSON object"),
+            ("42", 422, "got a number"),
+            (
+                "{\"code\": \"x\", \"mode\": true}",
+                422,
+                "`mode` must be `\"secure\"` or `\"simple\"`, got a boolean",
+            ),
+            (
+                "{\"code\": \"x\", \"timeout\": 1e20}",
+                422,
+                "at most 300 (this server's limit), got a number (1e+20)",
+            ),
+            ("{\"code\": \"x\", \"timeout\": -1}", 422, "above 0"),
+            (
+                "{\"code\": \"x\", \"memory_mb\": 4096}",
+                422,
+                "from 16 to 1024 (this server's limits)",
+            ),
+            ("{\"code\": \"x\", \"memory_mb\": 1.5}", 422, "whole number"),
+            ("{\"code\": 1}", 422, "`code` must be a string"),
+            ("{}", 422, "`code` is missing"),
+            (
+                "{\"code\": \"x\", \"extra\": 1}",
+                422,
+                "unknown field `extra`",
+            ),
+            (
+                "{\"code\": \"x\", \"allow_network\": \"yes\"}",
+                422,
+                "`allow_network` must be `true` or `false`",
+            ),
+            (
+                "{\"code\": \"x\", \"input_files\": []}",
+                422,
+                "`input_files` must be an object",
+            ),
+            (
+                "{\"code\": \"x\", \"input_files\": {\"a\": 1}}",
+                422,
+                "`input_files.a` must be",
+            ),
+            (
+                "{\"code\": \"x\", \"input_files\": {\"a\": \"***\"}}",
+                422,
+                "not valid base64",
+            ),
+        ] {
+            let (got_status, message) = refused(body);
+            assert_eq!(got_status, status, "{body}: {message}");
+            assert!(message.contains(needle), "{body}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_valid_request_decodes() {
+        let request = decode(
+            br#"{"code": "print(1)", "mode": "secure", "timeout": 2.5, "memory_mb": 64, "allow_network": false, "input_files": {"a.txt": "aGk="}}"#,
+            &ServerConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(request.code, "print(1)");
+        assert_eq!(request.input_files["a.txt"], b"hi");
+        assert_eq!(request.memory_mb, Some(64));
+    }
+}
