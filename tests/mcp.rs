@@ -34,6 +34,34 @@ pub(crate) async fn connect(server: &TestServer, key: Option<&str>) -> Result<Cl
         .map_err(|err| format!("{err:?}"))
 }
 
+/// Base64 of `bytes`.
+fn b64_of(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Asserts that `result`'s structured content conforms to `tool`'s output
+/// schema, as a client that validates would check.
+fn conforms(tool: &rmcp::model::Tool, result: &CallToolResult) {
+    let schema = Value::Object(
+        tool.output_schema
+            .as_ref()
+            .expect("an output schema")
+            .as_ref()
+            .clone(),
+    );
+    assert_eq!(schema["type"], "object");
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let structured = result
+        .structured_content
+        .as_ref()
+        .expect("structured content");
+    let errors: Vec<String> = validator
+        .iter_errors(structured)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}\n{structured}");
+}
+
 pub(crate) async fn call(client: &Client, tool: &'static str, arguments: Value) -> CallToolResult {
     let Value::Object(arguments) = arguments else {
         panic!("arguments must be an object");
@@ -176,16 +204,16 @@ async fn tools_run_the_originals_examples_with_files_errors_and_a_timeout() {
         )
     );
     assert_eq!(images, [("image/png".to_owned(), PNG_B64.to_owned())]);
+    // The structured result is the execution contract's result.
     let files = &result.structured_content.as_ref().unwrap()["output_files"];
-    let png_len = base64::engine::general_purpose::STANDARD
-        .decode(PNG_B64)
-        .unwrap()
-        .len();
-    assert_eq!(files["dot.png"]["size"], png_len);
+    assert_eq!(files["dot.png"], PNG_B64);
+    assert_eq!(files["result.txt"], b64_of(b"Sum: 600\n"));
+    conforms(run, &result);
 
     // The original's error example: a tool error with the traceback.
     let result = call(&client, "run_python", json!({"code": "print(1/0)"})).await;
     assert_eq!(result.is_error, Some(true));
+    conforms(run, &result);
     let body = text(&result);
     assert!(
         body.starts_with("Error: the program failed (exit code 1).\nTraceback"),
@@ -236,6 +264,26 @@ async fn tools_run_the_originals_examples_with_files_errors_and_a_timeout() {
         result.structured_content.as_ref().unwrap()["status"],
         "timeout"
     );
+    conforms(run, &result);
+
+    // A flood: the structured result is bounded like the text.
+    let result = call(
+        &client,
+        "run_python",
+        json!({"code": "while True:\n    print('x' * 65536)\n"}),
+    )
+    .await;
+    conforms(run, &result);
+    let structured = result.structured_content.as_ref().unwrap();
+    assert_eq!(structured["status"], "output_limit");
+    assert_eq!(structured["stdout_truncated"], true);
+    let stdout = structured["stdout"].as_str().unwrap();
+    assert!(
+        stdout.chars().count() < 8_200,
+        "{} characters",
+        stdout.len()
+    );
+    assert!(stdout.contains("characters left out"));
     let result = call(
         &client,
         "run_python",
@@ -270,8 +318,10 @@ async fn tools_run_the_originals_examples_with_files_errors_and_a_timeout() {
         text(&result),
         "OK: the code parses and the sandbox policy allows it.\n"
     );
+    conforms(&tools[1], &result);
     let result = call(&client, "check_python", json!({"code": "import socket\n"})).await;
     assert_eq!(result.structured_content.as_ref().unwrap()["ok"], false);
+    conforms(&tools[1], &result);
     assert!(
         text(&result).contains("main.py:1:8: blocked-import"),
         "{}",

@@ -920,3 +920,20 @@ fn policy_show_prints_the_effective_policy_as_a_file_run_accepts() {
     let again = run(ws.sandbox(["policy", "show", "--policy"]).arg(&file), "");
     assert_eq!(again.stdout, edited);
 }
+
+/// Logs written to a pipe or file carry no colour codes.
+#[test]
+fn verbose_logs_to_a_pipe_are_plain_text() {
+    let ws = Workspace::new();
+    let run = run(&mut ws.sandbox(["-vv", "run", "-"]), "print(1)\n");
+    assert_code(&run, 0);
+    assert!(
+        run.stderr.contains("DEBUG") || run.stderr.contains("INFO"),
+        "{run:#?}"
+    );
+    assert!(
+        !run.stderr.contains('\u{1b}'),
+        "colour codes in {:?}",
+        run.stderr
+    );
+}

@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 use sandbox_client::ExecutionResult;
-use sandbox_client::tool::render_result;
+use sandbox_client::tool::{MAX_STDERR_CHARS, MAX_STDOUT_CHARS, render_result, truncate_middle};
 use serde_json::{Value, json};
 
 /// The URI an output file is given: `sandbox://output/<name>`, its name
@@ -91,29 +91,47 @@ pub(crate) fn run_result(result: &ExecutionResult) -> CallToolResult {
     tool_result
 }
 
-/// The execution contract's result, with each output file's contents
-/// replaced by where to find it (they travel once, as content blocks, and
-/// base64 is no use to a model).
+/// Most bytes of output files carried in the structured result (they all
+/// travel as content blocks too); past it, files are left out of it and
+/// named in its `message`.
+pub const MAX_STRUCTURED_FILE_BYTES: usize = 1 << 20;
+
+/// The execution contract's result, bounded like the text a model reads:
+/// stdout and stderr cut in the middle to the same sizes (marked
+/// truncated), and output files (base64, as the contract carries them) up
+/// to [`MAX_STRUCTURED_FILE_BYTES`].
 pub(crate) fn structured(result: &ExecutionResult) -> Value {
-    let mut value = serde_json::to_value(result).unwrap_or_else(|_| json!({}));
-    let files: serde_json::Map<String, Value> = result
-        .output_files
-        .iter()
-        .map(|(name, bytes)| {
-            (
-                name.clone(),
-                json!({
-                    "uri": file_uri(name),
-                    "mime_type": mime_type(name, bytes),
-                    "size": bytes.len(),
-                }),
-            )
-        })
-        .collect();
-    if let Some(object) = value.as_object_mut() {
-        object.insert("output_files".into(), Value::Object(files));
+    let mut bounded = result.clone();
+    bounded.stdout = truncate_middle(&result.stdout, MAX_STDOUT_CHARS);
+    bounded.stdout_truncated |= bounded.stdout != result.stdout;
+    bounded.stderr = truncate_middle(&result.stderr, MAX_STDERR_CHARS);
+    bounded.stderr_truncated |= bounded.stderr != result.stderr;
+    let mut budget = MAX_STRUCTURED_FILE_BYTES;
+    let mut left_out = Vec::new();
+    bounded.output_files.retain(|name, bytes| {
+        if bytes.len() <= budget {
+            budget -= bytes.len();
+            true
+        } else {
+            left_out.push(name.clone());
+            false
+        }
+    });
+    if !left_out.is_empty() {
+        bounded.output_files_truncated = true;
+        let note = format!(
+            "{} output file(s) are not in the structured result (over {} bytes in all) \
+             but come as content blocks: {}",
+            left_out.len(),
+            MAX_STRUCTURED_FILE_BYTES,
+            left_out.join(", ")
+        );
+        bounded.message = Some(match bounded.message.take() {
+            Some(message) => format!("{message}; {note}"),
+            None => note,
+        });
     }
-    value
+    serde_json::to_value(&bounded).unwrap_or_else(|_| json!({}))
 }
 
 #[cfg(test)]

@@ -74,6 +74,7 @@ impl<E: Executor> SandboxMcp<E> {
             schema(self.settings.run_parameters()),
         )
         .with_title("Run Python in a sandbox")
+        .with_raw_output_schema(schema(crate::schema::run_output()))
         .with_annotations(
             ToolAnnotations::new()
                 .read_only(false)
@@ -87,6 +88,7 @@ impl<E: Executor> SandboxMcp<E> {
             schema(self.settings.check_parameters()),
         )
         .with_title("Check Python against the sandbox policy")
+        .with_raw_output_schema(schema(crate::schema::check_output()))
         .with_annotations(
             ToolAnnotations::new()
                 .read_only(true)

@@ -26,6 +26,7 @@ mod content;
 mod executor;
 mod handler;
 pub mod http;
+mod schema;
 
 pub use executor::Executor;
 pub use handler::SandboxMcp;
