@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use sandbox_client::{ExecutionMode, ExecutionRequest, Status};
 
-use crate::support::{MODES, gone_within, isolated_client, leftovers, processes_in_cgroup};
+use crate::serving::{TestServer, execute, wait_until};
+use crate::support::{
+    MODES, gone_within, isolated_client, leftovers, processes_in_cgroup, run_cgroups_of,
+};
 
 #[tokio::test]
 async fn no_work_dir_remains_after_success_error_or_timeout() {
@@ -26,8 +29,10 @@ async fn no_work_dir_remains_in(mode: ExecutionMode) {
         ),
     ];
     for (code, expected) in cases {
+        // Long enough that a program raising at once cannot time out on a
+        // busy machine.
         let request = ExecutionRequest::new(code)
-            .with_timeout(Duration::from_millis(500))
+            .with_timeout(Duration::from_secs(2))
             .with_file("in.txt", "input");
         let result = client.execute_request(request).await.unwrap();
         assert_eq!(result.status, expected, "{code}: {}", result.stderr);
@@ -131,5 +136,96 @@ async fn abandoning_a_secure_run_kills_the_sandbox_and_cleans_up() {
         leftovers(root.path()),
         Vec::<String>::new(),
         "files left behind"
+    );
+}
+
+/// A server killed outright (SIGKILL) cannot clean up: its run dir and
+/// cgroups stay (its sandboxes die with it). The next server on the same
+/// work root removes them at start-up, and never another live runner's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_server_removes_what_a_killed_one_left() {
+    let server = TestServer::start(&[], &[]);
+    let url = server.at("/execute");
+    let _in_flight = tokio::spawn(async move {
+        let _ = crate::serving::http()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(serde_json::json!({"code": "import time\ntime.sleep(60)"}).to_string())
+            .send()
+            .await;
+    });
+    assert!(server.wait_sandboxed_program(Duration::from_secs(10)));
+    // A live runner's runs are left alone by another's sweep.
+    let bystander = TestServer::start(&[], &[]);
+    assert!(!server.leftovers().is_empty());
+    let pid = server.pid();
+    assert!(!run_cgroups_of(pid).is_empty(), "the run has cgroups");
+    let root = server.kill_hard();
+    let left = leftovers(root.path());
+    assert!(!left.is_empty(), "SIGKILL leaves the run dir");
+    assert!(
+        !run_cgroups_of(pid).is_empty(),
+        "SIGKILL leaves the cgroups"
+    );
+
+    let restarted = TestServer::start_in(root, &[], &[]);
+    assert!(
+        wait_until(Duration::from_secs(10), || restarted.leftovers().is_empty()
+            && run_cgroups_of(pid).is_empty()),
+        "left: {:?} {:?}\n{}",
+        restarted.leftovers(),
+        run_cgroups_of(pid),
+        restarted.log()
+    );
+    assert!(
+        restarted
+            .log()
+            .contains("removed what runners that no longer run left behind")
+    );
+    drop(bystander);
+}
+
+/// A sandbox that cannot be set up is a `sandbox_error` result saying
+/// which step failed, and the server says it is not ready (the start-up
+/// probe runs a real sandbox) instead of answering 500 for every run.
+#[tokio::test]
+async fn a_sandbox_that_cannot_be_set_up_is_a_result_and_not_ready() {
+    // Run dirs cannot be created under /proc.
+    let server = TestServer::start(&[], &[("TMPDIR", "/proc/self")]);
+    let ready = crate::serving::http()
+        .get(server.at("/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("could not create the run dir"),
+        "{body}"
+    );
+    let health: serde_json::Value = crate::serving::http()
+        .get(server.at("/"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "unhealthy", "{health}");
+
+    let response = execute(&server, &serde_json::json!({"code": "print(1)"}), None).await;
+    assert_eq!(response.status(), 200);
+    let result: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(result["status"], "sandbox_error", "{result}");
+    assert_eq!(result["return_code"], serde_json::Value::Null);
+    assert!(
+        result["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not create the run dir"),
+        "{result}"
     );
 }

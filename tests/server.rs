@@ -530,6 +530,11 @@ async fn the_shutdown_deadline_kills_what_is_left_and_exits_zero() {
     assert_eq!(exit.code(), Some(0), "{}", server.log());
     assert!(crate::serving::descendants(pid).is_empty());
     assert!(server.leftovers().is_empty(), "{:?}", server.leftovers());
+    assert_eq!(
+        crate::support::run_cgroups_of(pid),
+        Vec::<std::path::PathBuf>::new(),
+        "the killed run's cgroups were left behind"
+    );
 }
 
 #[tokio::test]
@@ -750,4 +755,55 @@ fn chromium_dom(url: &str, name: &str) -> String {
     let _ = std::fs::remove_file(&shot);
     run(&[format!("--screenshot={}", shot.display())]);
     dom
+}
+
+/// Six concurrent 21 MB requests: every one is answered, and the server's
+/// memory stays within its budget for buffered requests plus its own
+/// working set, instead of growing with each request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_large_requests_at_once_stay_within_the_memory_budget() {
+    const BUDGET_MIB: u64 = 128;
+    let budget = (BUDGET_MIB << 20).to_string();
+    let server = TestServer::start(&["--max-buffered-bytes", &budget], &[]);
+    let contents: Vec<u8> = (0..16_000_000u64).map(|i| (i * 7919 % 251) as u8).collect();
+    let body = json!({
+        "code": "print(len(open('big.bin', 'rb').read()))",
+        "input_files": {"big.bin": b64(&contents)},
+    })
+    .to_string();
+    assert!(body.len() > 21_000_000);
+    let requests: Vec<_> = (0..6)
+        .map(|_| {
+            let (url, body) = (server.at("/execute"), body.clone());
+            tokio::spawn(async move {
+                http()
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    drop(body);
+    for request in requests {
+        let response = request.await.unwrap();
+        assert_eq!(response.status(), 200);
+        let result: Value = response.json().await.unwrap();
+        assert_eq!(result["stdout"], "16000000\n", "{result}");
+    }
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    // The budget, plus the server's own working set and two executions'
+    // results (measured here: about 40 MiB over the budget).
+    let bound_kib = (BUDGET_MIB + 96) * 1024;
+    assert!(
+        peak_kib <= bound_kib,
+        "peak {peak_kib} KiB over {bound_kib} KiB"
+    );
 }

@@ -31,7 +31,12 @@ impl TestServer {
     /// `SANDBOX_*` variable removed), on a free port, and waits until it
     /// listens.
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
-        let work_root = tempfile::tempdir().expect("work root");
+        Self::start_in(tempfile::tempdir().expect("work root"), args, env)
+    }
+
+    /// [`TestServer::start`] with `work_root` as its work dirs' parent (a
+    /// restarted server can be given its predecessor's).
+    pub fn start_in(work_root: TempDir, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(PROGRAM);
         for (name, _) in std::env::vars() {
             if name.starts_with("SANDBOX_") {
@@ -41,8 +46,8 @@ impl TestServer {
         command
             .args(["--host", "127.0.0.1", "--port", "0"])
             .args(args)
-            .envs(env.iter().copied())
             .env("TMPDIR", work_root.path())
+            .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -138,6 +143,14 @@ impl TestServer {
     /// Entries left in the work root.
     pub fn leftovers(&self) -> Vec<String> {
         crate::support::leftovers(self.work_root.path())
+    }
+
+    /// Kills the server outright (SIGKILL) and hands back its work root.
+    pub fn kill_hard(mut self) -> TempDir {
+        self.signal(Signal::SIGKILL);
+        let _ = self.child.wait();
+        let root = tempfile::tempdir().expect("placeholder");
+        std::mem::replace(&mut self.work_root, root)
     }
 }
 

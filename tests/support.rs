@@ -119,3 +119,36 @@ pub fn processes_in_cgroup(name: &str) -> Vec<i32> {
     })
     .collect()
 }
+
+/// The run cgroups (memory and pids, cgroup v1 or v2) that runner process
+/// `pid` made and that still exist: their names start `sandbox-<pid>-`.
+pub fn run_cgroups_of(pid: i32) -> Vec<std::path::PathBuf> {
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let mut parents = Vec::new();
+    for line in own.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(a), Some(b), Some(c)) => (a, b, c),
+            _ => continue,
+        };
+        let path = path.trim_start_matches('/');
+        if controllers.is_empty() {
+            parents.push(Path::new("/sys/fs/cgroup").join(path));
+            parents.push(Path::new("/sys/fs/cgroup/unified").join(path));
+        }
+        for controller in controllers
+            .split(',')
+            .filter(|c| ["memory", "pids"].contains(c))
+        {
+            parents.push(Path::new("/sys/fs/cgroup").join(controller).join(path));
+        }
+    }
+    let prefix = format!("sandbox-{pid}-");
+    parents
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flat_map(|entries| entries.flatten())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect()
+}

@@ -1,22 +1,23 @@
 //! `sandbox doctor`: every secure-mode layer, available or missing and why,
-//! and which isolation levels can run here.
+//! which isolation levels can run here, and a real secure run at the
+//! configured level (the interpreter included).
 
 use std::io::Write as _;
 
 use anyhow::Result;
-use sandbox_client::{ClientConfig, Isolation, SandboxError, probe_isolation};
+use sandbox_client::{
+    ClientConfig, ExecutionMode, ExecutionRequest, Isolation, SandboxClient, SandboxError,
+    probe_isolation,
+};
 
 use crate::cli::DoctorArgs;
 
-pub(crate) fn run(args: DoctorArgs) -> Result<u8> {
-    let configured = match args.isolation {
-        Some(level) => level,
-        None => {
-            ClientConfig::from_env()
-                .map_err(SandboxError::from)?
-                .isolation
-        }
-    };
+pub(crate) async fn run(args: DoctorArgs) -> Result<u8> {
+    let mut config = ClientConfig::from_env().map_err(SandboxError::from)?;
+    if let Some(level) = args.isolation {
+        config.isolation = level;
+    }
+    let configured = config.isolation;
     let caps = probe_isolation();
     let mut out = std::io::stdout().lock();
     writeln!(out, "Secure-mode layers on this machine:")?;
@@ -43,13 +44,44 @@ pub(crate) fn run(args: DoctorArgs) -> Result<u8> {
             )?;
         }
     }
-    let ready = caps.missing_for(configured).is_empty();
-    if !ready {
+    let layers_ready = caps.missing_for(configured).is_empty();
+    if !layers_ready {
         writeln!(
             out,
             "\nSecure mode will refuse to run at `{configured}`. Fix the missing layers, or choose a \
              weaker level explicitly with SANDBOX_ISOLATION or --isolation."
         )?;
     }
-    Ok(if ready { 0 } else { 1 })
+    // The layers can all exist while a real run still fails (a seccomp
+    // profile refusing `sethostname`, a masked /proc): run one.
+    drop(out);
+    let trial = trial_run(config).await;
+    let mut out = std::io::stdout().lock();
+    match &trial {
+        Ok(detail) => writeln!(out, "\nA real secure run at `{configured}`: ok ({detail})")?,
+        Err(reason) => writeln!(
+            out,
+            "\nA real secure run at `{configured}`: FAILED: {reason}"
+        )?,
+    }
+    Ok(if layers_ready && trial.is_ok() { 0 } else { 1 })
+}
+
+/// Runs `print` in a secure sandbox with `config`: what ran it, or why it
+/// failed.
+async fn trial_run(mut config: ClientConfig) -> Result<String, String> {
+    config.mode = ExecutionMode::Secure;
+    config.server_url = None;
+    let client = SandboxClient::from_config(config).map_err(|e| e.to_string())?;
+    let request =
+        ExecutionRequest::new("print('ok')").with_timeout(std::time::Duration::from_secs(20));
+    match client.execute_request(request).await {
+        Ok(result) if result.success && result.stdout == "ok\n" => {
+            Ok(format!("{:.0} ms", result.duration_ms))
+        }
+        Ok(result) => Err(result
+            .message
+            .unwrap_or_else(|| format!("status `{}`: {}", result.status, result.stderr.trim()))),
+        Err(err) => Err(err.to_string()),
+    }
 }

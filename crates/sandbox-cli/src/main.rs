@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         match cli.command {
             cli::Command::Run(args) => run::run(args).await,
             cli::Command::Mcp(args) => mcp::run(args).await,
-            cli::Command::Doctor(args) => doctor::run(args),
+            cli::Command::Doctor(args) => doctor::run(args).await,
             cli::Command::Check(args) => check::run(args),
             cli::Command::Policy(command) => policy::run(command),
         }

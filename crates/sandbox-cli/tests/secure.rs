@@ -70,7 +70,35 @@ fn doctor_lists_every_layer_and_level() {
         assert!(line.contains("available"), "{line}");
     }
     assert!(text.contains("full         ready (configured)"), "{text}");
+    assert!(text.contains("A real secure run at `full`: ok ("), "{text}");
     assert_eq!(output.status.code(), Some(0), "{text}");
+}
+
+/// Every layer can be there while a real run still fails: the doctor runs
+/// one, and says what failed (here the interpreter, then the run dir).
+#[test]
+fn doctor_fails_when_a_real_run_fails() {
+    for (name, value, needle) in [
+        (
+            "SANDBOX_PYTHON",
+            "/nonexistent/python3",
+            "no usable Python interpreter",
+        ),
+        ("TMPDIR", "/proc/self", "could not create the run dir"),
+    ] {
+        let output = sandbox(Path::new(SANDBOX))
+            .arg("doctor")
+            .env(name, value)
+            .output()
+            .expect("run doctor");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.contains("A real secure run at `full`: FAILED: "),
+            "{text}"
+        );
+        assert!(text.contains(needle), "{text}");
+        assert_eq!(output.status.code(), Some(1), "{text}");
+    }
 }
 
 /// The binary, copied where an unprivileged user can run it.

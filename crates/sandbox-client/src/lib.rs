@@ -37,6 +37,7 @@ pub use sandbox_core::{
 };
 use sandbox_runner::Runner;
 pub use sandbox_runner::secure::{Capabilities, Layer, probe as probe_isolation};
+pub use sandbox_runner::{Swept, sweep_stale, wait_for_cleanup};
 
 /// Runs Python code locally or on a remote `sandbox-server`, with one
 /// configuration's defaults. Cheap to clone and safe to share across tasks.

@@ -52,6 +52,7 @@ pub mod interpreter;
 mod process;
 pub mod secure;
 mod simple;
+mod stale;
 mod sys;
 pub mod workdir;
 
@@ -63,6 +64,14 @@ use sandbox_core::policy::{self, Rejection};
 pub use sandbox_core::{
     ClientConfig, ExecutionMode, ExecutionRequest, ExecutionResult, Limits, SandboxError,
 };
+pub use stale::{Swept, sweep_stale};
+
+/// Waits up to `limit` for the host-side clean-up of abandoned runs
+/// (cgroups removed on background threads) to finish: call it before a
+/// process that killed runs exits, so it leaves nothing behind.
+pub fn wait_for_cleanup(limit: std::time::Duration) {
+    secure::cgroup::wait_for_removals(limit);
+}
 
 /// `limit` lowered to this process's own hard limit where that is lower: an
 /// unprivileged process cannot raise a hard limit, and a child inherits the
@@ -122,10 +131,13 @@ impl Runner {
         &self.config
     }
 
-    /// Runs one request. An `Err` means nothing ran (invalid request, no
-    /// interpreter, the sandbox failed to start); a program that ran and
-    /// failed is an `Ok` result with a non-`ok` status.
+    /// Runs one request. An `Err` means the request could not be tried at
+    /// all (invalid request, no interpreter, an unsupported mode); a program
+    /// that ran and failed is an `Ok` result with a non-`ok` status, and so
+    /// is a sandbox that could not be set up (`sandbox_error`, saying which
+    /// step failed).
     pub async fn run(&self, request: ExecutionRequest) -> Result<ExecutionResult, SandboxError> {
+        stale::sweep_once(self.config.work_root.as_deref());
         let limits = Limits::resolve(&request, &self.config)?;
         let policy = self.config.policy_for(limits.mode);
         if let Err(rejection) = policy::validate_request(&request, policy) {
@@ -135,11 +147,33 @@ impl Runner {
             let local = policy::local_modules(request.input_files.keys().map(String::as_str));
             policy::guard_argument(policy, &local, limits.allow_network)
         });
-        match limits.mode {
+        let mode = limits.mode;
+        let outcome = match mode {
             ExecutionMode::Simple => simple::run(request, limits, &self.config, guard).await,
             ExecutionMode::Secure => secure::run(request, limits, &self.config, guard).await,
+        };
+        match outcome {
+            Err(SandboxError::Io { action, source }) => Ok(sandbox_failed(
+                mode,
+                format!("the sandbox could not {action}: {source}"),
+            )),
+            other => other,
         }
     }
+}
+
+/// The result of a run whose sandbox failed before or around the program:
+/// status `sandbox_error`, no return code, and what failed.
+fn sandbox_failed(mode: ExecutionMode, message: String) -> ExecutionResult {
+    tracing::debug!(%message, "sandbox failure");
+    let mut result = ExecutionResult::new(Status::SandboxError, mode);
+    result.stderr = format!("sandbox error: {message}\n");
+    result.message = Some(if mode == ExecutionMode::Secure {
+        format!("{message} (run `sandbox doctor` to see what this host allows)")
+    } else {
+        message
+    });
+    result
 }
 
 /// The result for code refused before running: a syntax error (rendered as

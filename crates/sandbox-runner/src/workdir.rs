@@ -26,7 +26,7 @@ impl WorkDir {
         let fail = |err| SandboxError::io("create the work dir", err);
         let parent = parent.map_or_else(std::env::temp_dir, Path::to_owned);
         let root = tempfile::Builder::new()
-            .prefix("sandbox-")
+            .prefix(crate::stale::run_prefix())
             .tempdir_in(&parent)
             .map_err(fail)?;
         let work = root.path().join("work");
@@ -106,7 +106,7 @@ pub(crate) fn write_files(
 /// `remove_dir_all`, retried after making every directory writable: the
 /// program may have removed permissions on directories it created, which
 /// stops a non-root owner from deleting their contents.
-fn remove_tree(path: &Path) -> io::Result<()> {
+pub(crate) fn remove_tree(path: &Path) -> io::Result<()> {
     if fs::remove_dir_all(path).is_ok() || !path.exists() {
         return Ok(());
     }

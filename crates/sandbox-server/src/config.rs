@@ -38,8 +38,9 @@ pub const MAX_QUEUE: usize = 1_000_000;
 pub const MAX_CONNECTIONS: usize = 1_000_000;
 /// Default grace period for in-flight executions at shutdown.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: f64 = 30.0;
-/// Default request bytes held in memory at once: 256 MiB.
-pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 256 << 20;
+/// Default request bytes held in memory at once: 128 MiB (two bodies of
+/// the largest default size, each counted twice).
+pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 128 << 20;
 
 const ABOUT: &str = "HTTP API of the Python sandbox: POST /execute runs code and returns \
 its output and files (the execution contract), with health, readiness, Prometheus metrics \

@@ -38,6 +38,7 @@ pub mod metrics;
 pub mod origin;
 pub mod program;
 pub mod rate_limit;
+pub mod readiness;
 pub mod request;
 pub mod routes;
 pub mod state;
@@ -205,6 +206,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     force: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    readiness::start(state.clone()).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(connection::serve(
         listener,

@@ -10,6 +10,8 @@ use crate::{AppState, Args};
 use anyhow::{Context as _, Result};
 use clap::Parser as _;
 use sandbox_client::ExecutionMode;
+use std::time::Duration;
+
 use tokio::signal::unix::{SignalKind, signal};
 
 /// Runs the server program and returns its exit code.
@@ -40,6 +42,9 @@ async fn run(args: Args) -> Result<()> {
     let (host, port) = (args.host.clone(), args.port);
     let config = args.into_config(std::env::vars_os())?;
     let keys = config.api_keys.len();
+    // What a runner killed outright (SIGKILL, a crash) left behind.
+    let work_root = config.execution.work_root.clone();
+    tokio::task::spawn_blocking(move || sandbox_client::sweep_stale(work_root.as_deref()));
     let state = AppState::new(config).context("cannot set up the executions")?;
     let config = state.config();
     if keys == 0 {
@@ -59,6 +64,9 @@ async fn run(args: Args) -> Result<()> {
     if config.execution.mode == ExecutionMode::Simple {
         tracing::warn!("default mode is simple: code is NOT isolated from this host");
     }
+    // Whether a real sandbox can be set up here, known before the first
+    // client is answered.
+    crate::readiness::start(state.clone()).await;
     let listener = tokio::net::TcpListener::bind((host.as_str(), port))
         .await
         .with_context(|| format!("cannot listen on `{host}:{port}`"))?;
@@ -98,7 +106,13 @@ async fn run(args: Args) -> Result<()> {
         },
     )
     .await
-    .context("the server failed")
+    .context("the server failed")?;
+    // The cgroups of runs killed at the deadline are removed in the
+    // background; let that finish before the process goes.
+    tokio::task::spawn_blocking(|| sandbox_client::wait_for_cleanup(Duration::from_secs(5)))
+        .await
+        .context("the clean-up failed")?;
+    Ok(())
 }
 
 fn init_tracing(format: LogFormat) {

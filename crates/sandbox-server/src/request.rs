@@ -27,6 +27,18 @@ const FIELDS: &[&str] = &[
 /// # Errors
 /// 400 for a body that is not JSON; 422 naming the field otherwise.
 pub fn decode(body: &[u8], config: &ServerConfig) -> Result<ExecutionRequest, ApiFailure> {
+    // The usual case, straight into the request (input files decoded as
+    // they are read, so a body is held about once as text and once
+    // decoded); serde would take an array as the struct's fields in order,
+    // so only an object goes this way.
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'{')
+        && let Ok(request) = serde_json::from_slice::<ExecutionRequest>(body)
+    {
+        check_request(&request, config)?;
+        return Ok(request);
+    }
+    // Something is wrong: find what, field by field.
     let value: Value = serde_json::from_slice(body).map_err(|err| {
         ApiFailure::new(
             Code::MalformedJson,
@@ -49,6 +61,51 @@ pub fn decode(body: &[u8], config: &ServerConfig) -> Result<ExecutionRequest, Ap
             ApiFailure::invalid(format!("`{path}`: {inner}"))
         }
     })
+}
+
+/// The range checks of [`check_fields`] on a request that decoded.
+fn check_request(request: &ExecutionRequest, config: &ServerConfig) -> Result<(), ApiFailure> {
+    if request.code.len() > MAX_CODE_BYTES {
+        return Err(code_too_long(request.code.len()));
+    }
+    if let Some(timeout) = request.timeout
+        && (timeout.is_zero() || timeout > config.limits.timeout)
+    {
+        return Err(ApiFailure::invalid(format!(
+            "`timeout` must be {}, got a number ({})",
+            timeout_range(config),
+            timeout.as_secs_f64()
+        )));
+    }
+    if let Some(mb) = request.memory_mb
+        && !(MIN_MEMORY_MB..=config.limits.memory_mb).contains(&mb)
+    {
+        return Err(ApiFailure::invalid(format!(
+            "`memory_mb` must be {}, got a number ({mb})",
+            memory_range(config)
+        )));
+    }
+    Ok(())
+}
+
+fn code_too_long(len: usize) -> ApiFailure {
+    ApiFailure::invalid(format!(
+        "`code` is {len} bytes, the limit is {MAX_CODE_BYTES} bytes"
+    ))
+}
+
+fn timeout_range(config: &ServerConfig) -> String {
+    format!(
+        "a number of seconds above 0 and at most {} (this server's limit)",
+        config.limits.timeout.as_secs_f64()
+    )
+}
+
+fn memory_range(config: &ServerConfig) -> String {
+    format!(
+        "a whole number of MiB from {MIN_MEMORY_MB} to {} (this server's limits)",
+        config.limits.memory_mb
+    )
 }
 
 /// What kind of JSON value `value` is, for messages.
@@ -88,10 +145,7 @@ fn check_fields(fields: &Map<String, Value>, config: &ServerConfig) -> Result<()
             ));
         }
         Some(Value::String(code)) if code.len() > MAX_CODE_BYTES => {
-            return Err(ApiFailure::invalid(format!(
-                "`code` is {} bytes, the limit is {MAX_CODE_BYTES} bytes",
-                code.len()
-            )));
+            return Err(code_too_long(code.len()));
         }
         Some(Value::String(_)) => {}
         Some(other) => return wrong("code", "a string of Python source".into(), other),
@@ -107,15 +161,7 @@ fn check_fields(fields: &Map<String, Value>, config: &ServerConfig) -> Result<()
         Some(Value::Number(n))
             if n.as_f64()
                 .is_some_and(|secs| secs > 0.0 && secs <= max_timeout) => {}
-        Some(other) => {
-            return wrong(
-                "timeout",
-                format!(
-                    "a number of seconds above 0 and at most {max_timeout} (this server's limit)"
-                ),
-                other,
-            );
-        }
+        Some(other) => return wrong("timeout", timeout_range(config), other),
     }
     let max_memory = config.limits.memory_mb;
     match fields.get("memory_mb") {
@@ -123,15 +169,7 @@ fn check_fields(fields: &Map<String, Value>, config: &ServerConfig) -> Result<()
         Some(Value::Number(n))
             if n.as_u64()
                 .is_some_and(|mb| (MIN_MEMORY_MB..=max_memory).contains(&mb)) => {}
-        Some(other) => {
-            return wrong(
-                "memory_mb",
-                format!(
-                    "a whole number of MiB from {MIN_MEMORY_MB} to {max_memory} (this server's limits)"
-                ),
-                other,
-            );
-        }
+        Some(other) => return wrong("memory_mb", memory_range(config), other),
     }
     match fields.get("allow_network") {
         None | Some(Value::Null | Value::Bool(_)) => {}
@@ -185,6 +223,17 @@ mod tests {
                 "at most 300 (this server's limit), got a number (1e+20)",
             ),
             ("{\"code\": \"x\", \"timeout\": -1}", 422, "above 0"),
+            ("{\"code\": \"x\", \"timeout\": 0}", 422, "above 0"),
+            (
+                "{\"code\": \"x\", \"timeout\": 301}",
+                422,
+                "at most 300 (this server's limit), got a number (301)",
+            ),
+            (
+                "{\"code\": \"x\", \"memory_mb\": 8}",
+                422,
+                "from 16 to 1024",
+            ),
             (
                 "{\"code\": \"x\", \"memory_mb\": 4096}",
                 422,

@@ -27,9 +27,12 @@ use crate::state::{AppState, LayerReport};
 /// check, extended).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// Always `healthy` when the server answers.
+    /// `healthy` when a sandbox can be set up and run here; `unhealthy`
+    /// otherwise (`reason` says why).
     #[schema(example = "healthy")]
     pub status: &'static str,
+    /// Why the server cannot run code now, when it cannot.
+    pub reason: Option<String>,
     /// `sandbox-server`.
     pub service: &'static str,
     /// The server's version.
@@ -68,8 +71,14 @@ pub struct Readiness {
 #[utoipa::path(get, path = "/", tag = "health", responses((status = 200, body = Health)))]
 pub async fn health(State(state): State<AppState>) -> Json<Health> {
     let execution = &state.config().execution;
+    let reason = unavailable(&state);
     Json(Health {
-        status: "healthy",
+        status: if reason.is_none() {
+            "healthy"
+        } else {
+            "unhealthy"
+        },
+        reason,
         service: "sandbox-server",
         version: env!("CARGO_PKG_VERSION"),
         mode: execution.mode,
@@ -79,14 +88,28 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
     })
 }
 
+/// Why the server cannot run code now: a layer its isolation level needs is
+/// missing, or a real sandbox failed to set up.
+fn unavailable(state: &AppState) -> Option<String> {
+    if !state.default_mode_available() {
+        return Some(format!(
+            "secure mode (isolation `{}`) is unavailable: missing {}",
+            state.config().execution.isolation,
+            state.missing_layers().join(", ")
+        ));
+    }
+    state.readiness().problem()
+}
+
 /// Liveness: answers while the process runs.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Liveness)))]
 pub async fn healthz() -> Json<Liveness> {
     Json(Liveness { status: "ok" })
 }
 
-/// Readiness: 503 while draining for shutdown, or when the default mode
-/// is secure and this host lacks a layer it requires.
+/// Readiness: 503 while draining for shutdown, when the default mode is
+/// secure and this host lacks a layer it requires, and until a real sandbox
+/// has been set up and run (again after any run fails to set up).
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -100,14 +123,8 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
     let draining = state.admission().is_draining();
     let reason = if draining {
         Some("the server is shutting down".to_owned())
-    } else if !state.default_mode_available() {
-        Some(format!(
-            "secure mode (isolation `{}`) is unavailable: missing {}",
-            state.config().execution.isolation,
-            state.missing_layers().join(", ")
-        ))
     } else {
-        None
+        unavailable(&state)
     };
     let ready = reason.is_none();
     let status = if ready {
@@ -264,6 +281,11 @@ pub async fn run(
     match outcome {
         Ok(result) => {
             record.finish(result.status.as_str());
+            if result.status == sandbox_client::Status::SandboxError {
+                state
+                    .readiness()
+                    .setup_failed(result.message.as_deref().unwrap_or("a sandbox failed"));
+            }
             tracing::info!(
                 %caller,
                 status = %result.status,

@@ -10,6 +10,7 @@ use crate::body::BodyBudget;
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
+use crate::readiness::Readiness;
 
 /// One secure-mode layer as `GET /` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -35,6 +36,7 @@ struct Inner {
     admission: Admission,
     rate_limiter: Option<RateLimiter>,
     body_budget: BodyBudget,
+    readiness: Readiness,
     metrics: Metrics,
     layers: Vec<LayerReport>,
     missing: Vec<String>,
@@ -66,6 +68,7 @@ impl AppState {
                 admission: Admission::new(config.max_concurrency, config.max_queue),
                 rate_limiter: config.rate_limit.map(RateLimiter::new),
                 body_budget: BodyBudget::new(config.max_buffered_bytes),
+                readiness: Readiness::default(),
                 client,
                 metrics: Metrics::new(),
                 layers,
@@ -98,6 +101,11 @@ impl AppState {
     /// The memory budget of buffered request bodies.
     pub fn body_budget(&self) -> &BodyBudget {
         &self.inner.body_budget
+    }
+
+    /// Whether runs can be set up here (see [`crate::readiness`]).
+    pub fn readiness(&self) -> &Readiness {
+        &self.inner.readiness
     }
 
     /// The metrics.

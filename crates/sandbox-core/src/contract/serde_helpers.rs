@@ -5,8 +5,7 @@
 pub(crate) mod base64_map {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
     use std::collections::BTreeMap;
 
     pub(crate) fn serialize<S: Serializer>(
@@ -19,20 +18,69 @@ pub(crate) mod base64_map {
         )
     }
 
+    /// Decodes each file as it is read, from the input where the parser
+    /// can lend it: a large file is never held as base64 and as bytes at
+    /// once beyond the request body itself.
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<BTreeMap<String, Vec<u8>>, D::Error> {
-        let encoded = BTreeMap::<String, String>::deserialize(deserializer)?;
-        encoded
-            .into_iter()
-            .map(|(name, text)| match STANDARD.decode(text.as_bytes()) {
-                Ok(bytes) => Ok((name, bytes)),
-                Err(err) => Err(D::Error::custom(format_args!(
+        deserializer.deserialize_map(Files)
+    }
+
+    struct Files;
+
+    impl<'de> serde::de::Visitor<'de> for Files {
+        type Value = BTreeMap<String, Vec<u8>>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of file names to base64 contents")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut access: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut files = BTreeMap::new();
+            while let Some(name) = access.next_key::<String>()? {
+                let bytes = access.next_value_seed(Contents { name: &name })?;
+                files.insert(name, bytes);
+            }
+            Ok(files)
+        }
+    }
+
+    /// One file's base64 contents, decoded straight from the parser's text.
+    struct Contents<'n> {
+        name: &'n str,
+    }
+
+    impl<'de> serde::de::DeserializeSeed<'de> for Contents<'_> {
+        type Value = Vec<u8>;
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<u8>, D::Error> {
+            deserializer.deserialize_str(self)
+        }
+    }
+
+    impl serde::de::Visitor<'_> for Contents<'_> {
+        type Value = Vec<u8>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(
+                f,
+                "the base64 contents of file `{}`",
+                self.name.escape_debug()
+            )
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Vec<u8>, E> {
+            STANDARD.decode(text.as_bytes()).map_err(|err| {
+                E::custom(format_args!(
                     "file `{}` is not valid base64: {err}",
-                    name.escape_debug()
-                ))),
+                    self.name.escape_debug()
+                ))
             })
-            .collect()
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Where per-run cgroups can be created on this machine.
@@ -36,6 +37,14 @@ impl Hierarchy {
             Err(r) => reasons.push(r),
         }
         Err(reasons.join("; "))
+    }
+
+    /// The directories run groups are created in.
+    pub(crate) fn parents(&self) -> Vec<PathBuf> {
+        match self {
+            Self::V2(dir) => vec![dir.clone()],
+            Self::V1 { memory, pids } => vec![memory.clone(), pids.clone()],
+        }
     }
 
     /// A short name for reports.
@@ -274,6 +283,18 @@ impl Cgroup {
     }
 }
 
+/// Removals still running on background threads (see [`Cgroup`]'s drop).
+static PENDING: AtomicUsize = AtomicUsize::new(0);
+
+/// Waits up to `limit` for the cgroups of abandoned runs to be removed, so
+/// a process that exits right after killing its runs leaves none behind.
+pub(crate) fn wait_for_removals(limit: Duration) {
+    let start = std::time::Instant::now();
+    while PENDING.load(Ordering::SeqCst) > 0 && start.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 impl Drop for Cgroup {
     // Reached when a run is abandoned: the kill was just sent and removal
     // may need to wait for the processes to go, which must not block an
@@ -286,7 +307,17 @@ impl Drop for Cgroup {
             hierarchy: self.hierarchy.clone(),
             dirs: std::mem::take(&mut self.dirs),
         };
-        std::thread::spawn(move || rest.remove_dirs());
+        PENDING.fetch_add(1, Ordering::SeqCst);
+        let spawned = std::thread::Builder::new()
+            .name("sandbox-cgroup-rm".into())
+            .spawn(move || {
+                rest.remove_dirs();
+                PENDING.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            // No thread to spare: the next runner's sweep removes them.
+            PENDING.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 

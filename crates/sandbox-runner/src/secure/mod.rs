@@ -48,7 +48,7 @@
 //! while simple mode works as on Linux.
 
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-mod cgroup;
+pub(crate) mod cgroup;
 #[cfg(target_os = "linux")]
 mod landlock;
 pub mod probe;

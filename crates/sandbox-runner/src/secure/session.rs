@@ -177,7 +177,7 @@ pub(super) async fn run(
     // The run dir is only the mount point of the new root (its name also
     // names the run's cgroups); it stays empty on the host.
     let run_dir = tempfile::Builder::new()
-        .prefix("sandbox-")
+        .prefix(crate::stale::run_prefix())
         .tempdir_in(&parent)
         .map_err(io_err("create the run dir"))?;
     mark("run dir");
