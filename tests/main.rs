@@ -15,6 +15,7 @@
 //! - `docs`:     the README documents every environment variable
 //! - `serving`:  a real sandbox-server process on a loopback port, and HTTP helpers
 //! - `connections`: slow, idle, half-closed and cross-origin clients of a real server, byte by byte
+//! - `schema`:   Schemathesis against a real server: the OpenAPI document is what the server does
 //! - `server`:   the HTTP API: curl example, auth, limits, load, disconnects, shutdown, docs
 //! - `remote`:   one set of cases against local and remote clients, identical results
 //! - `mcp`:      MCP at `/mcp` on a real server, driven by the official SDK's client
@@ -40,6 +41,7 @@ mod policy;
 #[cfg(target_os = "linux")]
 mod redteam;
 mod remote;
+mod schema;
 mod secure;
 mod server;
 mod serving;

@@ -197,7 +197,7 @@ async fn limits_answer_422_per_field_413_for_a_big_body_and_400_for_bad_json() {
     let cases = [
         (
             json!({"code": "", "timeout": 11}),
-            "`timeout` must be a number of seconds above 0 and at most 10 (this server's limit), got a number (11)",
+            "`timeout` must be a number of seconds from 0.001 to 10 (this server's limit), got a number (11)",
         ),
         (
             json!({"code": "", "memory_mb": 512}),
@@ -221,7 +221,7 @@ async fn limits_answer_422_per_field_413_for_a_big_body_and_400_for_bad_json() {
         (json!({"code": "", "timeout": -1}), "`timeout` must be"),
         (
             json!({"code": "", "timeout": 1e20}),
-            "at most 10 (this server's limit), got a number (1e+20)",
+            "to 10 (this server's limit), got a number (1e+20)",
         ),
         (
             json!({"code": "", "mode": true}),
@@ -624,6 +624,7 @@ async fn the_openapi_document_is_valid_and_lists_every_endpoint() {
             "/docs",
             "/execute",
             "/healthz",
+            "/mcp",
             "/metrics",
             "/openapi.json",
             "/readyz",
@@ -631,11 +632,39 @@ async fn the_openapi_document_is_valid_and_lists_every_endpoint() {
         ]
     );
     let execute = &paths["/execute"]["post"];
-    for status in ["200", "400", "401", "413", "422", "429", "503"] {
+    for status in [
+        "200", "400", "403", "408", "413", "415", "422", "429", "503",
+    ] {
         assert!(execute["responses"].get(status).is_some(), "{status}");
     }
+    // No keys here: no 401 and no key needed.
+    assert!(execute["responses"].get("401").is_none());
+    assert_eq!(execute["security"], json!([{}]));
+    // The request schema is this server's: its limits, its modes, valid
+    // file names and base64 contents.
     let request = &document["components"]["schemas"]["ExecutionRequest"];
     assert_eq!(request["required"], json!(["code"]), "{request}");
+    let properties = &request["properties"];
+    assert_eq!(properties["timeout"]["maximum"], json!(300.0));
+    assert_eq!(properties["memory_mb"]["maximum"], json!(1024));
+    assert_eq!(properties["memory_mb"]["minimum"], json!(16));
+    assert_eq!(properties["mode"]["enum"], json!(["secure", null]));
+    assert_eq!(properties["allow_network"]["enum"], json!([false, null]));
+    assert_eq!(
+        properties["input_files"]["propertyNames"]["minLength"],
+        json!(1)
+    );
+    assert_eq!(
+        properties["input_files"]["additionalProperties"]["contentEncoding"],
+        "base64"
+    );
+    assert!(
+        properties["code"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("16777216 bytes")
+    );
+    assert!(paths["/mcp"]["post"]["responses"].get("400").is_some());
     for (path, item) in paths {
         if item.get("get").is_some() {
             let response = http().get(server.at(path)).send().await.unwrap();

@@ -93,7 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(routes::readyz))
         .route("/metrics", get(routes::metrics))
         .merge(protected)
-        .merge(docs::router())
+        .merge(docs::router(state.config()))
         .fallback(|| async { ApiFailure::new(Code::NotFound, "no such endpoint; see /docs") })
         .method_not_allowed_fallback(|| async {
             ApiFailure::new(

@@ -6,7 +6,7 @@ use std::convert::Infallible;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse as _, Response};
@@ -130,7 +130,34 @@ async fn handle(inner: Inner, request: Request) -> Response {
     if request.method() != Method::POST {
         return as_json_rpc(forward(inner, request).await, Value::Null).await;
     }
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    let mime = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if mime.as_deref() != Some("application/json") {
+        return rpc_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Value::Null,
+            INVALID_REQUEST,
+            "the body must be JSON-RPC sent as `Content-Type: application/json`".into(),
+        );
+    }
+    // The SDK insists on being told the client takes both; a client that
+    // says nothing (or `*/*`) takes whatever comes.
+    let accepts = parts
+        .headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !(accepts.contains("application/json") && accepts.contains("text/event-stream")) {
+        parts.headers.insert(
+            ACCEPT,
+            HeaderValue::from_static("application/json, text/event-stream"),
+        );
+    }
     // The body is already in memory (see `body::buffer`).
     let bytes = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -156,19 +183,94 @@ async fn handle(inner: Inner, request: Request) -> Response {
     };
     match message {
         Value::Array(batch) => serve_batch(inner, parts, batch).await,
-        message => {
-            let id = message.get("id").cloned().unwrap_or(Value::Null);
+        mut message => {
+            let id = valid_id(&message);
             if let Err(problem) = check_message(&message) {
                 return rpc_error(StatusCode::BAD_REQUEST, id, INVALID_REQUEST, problem);
             }
-            let request = Request::from_parts(parts, Body::from(bytes));
-            as_json_rpc(forward(inner, request).await, id).await
+            let body = if message.get("id").is_some_and(|id| id.is_f64()) {
+                normalise_id(&mut message);
+                Body::from(message.to_string())
+            } else {
+                Body::from(bytes)
+            };
+            let mut request = Request::from_parts(parts, body);
+            request
+                .headers_mut()
+                .remove(axum::http::header::CONTENT_LENGTH);
+            let response = forward(inner, request).await;
+            as_json_rpc(settle(response, &message).await, id).await
         }
+    }
+}
+
+/// The SDK refuses a well-formed message whose `params` do not fit its
+/// method (415, in text). A request gets the JSON-RPC answer for that
+/// (`-32602`, with its id); a notification, which gets no answer, is
+/// accepted and ignored, as JSON-RPC has it.
+async fn settle(response: Response, message: &Value) -> Response {
+    if response.status() != StatusCode::UNSUPPORTED_MEDIA_TYPE {
+        return response;
+    }
+    let Some(id) = message.get("id").cloned() else {
+        return StatusCode::ACCEPTED.into_response();
+    };
+    let text = match response.into_body().collect().await {
+        Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).into_owned(),
+        Err(err) => err.to_string(),
+    };
+    let method = message.get("method").and_then(Value::as_str).unwrap_or("?");
+    (
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        error_object(
+            id,
+            INVALID_PARAMS,
+            &format!(
+                "invalid params for `{}`: {}",
+                method.escape_debug(),
+                text.trim()
+                    .trim_start_matches("fail to deserialize request body ")
+            ),
+        )
+        .to_string(),
+    )
+        .into_response()
+}
+
+/// A message's `id` to answer with: itself when it is a string or a whole
+/// number, else `null` (as JSON-RPC says when it cannot be told).
+fn valid_id(message: &Value) -> Value {
+    match message.get("id") {
+        Some(id @ Value::String(_)) => id.clone(),
+        Some(Value::Number(n)) => whole_id(n).map_or(Value::Null, Value::from),
+        _ => Value::Null,
+    }
+}
+
+/// A numeric id as the whole number JSON means by it (`7` or `7.0`), if
+/// it fits 64 bits.
+fn whole_id(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && (-9.2e18..9.2e18).contains(f))
+            .map(|f| f as i64)
+    })
+}
+
+/// `message` with a numeric id written as a whole number (`7.0` becomes
+/// `7`), which is what the SDK takes.
+fn normalise_id(message: &mut Value) {
+    if let Some(Value::Number(n)) = message.get("id")
+        && !n.is_i64()
+        && let Some(whole) = whole_id(n)
+    {
+        message["id"] = Value::from(whole);
     }
 }
 
 const PARSE_ERROR: i64 = -32700;
 const INVALID_REQUEST: i64 = -32600;
+const INVALID_PARAMS: i64 = -32602;
 const INTERNAL_ERROR: i64 = -32603;
 
 /// Whether `message` is a JSON-RPC 2.0 request, notification or response.
@@ -190,8 +292,16 @@ fn check_message(message: &Value) -> Result<(), String> {
         return Err("invalid request: `jsonrpc` must be \"2.0\"".into());
     }
     match fields.get("id") {
-        None | Some(Value::String(_) | Value::Number(_)) => {}
-        Some(_) => return Err("invalid request: `id` must be a string or a number".into()),
+        None | Some(Value::String(_)) => {}
+        Some(Value::Number(n)) if whole_id(n).is_some() => {}
+        Some(_) => {
+            return Err(
+                "invalid request: `id` must be a string or a whole number that fits 64 bits".into(),
+            );
+        }
+    }
+    if fields.get("params").is_some_and(|p| !p.is_object()) {
+        return Err("invalid request: `params` must be an object".into());
     }
     let has_method = fields.get("method").is_some_and(Value::is_string);
     let is_response = fields.contains_key("id")
@@ -242,20 +352,17 @@ async fn serve_batch(
         );
     }
     let mut answers = Vec::new();
-    for message in batch {
-        let id = message.get("id").cloned();
+    for mut message in batch {
+        normalise_id(&mut message);
         if let Err(problem) = check_message(&message) {
-            answers.push(error_object(
-                id.unwrap_or(Value::Null),
-                INVALID_REQUEST,
-                &problem,
-            ));
+            answers.push(error_object(valid_id(&message), INVALID_REQUEST, &problem));
             continue;
         }
+        let id = message.get("id").cloned();
         let mut sub =
             axum::http::Request::from_parts(parts.clone(), Body::from(message.to_string()));
         sub.headers_mut().remove(axum::http::header::CONTENT_LENGTH);
-        let response = forward(inner.clone(), sub).await;
+        let response = settle(forward(inner.clone(), sub).await, &message).await;
         let Some(id) = id.filter(|_| message.get("method").is_some()) else {
             continue; // a notification, or a response to the server
         };

@@ -11,6 +11,9 @@ use sandbox_core::limits::{MAX_CODE_BYTES, MIN_MEMORY_MB};
 use crate::config::ServerConfig;
 use crate::error::{ApiFailure, Code};
 
+/// The shortest `timeout` accepted: one millisecond.
+pub const MIN_TIMEOUT_SECS: f64 = 0.001;
+
 /// The fields of an execution request.
 const FIELDS: &[&str] = &[
     "code",
@@ -36,6 +39,19 @@ pub fn decode(body: &[u8], config: &ServerConfig) -> Result<ExecutionRequest, Ap
         && let Ok(request) = serde_json::from_slice::<ExecutionRequest>(body)
     {
         check_request(&request, config)?;
+        // A timeout a hair over the limit rounds to it in nanoseconds: the
+        // number as sent decides.
+        if request.timeout == Some(config.limits.timeout)
+            && let Ok(Raw {
+                timeout: Some(secs),
+            }) = serde_json::from_slice::<Raw>(body)
+            && secs > config.limits.timeout.as_secs_f64()
+        {
+            return Err(ApiFailure::invalid(format!(
+                "`timeout` must be {}, got a number ({secs})",
+                timeout_range(config)
+            )));
+        }
         return Ok(request);
     }
     // Something is wrong: find what, field by field.
@@ -45,13 +61,19 @@ pub fn decode(body: &[u8], config: &ServerConfig) -> Result<ExecutionRequest, Ap
             format!("the request body is not valid JSON: {err}"),
         )
     })?;
-    let Value::Object(fields) = value else {
+    let Value::Object(mut fields) = value else {
         return Err(ApiFailure::invalid(format!(
             "the request body must be a JSON object such as {{\"code\": \"print(1)\"}}, got {}",
             kind(&value)
         )));
     };
     check_fields(&fields, config)?;
+    // JSON has one kind of number: `16.0` is the whole number 16.
+    if let Some(Value::Number(n)) = fields.get("memory_mb")
+        && let Some(whole) = whole_number(n)
+    {
+        fields.insert("memory_mb".into(), Value::from(whole));
+    }
     serde_path_to_error::deserialize(Value::Object(fields)).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
@@ -63,13 +85,19 @@ pub fn decode(body: &[u8], config: &ServerConfig) -> Result<ExecutionRequest, Ap
     })
 }
 
+/// The timeout exactly as sent (every other field skipped unread).
+#[derive(serde::Deserialize)]
+struct Raw {
+    timeout: Option<f64>,
+}
+
 /// The range checks of [`check_fields`] on a request that decoded.
 fn check_request(request: &ExecutionRequest, config: &ServerConfig) -> Result<(), ApiFailure> {
     if request.code.len() > MAX_CODE_BYTES {
         return Err(code_too_long(request.code.len()));
     }
     if let Some(timeout) = request.timeout
-        && (timeout.is_zero() || timeout > config.limits.timeout)
+        && (timeout.as_secs_f64() < MIN_TIMEOUT_SECS || timeout > config.limits.timeout)
     {
         return Err(ApiFailure::invalid(format!(
             "`timeout` must be {}, got a number ({})",
@@ -96,7 +124,7 @@ fn code_too_long(len: usize) -> ApiFailure {
 
 fn timeout_range(config: &ServerConfig) -> String {
     format!(
-        "a number of seconds above 0 and at most {} (this server's limit)",
+        "a number of seconds from {MIN_TIMEOUT_SECS} to {} (this server's limit)",
         config.limits.timeout.as_secs_f64()
     )
 }
@@ -106,6 +134,15 @@ fn memory_range(config: &ServerConfig) -> String {
         "a whole number of MiB from {MIN_MEMORY_MB} to {} (this server's limits)",
         config.limits.memory_mb
     )
+}
+
+/// `n` as a whole number (`16` or `16.0`), if it is one.
+fn whole_number(n: &serde_json::Number) -> Option<u64> {
+    n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64)
+            .map(|f| f as u64)
+    })
 }
 
 /// What kind of JSON value `value` is, for messages.
@@ -160,15 +197,14 @@ fn check_fields(fields: &Map<String, Value>, config: &ServerConfig) -> Result<()
         None | Some(Value::Null) => {}
         Some(Value::Number(n))
             if n.as_f64()
-                .is_some_and(|secs| secs > 0.0 && secs <= max_timeout) => {}
+                .is_some_and(|secs| (MIN_TIMEOUT_SECS..=max_timeout).contains(&secs)) => {}
         Some(other) => return wrong("timeout", timeout_range(config), other),
     }
     let max_memory = config.limits.memory_mb;
     match fields.get("memory_mb") {
         None | Some(Value::Null) => {}
         Some(Value::Number(n))
-            if n.as_u64()
-                .is_some_and(|mb| (MIN_MEMORY_MB..=max_memory).contains(&mb)) => {}
+            if whole_number(n).is_some_and(|mb| (MIN_MEMORY_MB..=max_memory).contains(&mb)) => {}
         Some(other) => return wrong("memory_mb", memory_range(config), other),
     }
     match fields.get("allow_network") {
@@ -176,7 +212,7 @@ fn check_fields(fields: &Map<String, Value>, config: &ServerConfig) -> Result<()
         Some(other) => return wrong("allow_network", "`true` or `false`".into(), other),
     }
     match fields.get("input_files") {
-        None | Some(Value::Null) => {}
+        None => {}
         Some(Value::Object(files)) => {
             if let Some((name, other)) = files.iter().find(|(_, v)| !v.is_string()) {
                 return wrong(
@@ -220,14 +256,27 @@ mod tests {
             (
                 "{\"code\": \"x\", \"timeout\": 1e20}",
                 422,
-                "at most 300 (this server's limit), got a number (1e+20)",
+                "to 300 (this server's limit), got a number (1e+20)",
             ),
-            ("{\"code\": \"x\", \"timeout\": -1}", 422, "above 0"),
-            ("{\"code\": \"x\", \"timeout\": 0}", 422, "above 0"),
+            (
+                "{\"code\": \"x\", \"timeout\": -1}",
+                422,
+                "from 0.001 to 300",
+            ),
+            (
+                "{\"code\": \"x\", \"timeout\": 5e-324}",
+                422,
+                "from 0.001 to 300",
+            ),
+            (
+                "{\"code\": \"x\", \"timeout\": 300.00000000000006}",
+                422,
+                "from 0.001 to 300",
+            ),
             (
                 "{\"code\": \"x\", \"timeout\": 301}",
                 422,
-                "at most 300 (this server's limit), got a number (301)",
+                "to 300 (this server's limit), got a number (301)",
             ),
             (
                 "{\"code\": \"x\", \"memory_mb\": 8}",
@@ -240,6 +289,11 @@ mod tests {
                 "from 16 to 1024 (this server's limits)",
             ),
             ("{\"code\": \"x\", \"memory_mb\": 1.5}", 422, "whole number"),
+            (
+                "{\"code\": \"x\", \"memory_mb\": 2e3}",
+                422,
+                "from 16 to 1024",
+            ),
             ("{\"code\": 1}", 422, "`code` must be a string"),
             ("{}", 422, "`code` is missing"),
             (
@@ -284,5 +338,11 @@ mod tests {
         assert_eq!(request.code, "print(1)");
         assert_eq!(request.input_files["a.txt"], b"hi");
         assert_eq!(request.memory_mb, Some(64));
+        let request = decode(
+            br#"{"code": "", "memory_mb": 16.0}"#,
+            &ServerConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(request.memory_mb, Some(16));
     }
 }

@@ -27,6 +27,13 @@ pub(crate) mod base64_map {
         deserializer.deserialize_map(Files)
     }
 
+    /// Standard base64 with padding, taking unused trailing bits as
+    /// encoders other than canonical ones leave them (`00==` is `0x34`).
+    const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+    );
+
     struct Files;
 
     impl<'de> serde::de::Visitor<'de> for Files {
@@ -74,7 +81,7 @@ pub(crate) mod base64_map {
         }
 
         fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Vec<u8>, E> {
-            STANDARD.decode(text.as_bytes()).map_err(|err| {
+            LENIENT.decode(text.as_bytes()).map_err(|err| {
                 E::custom(format_args!(
                     "file `{}` is not valid base64: {err}",
                     self.name.escape_debug()
