@@ -206,14 +206,7 @@ async fn a_sandbox_that_cannot_be_set_up_is_a_result_and_not_ready() {
             .contains("could not create the run dir"),
         "{body}"
     );
-    let health: serde_json::Value = crate::serving::http()
-        .get(server.at("/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = crate::serving::get_json(&server.at("/")).await;
     assert_eq!(health["status"], "unhealthy", "{health}");
 
     let response = execute(&server, &serde_json::json!({"code": "print(1)"}), None).await;

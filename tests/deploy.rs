@@ -434,7 +434,11 @@ const COMPOSE: &str = "deploy/docker-compose.yml";
 
 #[test]
 fn compose_files_match_the_compose_specification() {
-    let files = [path(COMPOSE), path("docker-compose.yml")];
+    let files = [
+        path(COMPOSE),
+        path("docker-compose.yml"),
+        path("deploy/docker-compose.cgroups-v1.yml"),
+    ];
     if let Err(output) = compose_validate(&files) {
         panic!("compose files invalid:\n{output}");
     }

@@ -6,6 +6,7 @@
 //! - `limits`:   timeout, memory, output flood, CPU; each reports its own status
 //! - `files`:    input/output files, hostile names, symlinks
 //! - `cleanup`:  no work dir and no process is left behind, whatever happens
+//! - `container`: the image built by `cargo xtask image`, run by podman: compose as documented, without its options, with delegated cgroups
 //! - `contract`: JSON snapshots of the execution contract
 //! - `nesting`:  deeply nested code through the library, the server and MCP: refused, never a crash
 //! - `policy`:   the policy layer: corpus, refusals, the in-interpreter guard
@@ -28,6 +29,7 @@
 mod cleanup;
 mod client;
 mod connections;
+mod container;
 mod contract;
 mod deploy;
 mod docs;

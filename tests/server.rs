@@ -9,7 +9,7 @@ use nix::sys::signal::Signal;
 use serde_json::{Value, json};
 
 use crate::serving::{
-    TestServer, artifact, b64, execute, http, metric, metrics, unb64, wait_until,
+    TestServer, artifact, b64, execute, get_json, http, metric, metrics, unb64, wait_until,
 };
 
 /// The original README's example body, byte for byte.
@@ -49,14 +49,7 @@ async fn the_original_curl_example_and_health_check_work() {
     assert_eq!(result["return_code"], 0);
     assert_eq!(result["mode"], "secure");
 
-    let health: Value = http()
-        .get(server.at("/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = get_json(&server.at("/")).await;
     assert_eq!(health["status"], "healthy");
     assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(health["mode"], "secure");

@@ -227,6 +227,18 @@ pub fn http() -> reqwest::Client {
         .expect("http client")
 }
 
+/// The JSON body of `GET url`.
+pub async fn get_json(url: &str) -> serde_json::Value {
+    http()
+        .get(url)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("a JSON body")
+}
+
 /// Posts a JSON body to `/execute` with `key` as a bearer token.
 pub async fn execute(
     server: &TestServer,

@@ -11,12 +11,15 @@
 //!   latency at concurrency 1, 8, 32 beside local execution
 //! - `docker`: the `python-sandbox` image from deploy/Dockerfile, where a
 //!   Docker engine answers (an error naming the problem where none does)
+//! - `image`: the same image with podman from host-built binaries (see
+//!   `image`), for the container tests
 
 #![forbid(unsafe_code)]
 
 mod bench;
 mod bench_server;
 mod docker;
+mod image;
 mod other_os;
 mod stages;
 
@@ -29,8 +32,8 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  test    install what the tests need (.ci/setup), then run every test (doctests, then
-          cargo nextest when installed, else cargo test)
+  test    install what the tests need (.ci/setup), build the container image (image), then
+          run every test (doctests, then cargo nextest when installed, else cargo test)
   lint    cargo fmt --check and cargo clippy --all-targets -- -D warnings, then check-macos
           (required when CI is set; otherwise a loud warning when rustup cannot install its
           target)
@@ -43,6 +46,9 @@ tasks:
           the policy check of a 1,000-line program (`bench policy`: that alone)
   docker  build the python-sandbox image (deploy/Dockerfile); needs a running Docker engine;
           further arguments go to docker build
+  image   build the python-sandbox image with podman, without Docker or a registry: the
+          Dockerfile's runtime stage around release binaries built here, on a Debian base
+          made by mmdebstrap (cached in target/image/); the container tests run it
 ";
 
 fn main() -> Result<()> {
@@ -57,6 +63,7 @@ fn main() -> Result<()> {
         }
         "bench" => bench::run(&root()),
         "docker" => docker::run(&root(), std::env::args().skip(2).collect()),
+        "image" => image::build(&root()),
         "" | "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())
@@ -72,11 +79,38 @@ fn root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_owned)
 }
 
+/// Variables cargo sets for the program it runs (this one) that must not
+/// reach a nested cargo: build scripts that watch them (ring's, for one)
+/// would rerun, and everything above them rebuild.
+fn is_cargo_run_variable(name: &str) -> bool {
+    [
+        "CARGO_MANIFEST_",
+        "CARGO_PKG_",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_RUSTC_CURRENT_DIR",
+    ]
+    .iter()
+    .any(|prefix| name.starts_with(prefix))
+}
+
+/// `cargo args` with the environment a developer's own `cargo` would have.
+pub(crate) fn cargo_command(args: &[&str]) -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(is_cargo_run_variable) {
+            command.env_remove(name);
+        }
+    }
+    command.args(args);
+    command
+}
+
 fn cargo(args: &[&str]) -> Result<()> {
     let shown = args.join(" ");
     eprintln!("$ cargo {shown}");
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(args)
+    let status = cargo_command(args)
         .current_dir(root())
         .status()
         .with_context(|| format!("cannot run cargo {shown}"))?;
@@ -110,6 +144,8 @@ fn test() -> Result<()> {
     if !status.success() {
         bail!(".ci/setup failed: the tests' requirements are not installed");
     }
+    // The container tests run the image: build it (seconds when cached).
+    image::build(&root())?;
     // Doctests first (nextest does not run them), so the run ends on the
     // summary of the main suite.
     cargo(&["test", "--workspace", "--doc"])?;

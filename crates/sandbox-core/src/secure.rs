@@ -142,6 +142,20 @@ pub enum Mount {
     Proc,
 }
 
+impl Mount {
+    /// What the mount is, for messages: `the read-only bind of /usr`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::ReadOnly { path } => format!("the read-only bind of {}", path.display()),
+            Self::Device { path } => format!("the device {}", path.display()),
+            Self::Tmpfs { path, .. } => format!("the tmpfs at {}", path.display()),
+            Self::Proc => "a fresh /proc (refused where parts of /proc are masked, as \
+                 container engines do by default)"
+                .to_owned(),
+        }
+    }
+}
+
 /// A symlink in the sandbox's root (e.g. `/lib -> usr/lib` on merged-usr
 /// systems, `/dev/fd -> /proc/self/fd`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

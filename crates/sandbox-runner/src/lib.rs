@@ -155,7 +155,10 @@ impl Runner {
         match outcome {
             Err(SandboxError::Io { action, source }) => Ok(sandbox_failed(
                 mode,
-                format!("the sandbox could not {action}: {source}"),
+                match action.strip_prefix("set up the sandbox: ") {
+                    Some(step) => format!("the sandbox could not be set up: {step}: {source}"),
+                    None => format!("the sandbox could not {action}: {source}"),
+                },
             )),
             other => other,
         }

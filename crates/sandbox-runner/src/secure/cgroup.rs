@@ -85,17 +85,64 @@ fn v2(mountinfo: &str, membership: &str) -> Result<Hierarchy, String> {
         .find_map(|l| l.strip_prefix("0::"))
         .ok_or("not in a cgroup v2 group")?;
     let dir = Path::new(mount).join(own.trim_start_matches('/'));
-    let enabled = fs::read_to_string(dir.join("cgroup.subtree_control")).unwrap_or_default();
-    let words: Vec<&str> = enabled.split_whitespace().collect();
-    if words.contains(&"memory") && words.contains(&"pids") {
+    if enables(&dir.join("cgroup.subtree_control")) {
         writable(&dir)?;
-        Ok(Hierarchy::V2(dir))
-    } else {
-        Err(format!(
-            "cgroup v2 at {} does not delegate the memory and pids controllers to its children",
-            dir.display()
-        ))
+        return Ok(Hierarchy::V2(dir));
     }
+    if !enables(&dir.join("cgroup.controllers")) {
+        return Err(format!(
+            "cgroup v2 at {} does not offer the memory and pids controllers",
+            dir.display()
+        ));
+    }
+    writable(&dir)?;
+    delegate_v2(&dir)?;
+    Ok(Hierarchy::V2(dir))
+}
+
+/// Whether a controller list (`cgroup.controllers`, `cgroup.subtree_control`)
+/// names both memory and pids.
+fn enables(list: &Path) -> bool {
+    let listed = fs::read_to_string(list).unwrap_or_default();
+    let words: Vec<&str> = listed.split_whitespace().collect();
+    words.contains(&"memory") && words.contains(&"pids")
+}
+
+/// The leaf group the processes of a delegated cgroup v2 group move into.
+const SUPERVISOR: &str = "sandbox-supervisor";
+
+/// Prepares a writable (delegated) cgroup v2 group whose controllers are
+/// offered but not yet enabled for its children, as a container with a
+/// private, writable cgroup namespace gets it. The kernel enables
+/// controllers for the children of a group only while the group holds no
+/// process (its root excepted), so every process in it (this one, and the
+/// container's others) moves into a leaf child first, then memory and pids
+/// are enabled; run groups are created beside the leaf.
+fn delegate_v2(dir: &Path) -> Result<(), String> {
+    let fail = |what: &str, e: io::Error| format!("cannot {what} in {}: {e}", dir.display());
+    let leaf = dir.join(SUPERVISOR);
+    match fs::create_dir(&leaf) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(fail("create the supervisor group", e)),
+    }
+    let procs =
+        fs::read_to_string(dir.join("cgroup.procs")).map_err(|e| fail("list the processes", e))?;
+    for pid in procs.lines().map(str::trim).filter(|p| !p.is_empty()) {
+        // A process that exited meanwhile is gone from the group anyway.
+        if let Err(e) = fs::write(leaf.join("cgroup.procs"), pid)
+            && e.raw_os_error() != Some(libc::ESRCH)
+        {
+            return Err(fail(&format!("move process {pid} into {SUPERVISOR}"), e));
+        }
+    }
+    fs::write(dir.join("cgroup.subtree_control"), "+memory +pids")
+        .map_err(|e| fail("enable the memory and pids controllers", e))?;
+    tracing::info!(
+        group = %dir.display(),
+        "cgroup v2: moved this group's processes into `{SUPERVISOR}` and enabled memory and pids for run groups"
+    );
+    Ok(())
 }
 
 fn v1(mountinfo: &str, membership: &str) -> Result<Hierarchy, String> {
@@ -324,6 +371,27 @@ impl Drop for Cgroup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The moves and the enabling, on plain files standing in for cgroupfs
+    /// (what the kernel then does with them is not checked here: this
+    /// machine has no cgroup v2 memory controller).
+    #[test]
+    fn a_delegated_v2_group_moves_its_processes_to_a_leaf_then_enables_controllers() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("cgroup.controllers"), "cpu memory pids\n").unwrap();
+        fs::write(dir.path().join("cgroup.subtree_control"), "").unwrap();
+        fs::write(dir.path().join("cgroup.procs"), "1\n42\n").unwrap();
+        assert!(enables(&dir.path().join("cgroup.controllers")));
+        assert!(!enables(&dir.path().join("cgroup.subtree_control")));
+        delegate_v2(dir.path()).unwrap();
+        // A regular file keeps the last write: the last pid moved.
+        let moved = fs::read_to_string(dir.path().join(SUPERVISOR).join("cgroup.procs")).unwrap();
+        assert_eq!(moved, "42");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("cgroup.subtree_control")).unwrap(),
+            "+memory +pids"
+        );
+    }
 
     const MOUNTINFO: &str = "\
 25 30 0:22 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory

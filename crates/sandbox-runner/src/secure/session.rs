@@ -126,12 +126,13 @@ async fn await_init(
     ready: &mut pipe::Receiver,
     errors: &mut pipe::Receiver,
     step: &str,
+    plan: &SecurePlan,
 ) -> Result<(), SandboxError> {
     let failed = |what: String| SandboxError::io("set up the sandbox", std::io::Error::other(what));
     let mut byte = [0u8; 1];
     match tokio::time::timeout(SETUP_TIMEOUT, ready.read_exact(&mut byte)).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(_)) => Err(child_error(errors)
+        Ok(Err(_)) => Err(child_error(errors, plan)
             .await
             .unwrap_or_else(|| failed(format!("init exited before it could {step}")))),
         Err(_) => Err(failed(format!("init did not {step} within 10 s"))),
@@ -139,14 +140,21 @@ async fn await_init(
 }
 
 /// Reads an error record `(stage, errno)` if the child wrote one.
-async fn child_error(pipe: &mut pipe::Receiver) -> Option<SandboxError> {
+async fn child_error(pipe: &mut pipe::Receiver, plan: &SecurePlan) -> Option<SandboxError> {
     let mut record = [0u8; 8];
     match pipe.read_exact(&mut record).await {
         Ok(_) => {
             let stage = u32::from_ne_bytes([record[0], record[1], record[2], record[3]]);
             let errno = i32::from_ne_bytes([record[4], record[5], record[6], record[7]]);
+            let step = match stage.checked_sub(Stage::Mount as u32) {
+                Some(n) => match plan.mounts.get(n as usize) {
+                    Some(mount) => format!("mount {}", mount.describe()),
+                    None => Stage::describe(stage),
+                },
+                None => Stage::describe(stage),
+            };
             Some(SandboxError::io(
-                format!("set up the sandbox: could not {}", Stage::describe(stage)),
+                format!("set up the sandbox: could not {step}"),
                 std::io::Error::from_raw_os_error(errno),
             ))
         }
@@ -421,7 +429,7 @@ pub(super) async fn run(
 
     // Stage 3 runs in the child; it forks the program and says ready.
     let mut error_pipe = error_pipe;
-    await_init(&mut ready, &mut error_pipe, "get ready").await?;
+    await_init(&mut ready, &mut error_pipe, "get ready", &plan).await?;
     mark("ready");
     // While init is still dumpable: hold the work dir by a descriptor (so
     // even an unprivileged runner reaches it once init is not dumpable) and
@@ -436,7 +444,7 @@ pub(super) async fn run(
         .await
         .map_err(io_err("start the program"))?;
     drop(go);
-    await_init(&mut ready, &mut error_pipe, "hide itself").await?;
+    await_init(&mut ready, &mut error_pipe, "hide itself", &plan).await?;
     // While the interpreter starts (it waits for its code on stdin), write
     // the input files and, on cgroup v2, move the program into its cgroup
     // (the move's RCU grace period then overlaps the start-up). Init itself
@@ -467,7 +475,8 @@ pub(super) async fn run(
         if let Err(err) = moved {
             // A program that died before it could be moved left its own
             // error record saying why.
-            let child = tokio::time::timeout(SETUP_TIMEOUT, child_error(&mut error_pipe)).await;
+            let child =
+                tokio::time::timeout(SETUP_TIMEOUT, child_error(&mut error_pipe, &plan)).await;
             return Err(child
                 .ok()
                 .flatten()
@@ -475,7 +484,7 @@ pub(super) async fn run(
         }
     }
     // Stages 4-6 ran in the child; the error pipe closes on a successful exec.
-    match tokio::time::timeout(SETUP_TIMEOUT, child_error(&mut error_pipe)).await {
+    match tokio::time::timeout(SETUP_TIMEOUT, child_error(&mut error_pipe, &plan)).await {
         Ok(None) => {}
         Ok(Some(err)) => return Err(err),
         Err(_) => {
