@@ -7,9 +7,11 @@
 //! - `files`:    input/output files, hostile names, symlinks
 //! - `cleanup`:  no work dir and no process is left behind, whatever happens
 //! - `container`: the image built by `cargo xtask image`, run by podman: compose as documented, without its options, with delegated cgroups
+//! - `compile`:  what only the interpreter's compiler refuses is a syntax_error with the user's line
 //! - `contract`: JSON snapshots of the execution contract
 //! - `nesting`:  deeply nested code through the library, the server and MCP: refused, never a crash
 //! - `policy`:   the policy layer: corpus, refusals, the in-interpreter guard
+//! - `pool`:     warm sandboxes: pooled results equal cold ones, nothing carries over, refills, metrics
 //! - `secure`:   secure mode's layers seen from inside, and its limits
 //! - `redteam`:  one attack per tests/redteam/*.py against secure mode, contained by effect
 //! - `client`:   configuration paths, the blocking client, concurrency
@@ -28,6 +30,7 @@
 
 mod cleanup;
 mod client;
+mod compile;
 mod connections;
 mod container;
 mod contract;
@@ -39,6 +42,9 @@ mod limits;
 mod mcp;
 mod nesting;
 mod policy;
+// The pool prepares secure sandboxes, which exist on Linux alone.
+#[cfg(target_os = "linux")]
+mod pool;
 // Attacks on the kernel layers, which exist on Linux alone.
 #[cfg(target_os = "linux")]
 mod redteam;

@@ -4,7 +4,9 @@
 //! Every `tests/redteam/<name>.py` is one attack and one test (the `attacks!`
 //! list below; `every_attack_file_has_a_test` fails for a file left out). The
 //! generic runner [`run_attack`] reads the file, fills in its placeholders,
-//! runs it in **secure mode** at the full isolation level, and checks:
+//! runs it in **secure mode** at the full isolation level, twice (in a
+//! sandbox made for the run, then in one a pool prepared before the code
+//! existed), and checks after each:
 //!
 //! 1. **What the user sees**, declared in the file's header (status, output,
 //!    message, how long the run took).
@@ -1022,7 +1024,15 @@ struct Outcome {
 
 /// Reads `tests/redteam/<name>.py`, runs it in secure mode as its header
 /// says, and fails with every broken expectation and every breach at once.
+/// Runs the attack twice: in a sandbox made for the run (cold), then in
+/// one a pool prepared before the code was known.
 async fn run_attack(name: &str) {
+    for pooled in [false, true] {
+        attack_round(name, pooled).await;
+    }
+}
+
+async fn attack_round(name: &str, pooled: bool) {
     let path = Path::new(ATTACK_DIR).join(format!("{name}.py"));
     let source =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
@@ -1039,12 +1049,21 @@ async fn run_attack(name: &str) {
     let probe = header.host_responsive.then(Responsiveness::start);
     let outcomes = if header.concurrent == 2 {
         let (a, b) = tokio::join!(
-            run_once(name, &header, &source, &fixture, host, &tags[0], &tags[1]),
-            run_once(name, &header, &source, &fixture, host, &tags[1], &tags[0]),
+            run_once(
+                name, &header, &source, &fixture, host, &tags[0], &tags[1], pooled
+            ),
+            run_once(
+                name, &header, &source, &fixture, host, &tags[1], &tags[0], pooled
+            ),
         );
         vec![a, b]
     } else {
-        vec![run_once(name, &header, &source, &fixture, host, &tags[0], &tags[1]).await]
+        vec![
+            run_once(
+                name, &header, &source, &fixture, host, &tags[0], &tags[1], pooled,
+            )
+            .await,
+        ]
     };
     let mut failures = probe.map(Responsiveness::finish).unwrap_or_default();
     tokio::time::sleep(header.settle).await;
@@ -1077,7 +1096,8 @@ async fn run_attack(name: &str) {
         }
     }
     if !failures.is_empty() {
-        let mut report = format!("attack `{name}` ({})\n", header.about);
+        let how = if pooled { "pooled" } else { "cold" };
+        let mut report = format!("attack `{name}`, {how} ({})\n", header.about);
         for failure in &failures {
             report.push_str(&format!("  - {failure}\n"));
         }
@@ -1088,6 +1108,7 @@ async fn run_attack(name: &str) {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // One run's facts, each its own.
 async fn run_once(
     name: &str,
     header: &Header,
@@ -1096,6 +1117,7 @@ async fn run_once(
     host: &Host,
     self_tag: &str,
     peer_tag: &str,
+    pooled: bool,
 ) -> Outcome {
     let values = fixture.values(host, self_tag, peer_tag);
     let code = fill(source, &values).unwrap_or_else(|e| panic!("{name}.py: {e}"));
@@ -1109,9 +1131,24 @@ async fn run_once(
         work_root: Some(fixture.work_root.clone()),
         max_file_bytes: header.max_file_bytes.unwrap_or(defaults.max_file_bytes),
         max_output_bytes: header.max_output_bytes.unwrap_or(defaults.max_output_bytes),
+        pool_size: usize::from(pooled),
+        // The shape the pool is stocked with at warm-up.
+        allow_network: header.network,
         ..defaults
     })
     .expect("valid config");
+    if pooled {
+        // A sandbox prepared before the code exists, waiting for it.
+        client.warm().await.expect("stock the pool");
+        let stocked = async {
+            while client.pool_stats().is_none_or(|s| s.ready == 0) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), stocked)
+            .await
+            .unwrap_or_else(|_| panic!("attack `{name}`: the pool prepared no sandbox"));
+    }
     let mut request = ExecutionRequest::new(code)
         .with_mode(ExecutionMode::Secure)
         .with_timeout(header.timeout)
@@ -1124,6 +1161,15 @@ async fn run_once(
         .execute_request(request)
         .await
         .unwrap_or_else(|e| panic!("attack `{name}`: secure mode did not run it: {e}"));
+    if pooled {
+        let stats = client.pool_stats().expect("a pool");
+        assert_eq!(
+            stats.hits, 1,
+            "attack `{name}`: not run in a pooled sandbox: {stats:?}"
+        );
+        // The host checks that follow find nothing of the pool's.
+        client.close_pool().await;
+    }
     Outcome {
         result,
         elapsed: start.elapsed(),

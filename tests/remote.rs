@@ -14,13 +14,14 @@ use sandbox_client::{
 use crate::serving::{TestServer, metric, metrics, wait_until};
 
 /// One case: a request and what its result must show (beyond equality).
-struct Case {
-    name: &'static str,
-    request: ExecutionRequest,
-    check: fn(&ExecutionResult),
+pub(crate) struct Case {
+    pub(crate) name: &'static str,
+    pub(crate) request: ExecutionRequest,
+    pub(crate) check: fn(&ExecutionResult),
 }
 
-fn cases() -> Vec<Case> {
+/// The shared cases (also run through the sandbox pool, `pool.rs`).
+pub(crate) fn cases() -> Vec<Case> {
     vec![
         Case {
             name: "fibonacci (the original's local example)",
@@ -90,7 +91,7 @@ fn cases() -> Vec<Case> {
 }
 
 /// The result without what legitimately differs between two runs.
-fn without_timings(mut result: ExecutionResult) -> ExecutionResult {
+pub(crate) fn without_timings(mut result: ExecutionResult) -> ExecutionResult {
     result.duration_ms = 0.0;
     result.usage = Default::default();
     result
@@ -107,7 +108,9 @@ fn remote(server: &TestServer, key: Option<&str>) -> SandboxClient {
 
 #[tokio::test]
 async fn local_and_remote_give_identical_results() {
-    let server = TestServer::start(&[], &[("SANDBOX_API_KEYS", "k")]);
+    // The server serves from its pool of prepared sandboxes; the local
+    // client starts each run cold.
+    let server = TestServer::start(&["--pool-size", "2"], &[("SANDBOX_API_KEYS", "k")]);
     let local = SandboxClient::new();
     let remote = remote(&server, Some("k"));
     assert!(remote.is_remote() && !local.is_remote());

@@ -29,7 +29,9 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with `args` and the environment `env` (every other
     /// `SANDBOX_*` variable removed), on a free port, and waits until it
-    /// listens.
+    /// listens. Its sandbox pool is off unless `args` or `env` size it: most
+    /// tests look for nothing left in the work root while it runs, where a
+    /// pool keeps its prepared sandboxes (`pool.rs` tests the pool).
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
         Self::start_in(tempfile::tempdir().expect("work root"), args, env)
     }
@@ -42,6 +44,13 @@ impl TestServer {
             if name.starts_with("SANDBOX_") {
                 command.env_remove(name);
             }
+        }
+        let pooled = args.contains(&"--pool-size")
+            || env
+                .iter()
+                .any(|(name, _)| *name == sandbox_client::vars::POOL_SIZE);
+        if !pooled {
+            command.args(["--pool-size", "0"]);
         }
         command
             .args(["--host", "127.0.0.1", "--port", "0"])

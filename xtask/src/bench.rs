@@ -17,32 +17,37 @@ const RUNS: usize = 40;
 
 /// Re-runs itself as an optimised build, then measures.
 pub(crate) fn run(root: &Path) -> Result<()> {
-    // `cargo xtask bench policy` measures the policy check alone.
-    let only_policy = std::env::args().nth(2).as_deref() == Some("policy");
+    // `cargo xtask bench policy` measures the policy check alone;
+    // `cargo xtask bench load [REQUESTS] [CONCURRENCY]` soaks the server.
+    let part = std::env::args().nth(2).unwrap_or_else(|| "all".to_owned());
+    if !["all", "policy", "load"].contains(&part.as_str()) {
+        bail!("unknown bench `{part}` (all, policy or load)");
+    }
+    let only_policy = part == "policy";
     if cfg!(debug_assertions) {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        for args in [
-            &[
-                "build",
-                "--release",
-                "--quiet",
-                "-p",
-                "sandbox-cli",
-                "-p",
-                "sandbox-server",
-            ][..],
-            &[
-                "run",
-                "--release",
-                "--quiet",
-                "-p",
-                "xtask",
-                "--",
-                "bench",
-                if only_policy { "policy" } else { "all" },
-            ][..],
-        ] {
-            let status = Command::new(&cargo).args(args).current_dir(root).status()?;
+        let setup = Command::new("bash")
+            .arg(root.join(".ci/bench-setup"))
+            .status()?;
+        if !setup.success() {
+            bail!("bash .ci/bench-setup failed");
+        }
+        eprintln!(
+            "bench: building the release binaries and the benchmark (a few minutes the first \
+             time), then measuring"
+        );
+        let extra: Vec<String> = std::env::args().skip(3).collect();
+        let mut run = vec!["run", "--release", "-p", "xtask", "--", "bench", &part];
+        run.extend(extra.iter().map(String::as_str));
+        let build = [
+            "build",
+            "--release",
+            "-p",
+            "sandbox-cli",
+            "-p",
+            "sandbox-server",
+        ];
+        for args in [&build[..], &run[..]] {
+            let status = crate::cargo_command(args).current_dir(root).status()?;
             if !status.success() {
                 bail!("cargo {} failed", args.join(" "));
             }
@@ -51,6 +56,12 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     }
     if only_policy {
         return validation(root);
+    }
+    if part == "load" {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        return crate::load::run(root, &runtime);
     }
     let stages = crate::stages::StageLog::install();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -151,6 +162,23 @@ pub(crate) fn run(root: &Path) -> Result<()> {
             .write_all(b"print(1)")?;
         ensure_ok(child.wait()?.success(), "sandbox run")
     })?;
+    // The whole `sandbox run` process as a user starts it, secure mode, a
+    // script file; the interpreter facts come from the on-disk cache
+    // after the first run.
+    let script = std::env::temp_dir().join(format!("bench-{}.py", std::process::id()));
+    std::fs::write(&script, "print(1)\n")?;
+    let cli_secure = measure(|| {
+        let status = Command::new(&cli)
+            .args(["run", "--mode", "secure"])
+            .arg(&script)
+            .env_remove("SANDBOX_MODE")
+            .stdout(Stdio::null())
+            .status()
+            .with_context(|| format!("cannot start {}", cli.display()))?;
+        ensure_ok(status.success(), "sandbox run --mode secure")
+    });
+    let _ = std::fs::remove_file(&script);
+    let cli_secure = cli_secure?;
 
     println!("\n{:<56} {:>10} {:>8}", "path", "median ms", "× bare");
     let rows = [
@@ -195,6 +223,11 @@ pub(crate) fn run(root: &Path) -> Result<()> {
             bare_secure,
         ),
         (
+            "secure mode, `sandbox run p.py` (CLI process)",
+            Some(cli_secure),
+            bare_secure,
+        ),
+        (
             "bubblewrap + interpreter (-I -S), same namespaces",
             bwrap_time,
             bare_secure,
@@ -223,8 +256,9 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     for (from, to, ms) in &secure_steps {
         println!("  {:<36} {ms:>6.2}", format!("{from} -> {to}"));
     }
+    let bare_rate = crate::bench_pool::run(&runtime, &python, bare_secure)?;
     validation(root)?;
-    crate::bench_server::run(root, &runtime)
+    crate::bench_server::run(root, &runtime, bare_secure, bare_rate)
 }
 
 /// Median time to parse and check a program of at least 1,000 lines (the

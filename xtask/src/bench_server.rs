@@ -37,10 +37,17 @@ struct Level {
 }
 
 /// Runs the server benchmark and prints its table.
-pub(crate) fn run(root: &Path, runtime: &tokio::runtime::Runtime) -> Result<()> {
+/// `bare_start` and `bare_rate` are the bare interpreter's start time and
+/// its spawn rate at 2-way parallelism, measured in the same run.
+pub(crate) fn run(
+    root: &Path,
+    runtime: &tokio::runtime::Runtime,
+    bare_start: Duration,
+    bare_rate: f64,
+) -> Result<()> {
     let program = root.join("target/release/sandbox-server");
     let max = LEVELS[LEVELS.len() - 1];
-    let mut server = Server::start(&program, max)?;
+    let mut server = Server::start(&program, Some(max))?;
     let address = server.address.clone();
     println!(
         "\nsandbox-server on {address} (secure mode, --max-concurrency {max}): print(1), \
@@ -78,7 +85,7 @@ pub(crate) fn run(root: &Path, runtime: &tokio::runtime::Runtime) -> Result<()> 
     server.stop();
 
     println!(
-        "\n{:<12} {:>10} {:>9} {:>9} {:>6}   {:>10} {:>9} {:>9}   {:>8} {:>9}",
+        "\n{:<12} {:>10} {:>9} {:>9} {:>6}   {:>10} {:>9} {:>9}   {:>8} {:>9} {:>11} {:>10}",
         "concurrency",
         "server rps",
         "p50 ms",
@@ -88,11 +95,13 @@ pub(crate) fn run(root: &Path, runtime: &tokio::runtime::Runtime) -> Result<()> 
         "p50 ms",
         "p99 ms",
         "rps ratio",
-        "Δp50 ms"
+        "Δp50 ms",
+        "× bare rate",
+        "p50 × bare"
     );
     for (concurrency, remote, here) in &rows {
         println!(
-            "{:<12} {:>10.1} {:>9.2} {:>9.2} {:>6}   {:>10.1} {:>9.2} {:>9.2}   {:>8.2} {:>9.2}",
+            "{:<12} {:>10.1} {:>9.2} {:>9.2} {:>6}   {:>10.1} {:>9.2} {:>9.2}   {:>8.2} {:>9.2} {:>11.2} {:>10.2}",
             concurrency,
             remote.rps,
             ms(remote.p50),
@@ -103,6 +112,8 @@ pub(crate) fn run(root: &Path, runtime: &tokio::runtime::Runtime) -> Result<()> 
             ms(here.p99),
             remote.rps / here.rps,
             ms(remote.p50) - ms(here.p50),
+            remote.rps / bare_rate,
+            remote.p50.as_secs_f64() / bare_start.as_secs_f64(),
         );
     }
     println!(
@@ -113,7 +124,10 @@ pub(crate) fn run(root: &Path, runtime: &tokio::runtime::Runtime) -> Result<()> 
     );
     println!(
         "rps ratio: server / local at the same parallelism; Δp50: server p50 minus local p50 \
-         (the server's overhead per request, HTTP and JSON included)."
+         (the server's overhead per request, HTTP and JSON included); × bare rate: server rps / \
+         bare interpreter spawns per second at 2-way parallelism ({bare_rate:.1}/s); p50 × bare: \
+         server p50 / bare interpreter start ({:.2} ms). The local client runs cold (no pool).",
+        ms(bare_start)
     );
     let lost: usize = rows.iter().map(|(_, r, l)| r.lost + l.lost).sum();
     if lost > 0 {
@@ -223,14 +237,14 @@ async fn load_local(client: &SandboxClient, concurrency: usize, total: usize) ->
 }
 
 /// One keep-alive HTTP/1.1 connection to the server.
-struct Connection {
+pub(crate) struct Connection {
     stream: TcpStream,
     request: Vec<u8>,
     buffer: Vec<u8>,
 }
 
 impl Connection {
-    async fn open(address: &str) -> Result<Self> {
+    pub(crate) async fn open(address: &str) -> Result<Self> {
         let stream = TcpStream::connect(address).await?;
         stream.set_nodelay(true)?;
         let request = format!(
@@ -248,6 +262,27 @@ impl Connection {
 
     /// Sends one request; `Ok(true)` for a 200 whose result printed `1`.
     async fn execute(&mut self) -> Result<bool> {
+        Ok(matches!(self.answer().await, Answer::Ok))
+    }
+
+    /// Sends one request and says what came back.
+    pub(crate) async fn answer(&mut self) -> Answer {
+        match self.exchange().await {
+            Ok((_, true)) => Answer::Ok,
+            Ok((head, _)) => Answer::Status(
+                head.lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("http/1.1 ")
+                    .to_owned(),
+            ),
+            Err(err) => Answer::Failed(err.to_string()),
+        }
+    }
+
+    /// One request and its response: the lower-cased head, and whether it
+    /// is a 200 whose result printed `1`.
+    async fn exchange(&mut self) -> Result<(String, bool)> {
         self.stream.write_all(&self.request).await?;
         self.buffer.clear();
         let header_end = loop {
@@ -266,9 +301,10 @@ impl Connection {
             self.read_more().await?;
         }
         let body = &self.buffer[header_end..header_end + length];
-        Ok(head.starts_with("http/1.1 200")
+        let ok = head.starts_with("http/1.1 200")
             && find(body, br#""success":true"#).is_some()
-            && find(body, br#""stdout":"1\n""#).is_some())
+            && find(body, br#""stdout":"1\n""#).is_some();
+        Ok((head, ok))
     }
 
     async fn read_more(&mut self) -> Result<()> {
@@ -282,22 +318,37 @@ impl Connection {
     }
 }
 
+/// What one request got.
+pub(crate) enum Answer {
+    /// A 200 whose result printed `1`.
+    Ok,
+    /// Any other response: its status line (lower case).
+    Status(String),
+    /// No response: why.
+    Failed(String),
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The release server process.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    address: String,
+    pub(crate) address: String,
 }
 
 impl Server {
-    fn start(program: &Path, max_concurrency: usize) -> Result<Self> {
+    /// Starts `program` on a free loopback port; with its default
+    /// concurrency when `max_concurrency` is `None`.
+    pub(crate) fn start(program: &Path, max_concurrency: Option<usize>) -> Result<Self> {
         use std::io::BufRead as _;
-        let mut child = Command::new(program)
-            .args(["--host", "127.0.0.1", "--port", "0"])
-            .args(["--max-concurrency", &max_concurrency.to_string()])
+        let mut command = Command::new(program);
+        command.args(["--host", "127.0.0.1", "--port", "0"]);
+        if let Some(max) = max_concurrency {
+            command.args(["--max-concurrency", &max.to_string()]);
+        }
+        let mut child = command
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -321,7 +372,7 @@ impl Server {
         Ok(Self { child, address })
     }
 
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
@@ -333,20 +384,21 @@ impl Server {
         status_kb(self.pid(), "VmHWM:")
     }
 
-    /// SIGTERM, then wait (the server drains and exits 0).
-    fn stop(&mut self) {
+    /// SIGTERM, then wait (the server drains and exits 0); how it ended.
+    pub(crate) fn stop(&mut self) -> String {
         let _ = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
             .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.to_string();
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        "still running 10 s after SIGTERM; killed".to_owned()
     }
 }
 
@@ -359,7 +411,7 @@ impl Drop for Server {
     }
 }
 
-fn rss_of(pid: u32) -> Result<u64> {
+pub(crate) fn rss_of(pid: u32) -> Result<u64> {
     status_kb(pid, "VmRSS:")
 }
 

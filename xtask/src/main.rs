@@ -17,9 +17,11 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_pool;
 mod bench_server;
 mod docker;
 mod image;
+mod load;
 mod other_os;
 mod stages;
 
@@ -43,7 +45,10 @@ tasks:
   ci      lint, then test: what .ci/run runs
   bench   median wall time of print(1): bare interpreter, simple and secure mode (library and CLI);
           sandbox-server rps and p50/p99 at concurrency 1, 8, 32 beside local execution;
-          the policy check of a 1,000-line program (`bench policy`: that alone)
+          the policy check of a 1,000-line program (`bench policy`: that alone);
+          `bench load [REQUESTS] [CONCURRENCY]`: 10,000 requests from 64 connections to the
+          release server with its defaults, every answer counted, then no process, run dir or
+          cgroup left behind and a clean SIGTERM stop
   docker  build the python-sandbox image (deploy/Dockerfile); needs a running Docker engine;
           further arguments go to docker build
   image   build the python-sandbox image with podman, without Docker or a registry: the

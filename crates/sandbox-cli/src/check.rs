@@ -22,7 +22,15 @@ pub(crate) fn run(args: CheckArgs) -> Result<u8> {
         args.file.display().to_string()
     };
     let mut out = std::io::stdout().lock();
-    match policy::validate_request(&request, config.policy_for(mode)) {
+    let policy = config.policy_for(mode);
+    let outcome = policy::validate_request(&request, policy).map_err(|rejection| match policy {
+        Some(policy) if sandbox_client::names_alternatives(&rejection) => {
+            sandbox_client::explained(&request, policy, config.python.as_deref())
+                .unwrap_or(rejection)
+        }
+        _ => rejection,
+    });
+    match outcome {
         Ok(()) => Ok(0),
         Err(Rejection::Syntax { file, issue }) => {
             write!(

@@ -32,12 +32,15 @@ mod remote;
 pub mod tool;
 
 pub use sandbox_core::{
-    ClientConfig, ConfigError, ExecutionMode, ExecutionRequest, ExecutionResult, Isolation, Policy,
-    PolicyChoice, RequestError, SandboxError, Status, Usage, Violation, vars,
+    ClientConfig, ConfigError, ExecutionMode, ExecutionRequest, ExecutionResult, Isolation,
+    MAX_POOL_SIZE, Policy, PolicyChoice, RequestError, SandboxError, Status, Usage, Violation,
+    vars,
 };
 use sandbox_runner::Runner;
 pub use sandbox_runner::secure::{Capabilities, Layer, probe as probe_isolation};
-pub use sandbox_runner::{Swept, sweep_stale, wait_for_cleanup};
+pub use sandbox_runner::{
+    PoolStats, Swept, explained, names_alternatives, sweep_stale, wait_for_cleanup,
+};
 
 /// Runs Python code locally or on a remote `sandbox-server`, with one
 /// configuration's defaults. Cheap to clone and safe to share across tasks.
@@ -136,6 +139,35 @@ impl SandboxClient {
         match &self.backend {
             Backend::Local(runner) => runner.run(request).await,
             Backend::Remote(remote) => remote.run(request).await,
+        }
+    }
+
+    /// Prepares the sandbox pool (`pool_size`) for the default request
+    /// shape now, so the first requests find sandboxes ready rather than
+    /// stocking it on the first request. Nothing to do remotely or without
+    /// a pool.
+    pub async fn warm(&self) -> Result<(), SandboxError> {
+        match &self.backend {
+            Backend::Local(runner) => runner.warm().await,
+            Backend::Remote(_) => Ok(()),
+        }
+    }
+
+    /// What the local sandbox pool did so far (prepared sandboxes, hits,
+    /// misses, refills); `None` remotely or without a pool.
+    pub fn pool_stats(&self) -> Option<PoolStats> {
+        match &self.backend {
+            Backend::Local(runner) => runner.pool_stats(),
+            Backend::Remote(_) => None,
+        }
+    }
+
+    /// Ends the pool's waiting sandboxes and returns when they are gone;
+    /// later runs start cold. For a server shutting down (dropping the last
+    /// clone does the same without waiting).
+    pub async fn close_pool(&self) {
+        if let Backend::Local(runner) = &self.backend {
+            runner.close_pool().await;
         }
     }
 }

@@ -1,25 +1,67 @@
 # Runs before the user's code, as
-# `python -I [-S] -B -u -X utf8 -c <this> [--guard=SPEC] [DIR...]`;
-# each DIR (site-packages, when site is disabled) is appended to sys.path.
-# With --guard, the policy's import and audit hooks are installed right
-# before the user's code runs (see install_guard below).
-# The code arrives on stdin (no argv size limit, nothing written to disk);
-# stdin is then pointed at /dev/null so the program sees a closed input.
-# The code runs as `__main__` from a file named main.py. Its source is served
-# to tracebacks by a loader on `__main__` (linecache asks it lazily), so
-# tracebacks show the user's lines and none of this bootstrap's frames.
-# Start-up cost matters: only built-in modules are imported here.
+# `python -I [-S] -B -u -X utf8 -c <loader> [DIR...]`; each DIR
+# (site-packages, when site is disabled) is appended to sys.path.
+#
+# It speaks the worker protocol (docs/workers.md): requests arrive on stdin
+# after this bootstrap, reports leave on descriptor 3, each a frame (a
+# big-endian u32 length, a JSON header, the header's `payload` bytes). It
+# says hello, waits for a `run` request (the code, the file name, the
+# policy guard, the limits), compiles the code and reports whether it
+# compiled, then runs it; stdin is pointed at /dev/null first so the
+# program sees a closed input. The code runs as `__main__` from the file
+# the request names; its source is served to tracebacks by a loader on
+# `__main__` (linecache asks it lazily), so tracebacks show the user's
+# lines and none of this bootstrap's frames.
+# Start-up cost matters: only built-in modules and `_json` are imported.
 def _sandbox_main():
+    import _json
     import posix
     import sys
 
     installer = install_guard  # __main__ is emptied of the bootstrap below
-
     extra_paths = sys.argv[1:]
-    guard = None
-    if extra_paths and extra_paths[0].startswith("--guard="):
-        guard = extra_paths.pop(0)[8:]
-    source = sys.stdin.buffer.read().decode("utf-8")
+    requests = sys.stdin.buffer
+
+    def report(header):
+        data = header.encode()
+        view = memoryview(len(data).to_bytes(4, "big") + data)
+        while view:
+            view = view[posix.write(3, view) :]
+
+    def read_exact(n):
+        data = requests.read(n)
+        if data is None or len(data) != n:
+            posix._exit(3)  # the runner went away
+        return data
+
+    class Json:
+        strict = True
+        object_hook = object_pairs_hook = None
+        parse_float = parse_constant = float
+        parse_int = int
+        memo = {}
+
+    scan = _json.make_scanner(Json())
+    string = _json.encode_basestring_ascii
+
+    report('{"type":"hello","v":1}')
+    length = int.from_bytes(read_exact(4), "big")
+    request = scan(read_exact(length).decode(), 0)[0]
+    if request.get("type") != "run" or request.get("v") != 1:
+        posix._exit(2)  # a request this bootstrap does not speak
+    source = read_exact(request.get("payload", 0)).decode("utf-8", "surrogateescape")
+    # A byte-order mark opens many saved scripts; Python drops it from a
+    # file, so from the code too.
+    if source.startswith("\ufeff"):
+        source = source[1:]
+    name = request.get("file") or "main.py"
+    guard = request.get("guard")
+    if request.get("rlimits"):
+        import resource
+
+        for limit in request["rlimits"]:
+            key = getattr(resource, "RLIMIT_" + limit["resource"].upper())
+            resource.setrlimit(key, (limit["soft"], limit["hard"]))
     null = posix.open("/dev/null", posix.O_RDONLY)
     posix.dup2(null, 0)
     posix.close(null)
@@ -32,7 +74,6 @@ def _sandbox_main():
         def get_source(name):
             return source
 
-    name = "main.py"
     sys.argv = [name]
     # Isolated mode drops the script directory from sys.path; put the work
     # dir back so input files such as helper.py can be imported.
@@ -66,7 +107,7 @@ def _sandbox_main():
     # the tracebacks users see.
     hidden = {sys._getframe().f_code}
 
-    def report(exc, tb):
+    def report_exception(exc, tb):
         # The traceback module is imported only now, to keep start-up fast;
         # if even that fails (no descriptors or memory left), the
         # interpreter's built-in printer still shows the user's frames.
@@ -90,18 +131,44 @@ def _sandbox_main():
         sys.stderr.flush()
         sys.exit(1)
 
+    # What only the interpreter's compiler finds (a `return` outside a
+    # function, a NUL byte, nesting too deep for it) is a syntax error too,
+    # reported as such: nothing of the user's ran.
+    failure = None
     try:
         code = compile(source, name, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        report(exc, None)
+        failure = (exc.lineno, exc.offset, exc.msg, exc.text)
+    except ValueError as exc:
+        failure = (None, None, str(exc), None)
+    except (RecursionError, MemoryError, OverflowError) as exc:
+        failure = (None, None, "%s: %s" % (type(exc).__name__, exc), None)
+    if failure is not None:
+        line, column, message, text = failure
+        at = source.find("\0")
+        if line is None and at >= 0:
+            # A NUL byte (some versions give no line for it): the first.
+            line = source.count("\n", 0, at) + 1
+            column = at - source.rfind("\n", 0, at)
+        number = lambda n: "null" if n is None else str(int(n))
+        if text is not None:
+            text = string(text.rstrip("\r\n"))
+        report(
+            '{"type":"syntax_error","line":%s,"column":%s,"message":%s,"text":%s}'
+            % (number(line), number(column), string(str(message)), text or "null")
+        )
+        posix._exit(1)
+    report('{"type":"compiled"}')
+    # Nothing more to report: the code gets stdio only.
+    posix.close(3)
     if guard is not None:
-        hidden.update(installer(guard, extra_paths, {report.__code__} | hidden))
+        hidden.update(installer(guard, extra_paths, {report_exception.__code__} | hidden))
     try:
         exec(code, main)
     except SystemExit:
         raise
     except BaseException as exc:
-        report(exc, exc.__traceback__)
+        report_exception(exc, exc.__traceback__)
 
 
 def install_guard(spec, extra_paths, own_code):

@@ -21,11 +21,12 @@ pub mod files;
 pub mod limits;
 pub mod plan;
 pub mod policy;
+pub mod protocol;
 pub mod secure;
 pub mod syntax;
 pub mod vars;
 
-pub use config::{ClientConfig, PolicyChoice};
+pub use config::{ClientConfig, MAX_POOL_SIZE, PolicyChoice};
 pub use contract::{
     ApiError, ApiErrorDetail, ExecutionMode, ExecutionRequest, ExecutionResult, Status, Usage,
     Violation,

@@ -21,6 +21,15 @@ pub const BOOTSTRAP: &str = include_str!("bootstrap.py");
 /// [`stdin_payload`]. No name is left behind in `__main__`.
 pub const BOOTSTRAP_LOADER: &str = "(lambda b: exec(__import__('marshal').loads(b.read(int(b.readline()))), globals()))(__import__('sys').stdin.buffer)";
 
+/// The fork server (see `docs/workers.md`): an interpreter that makes one
+/// sandbox per request by forking, with the bootstrap already loaded.
+pub const ZYGOTE: &str = include_str!("zygote.py");
+
+/// The fork server's `-c` program: reads [`ZYGOTE`]'s source from the head
+/// of stdin (its length on a line) and runs it in `__main__`. It starts
+/// once per server, so its source is compiled where it runs.
+pub const ZYGOTE_LOADER: &str = "(lambda b: exec(b.read(int(b.readline())).decode(), globals()))(__import__('sys').stdin.buffer)";
+
 /// What the interpreter reads on stdin: the length of the compiled
 /// bootstrap on a line, the compiled bootstrap (`marshal` data), then the
 /// user's code.
@@ -91,13 +100,6 @@ pub struct ExecutionPlan {
 }
 
 impl ExecutionPlan {
-    /// The plan with the in-interpreter guard switched on by `guard` (from
-    /// [`crate::policy::guard_argument`]); unchanged when `None`.
-    pub fn with_guard(mut self, guard: Option<String>) -> Self {
-        add_guard(&mut self.args, guard);
-        self
-    }
-
     /// The plan for simple mode: `python -I -B -u -X utf8 -c LOADER` in
     /// `work_dir`, with `tmp_dir` as `TMPDIR`, a fixed minimal environment and
     /// rlimits derived from `limits`.
@@ -117,18 +119,6 @@ impl ExecutionPlan {
             rlimits,
             limits,
         }
-    }
-}
-
-/// Puts the guard argument (see [`crate::policy::guard_argument`]) first
-/// among the bootstrap's arguments, which follow its source in `args`.
-pub(crate) fn add_guard(args: &mut Vec<String>, guard: Option<String>) {
-    if let Some(guard) = guard {
-        let at = args
-            .iter()
-            .position(|a| a == BOOTSTRAP_LOADER)
-            .map_or(args.len(), |i| i + 1);
-        args.insert(at, guard);
     }
 }
 

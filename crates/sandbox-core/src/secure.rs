@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::limits::Limits;
-use crate::plan::{BOOTSTRAP_LOADER, Resource, Rlimit, add_guard, base_env, process_rlimits};
+use crate::plan::{BOOTSTRAP_LOADER, Resource, Rlimit, base_env, process_rlimits};
 
 /// Where the work dir appears inside the sandbox (cwd and `HOME`).
 pub const WORK_DIR: &str = "/sandbox";
@@ -246,13 +246,6 @@ pub enum HostEntry {
 }
 
 impl SecurePlan {
-    /// The plan with the in-interpreter guard switched on by `guard` (from
-    /// [`crate::policy::guard_argument`]); unchanged when `None`.
-    pub fn with_guard(mut self, guard: Option<String>) -> Self {
-        add_guard(&mut self.args, guard);
-        self
-    }
-
     /// Builds the plan. `host` answers how a host path exists and
     /// `link_target` reads a symlink; both are passed in so this stays pure.
     pub fn new(
@@ -306,6 +299,18 @@ impl SecurePlan {
                     path: prefix.clone(),
                 });
                 read.push(prefix);
+            }
+        }
+        // The interpreter's own files when they lie outside every mounted
+        // directory (a copied or standalone binary outside its prefix).
+        let files = [Some(&python.executable), Some(&python.real_executable)];
+        for file in files.into_iter().chain([python.loader.as_ref()]).flatten() {
+            let covered = mounts
+                .iter()
+                .any(|m| matches!(m, Mount::ReadOnly { path } if file.starts_with(path)));
+            if !covered && host(file) != HostEntry::Missing {
+                mounts.push(Mount::ReadOnly { path: file.clone() });
+                read.push(file.clone());
             }
         }
         let mut etc: Vec<&str> = ETC_FILES.to_vec();
@@ -455,6 +460,46 @@ mod tests {
         let link = |p: &Path| Some(PathBuf::from(format!("usr{}", p.display())));
         let plan = SecurePlan::new(&python, limits, 1000, host, link);
         insta::assert_json_snapshot!(plan);
+    }
+
+    #[test]
+    fn an_interpreter_outside_its_prefix_is_mounted_itself() {
+        let python = InterpreterLayout {
+            executable: "/srv/tools/python3".into(),
+            real_executable: "/srv/tools/python3".into(),
+            loader: Some("/usr/lib/ld-linux.so.2".into()),
+            prefixes: vec!["/opt/py".into()],
+            site_packages: vec![],
+        };
+        let request = ExecutionRequest::new("print(1)").with_mode(ExecutionMode::Secure);
+        let limits = Limits::resolve(&request, &ClientConfig::default()).unwrap();
+        let host = |p: &Path| match p.to_str().unwrap() {
+            "/usr" | "/opt/py" | "/srv/tools/python3" => HostEntry::Present,
+            _ => HostEntry::Missing,
+        };
+        let plan = SecurePlan::new(&python, limits, 0, host, |_| None);
+        let binds: Vec<&Path> = plan
+            .mounts
+            .iter()
+            .filter_map(|m| match m {
+                Mount::ReadOnly { path } => Some(path.as_path()),
+                _ => None,
+            })
+            .collect();
+        // Once, and the loader under /usr is not bound again.
+        assert_eq!(
+            binds,
+            [
+                Path::new("/usr"),
+                Path::new("/opt/py"),
+                Path::new("/srv/tools/python3")
+            ]
+        );
+        assert!(
+            plan.landlock
+                .execute
+                .contains(&PathBuf::from("/srv/tools/python3"))
+        );
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub const API_TIMEOUT: &str = "SANDBOX_API_TIMEOUT";
 pub const PYTHON: &str = "SANDBOX_PYTHON";
 /// Cap on captured bytes per output stream (stdout and stderr each).
 pub const MAX_OUTPUT_BYTES: &str = "SANDBOX_MAX_OUTPUT_BYTES";
+/// Secure sandboxes kept prepared ahead of requests, per shape (0: none).
+pub const POOL_SIZE: &str = "SANDBOX_POOL_SIZE";
 
 // `sandbox-server` only: where it listens, who may call it, how much it takes.
 
@@ -107,6 +109,10 @@ pub const ALL: &[(&str, &str)] = &[
     (
         MAX_OUTPUT_BYTES,
         "Captured bytes per output stream (stdout, stderr)",
+    ),
+    (
+        POOL_SIZE,
+        "Secure sandboxes prepared ahead of requests (0: none)",
     ),
     (HOST, "Address `sandbox-server` listens on"),
     (PORT, "Port `sandbox-server` listens on"),

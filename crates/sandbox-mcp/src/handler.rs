@@ -45,9 +45,9 @@ impl<E> Clone for SandboxMcp<E> {
 
 impl SandboxMcp<SandboxClient> {
     /// A server running code through `client`, described from its
-    /// configuration.
+    /// configuration and (locally) the modules its interpreter has.
     pub fn for_client(client: SandboxClient) -> Self {
-        let settings = ToolSettings::from_config(client.config());
+        let settings = ToolSettings::probed(client.config());
         Self::new(client, settings)
     }
 }

@@ -4,9 +4,10 @@
 //! bash scripts ("shims") there that pick an interpreter at each call, which
 //! costs tens of milliseconds and depends on the caller's environment. So the
 //! requested command is run once and asked for `sys.executable`, the real
-//! binary, which is cached and used from then on.
+//! binary, which is cached and used from then on: in memory for this
+//! process, and on disk ([`crate::disk_cache`]) for the next ones.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -14,6 +15,8 @@ use std::time::Duration;
 use sandbox_core::SandboxError;
 use sandbox_core::plan::BOOTSTRAP;
 use sandbox_core::secure::InterpreterLayout;
+
+use crate::disk_cache::{self, FileId};
 
 /// Oldest supported Python.
 pub const MIN_VERSION: (u32, u32) = (3, 8);
@@ -35,6 +38,16 @@ except Exception:
 const LAYOUT_PROBE: &str = "import site, sys
 for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}: print('prefix', p)
 for p in site.getsitepackages(): print('site', p)";
+
+/// The top-level modules the interpreter can import as the sandbox runs it
+/// (isolated, its site-packages on the path): built-in modules and what
+/// `pkgutil` finds on `sys.path`, one name per line.
+const MODULES_PROBE: &str = "import pkgutil, sys
+print(*sys.builtin_module_names, sep='\\n')
+print(*sorted({m.name for m in pkgutil.iter_modules()}), sep='\\n')";
+/// Most module names kept from the probe (a normal installation has a few
+/// hundred to a few thousand).
+const MAX_MODULES: usize = 100_000;
 
 /// A resolved interpreter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,8 +81,54 @@ pub async fn layout(requested: Option<&Path>) -> Result<Arc<InterpreterLayout>, 
     {
         return Ok(found.clone());
     }
+    let key = layout_key(&python.path);
+    let stored = key
+        .as_ref()
+        .and_then(|key| disk_cache::load::<InterpreterLayout>("layout", key))
+        .filter(still_there);
+    let layout = match stored {
+        Some(layout) => Arc::new(layout),
+        None => {
+            let layout = Arc::new(probe_layout(&python.path).await?);
+            if let Some(key) = &key {
+                disk_cache::store("layout", key, &*layout);
+            }
+            layout
+        }
+    };
+    layouts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(python.path.clone(), layout.clone());
+    Ok(layout)
+}
+
+/// What an interpreter's layout depends on: the executable (and the file
+/// it resolves to) and the `pyvenv.cfg` that makes it a virtualenv's.
+fn layout_key(executable: &Path) -> Option<serde_json::Value> {
+    let dir = executable.parent()?;
+    Some(serde_json::json!({
+        "executable": FileId::of(executable)?,
+        "real": std::fs::canonicalize(executable).ok()?,
+        "venv": [
+            FileId::of(&dir.join("pyvenv.cfg")),
+            dir.parent().and_then(|up| FileId::of(&up.join("pyvenv.cfg"))),
+        ],
+    }))
+}
+
+/// Whether everything a stored layout names is still there.
+fn still_there(layout: &InterpreterLayout) -> bool {
+    layout.real_executable.is_file()
+        && layout.loader.as_deref().is_none_or(Path::is_file)
+        && layout.prefixes.iter().all(|p| p.is_dir())
+        && layout.site_packages.iter().all(|p| p.is_dir())
+}
+
+/// Asks the interpreter at `executable` where it lives.
+async fn probe_layout(executable: &Path) -> Result<InterpreterLayout, SandboxError> {
     let fail = |reason: String| SandboxError::Interpreter { reason };
-    let output = tokio::process::Command::new(&python.path)
+    let output = tokio::process::Command::new(executable)
         .args(["-I", "-c", LAYOUT_PROBE])
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true)
@@ -79,27 +138,27 @@ pub async fn layout(requested: Option<&Path>) -> Result<Arc<InterpreterLayout>, 
         .map_err(|_| {
             fail(format!(
                 "`{}` did not describe its layout in time",
-                python.path.display()
+                executable.display()
             ))
         })?
         .map_err(|err| {
             fail(format!(
                 "`{}` could not be started: {err}",
-                python.path.display()
+                executable.display()
             ))
         })?;
     if !output.status.success() {
         return Err(fail(format!(
             "`{}` could not describe its layout: {}",
-            python.path.display(),
+            executable.display(),
             String::from_utf8_lossy(&output.stderr).trim()
         )));
     }
-    let real_executable = std::fs::canonicalize(&python.path)
-        .map_err(|err| fail(format!("cannot resolve `{}`: {err}", python.path.display())))?;
+    let real_executable = std::fs::canonicalize(executable)
+        .map_err(|err| fail(format!("cannot resolve `{}`: {err}", executable.display())))?;
     let loader = elf_interpreter(&real_executable).and_then(|p| std::fs::canonicalize(p).ok());
     let mut layout = InterpreterLayout {
-        executable: python.path.clone(),
+        executable: executable.to_owned(),
         real_executable,
         loader,
         prefixes: Vec::new(),
@@ -114,11 +173,6 @@ pub async fn layout(requested: Option<&Path>) -> Result<Arc<InterpreterLayout>, 
             _ => {}
         }
     }
-    let layout = Arc::new(layout);
-    layouts
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(python.path.clone(), layout.clone());
     Ok(layout)
 }
 
@@ -133,12 +187,54 @@ pub async fn resolve(requested: Option<&Path>) -> Result<Arc<Interpreter>, Sandb
     {
         return Ok(found.clone());
     }
-    let found = Arc::new(probe(&requested).await?);
+    let key = disk_cache::command_key(&requested);
+    let stored = key
+        .as_ref()
+        .and_then(|key| disk_cache::load::<Resolved>("resolve", key))
+        .and_then(Resolved::still_valid);
+    let found = match stored {
+        Some(found) => Arc::new(found),
+        None => {
+            let found = probe(&requested).await?;
+            if let (Some(key), Some(executable)) = (&key, FileId::of(&found.path)) {
+                let record = Resolved {
+                    path: found.path.clone(),
+                    version: found.version,
+                    bootstrap: to_hex(&found.bootstrap),
+                    executable,
+                };
+                disk_cache::store("resolve", key, &record);
+            }
+            Arc::new(found)
+        }
+    };
     cache()
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(requested, found.clone());
     Ok(found)
+}
+
+/// What [`resolve`] keeps on disk: the interpreter, and the identity of its
+/// executable when it was asked (a replaced interpreter is asked again).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Resolved {
+    path: PathBuf,
+    version: (u32, u32, u32),
+    bootstrap: String,
+    executable: FileId,
+}
+
+impl Resolved {
+    fn still_valid(self) -> Option<Interpreter> {
+        (self.executable.path == self.path && self.executable.still_holds()).then_some(())?;
+        let bootstrap = hex(&self.bootstrap).filter(|b| !b.is_empty())?;
+        Some(Interpreter {
+            path: self.path,
+            version: self.version,
+            bootstrap: bootstrap.into(),
+        })
+    }
 }
 
 async fn probe(requested: &Path) -> Result<Interpreter, SandboxError> {
@@ -187,6 +283,88 @@ async fn probe(requested: &Path) -> Result<Interpreter, SandboxError> {
     })
 }
 
+/// The top-level modules the interpreter `requested` (`python3` when
+/// `None`) can import, asked once per process: what tool descriptions and
+/// policy refusals name as available. Blocking (tens of milliseconds the
+/// first time); an interpreter that cannot be asked is an error.
+pub fn installed_modules(requested: Option<&Path>) -> Result<Arc<BTreeSet<String>>, SandboxError> {
+    type ModulesCache = Mutex<HashMap<PathBuf, Arc<BTreeSet<String>>>>;
+    static MODULES: OnceLock<ModulesCache> = OnceLock::new();
+    let requested = requested.unwrap_or(Path::new("python3"));
+    let cache = MODULES.get_or_init(ModulesCache::default);
+    if let Some(found) = cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(requested)
+    {
+        return Ok(found.clone());
+    }
+    let fail = |reason: String| SandboxError::Interpreter { reason };
+    let shown = requested.display();
+    let mut child = std::process::Command::new(requested)
+        .args(["-I", "-c", MODULES_PROBE])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|err| fail(format!("`{shown}` could not be started: {err}")))?;
+    // Read on a thread so a hung interpreter can be killed at the deadline.
+    let Some(mut stdout) = child.stdout.take() else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(fail(format!("`{shown}` gave no output pipe")));
+    };
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::Read::take(&mut stdout, 16 << 20), &mut text)
+            .map(|_| text)
+    });
+    let deadline = std::time::Instant::now() + PROBE_TIMEOUT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Ok(None) | Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(fail(format!("`{shown}` did not list its modules in time")));
+            }
+        }
+    };
+    let text = reader
+        .join()
+        .ok()
+        .and_then(Result::ok)
+        .filter(|_| status.success())
+        .ok_or_else(|| fail(format!("`{shown}` could not list its modules ({status})")))?;
+    let modules: BTreeSet<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|name| is_identifier(name))
+        .take(MAX_MODULES)
+        .map(str::to_owned)
+        .collect();
+    let modules = Arc::new(modules);
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(requested.to_owned(), modules.clone());
+    Ok(modules)
+}
+
+/// An ASCII Python identifier (module names that are not cannot be
+/// imported with `import`, so they are no advice).
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+        && name.len() <= 255
+}
+
 /// The program interpreter (`PT_INTERP`, the dynamic loader) named by a
 /// 64-bit little-endian ELF executable, if any. The kernel needs execute
 /// permission on it to start the interpreter, so landlock must allow it.
@@ -233,6 +411,16 @@ fn parse_probe(stdout: &str) -> Option<Interpreter> {
         version,
         bootstrap: bootstrap.into(),
     })
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut text, b| {
+            let _ = write!(text, "{b:02x}");
+            text
+        })
 }
 
 fn hex(text: &str) -> Option<Vec<u8>> {
@@ -294,6 +482,26 @@ mod tests {
             b"\x7fELF",
             "{} is not a binary",
             found.path.display()
+        );
+    }
+
+    #[test]
+    fn lists_the_modules_the_interpreter_has() {
+        let modules = installed_modules(None).unwrap();
+        for module in ["sys", "json", "math", "csv", "xml"] {
+            assert!(modules.contains(module), "{module} missing: {modules:?}");
+        }
+        assert!(!modules.contains("no_such_module_here"));
+        assert!(modules.iter().all(|m| is_identifier(m)));
+        let missing = installed_modules(Some(Path::new("/nonexistent/python3"))).unwrap_err();
+        assert!(
+            missing.to_string().contains("could not be started"),
+            "{missing}"
+        );
+        let not_python = installed_modules(Some(Path::new("/bin/false"))).unwrap_err();
+        assert!(
+            not_python.to_string().contains("could not list"),
+            "{not_python}"
         );
     }
 

@@ -48,19 +48,25 @@
 mod capture;
 mod classify;
 mod collect;
+mod disk_cache;
 pub mod interpreter;
+#[cfg(target_os = "linux")]
+mod pool;
+mod pool_stats;
 mod process;
 pub mod secure;
 mod simple;
 mod stale;
 mod sys;
 pub mod workdir;
+mod worker;
 
 use std::sync::Arc;
 
 use sandbox_core::Status;
 use sandbox_core::policy::{self, Rejection};
 
+pub use pool_stats::PoolStats;
 pub use sandbox_core::{
     ClientConfig, ExecutionMode, ExecutionRequest, ExecutionResult, Limits, SandboxError,
 };
@@ -106,24 +112,66 @@ pub(crate) fn millis(duration: std::time::Duration) -> f64 {
 #[derive(Debug, Clone)]
 pub struct Runner {
     config: Arc<ClientConfig>,
+    /// Prepared secure sandboxes, when `config.pool_size` asks for them;
+    /// shared by the runner's clones, ended with the last one.
+    #[cfg(target_os = "linux")]
+    pool: Option<Arc<pool::Pool>>,
 }
 
 impl Default for Runner {
-    /// A runner with the default configuration (always valid).
+    /// A runner with the default configuration (always valid; no pool).
     fn default() -> Self {
         Self {
             config: Arc::new(ClientConfig::default()),
+            #[cfg(target_os = "linux")]
+            pool: None,
         }
     }
 }
 
 impl Runner {
-    /// A runner with `config`'s defaults, after checking them.
+    /// A runner with `config`'s defaults, after checking them. With a
+    /// `pool_size`, secure sandboxes are prepared in the background from
+    /// the first request of each shape on (see [`Runner::warm`]).
     pub fn new(config: ClientConfig) -> Result<Self, SandboxError> {
         config.validate()?;
         Ok(Self {
+            #[cfg(target_os = "linux")]
+            pool: pool::Pool::new(config.pool_size).map(Arc::new),
             config: Arc::new(config),
         })
+    }
+
+    /// Prepares the pool's sandboxes for the default request shape now, so
+    /// the first requests find them ready. Nothing to do without a pool or
+    /// where secure mode cannot run (runs then say why).
+    pub async fn warm(&self) -> Result<(), SandboxError> {
+        #[cfg(target_os = "linux")]
+        if let Some(pool) = &self.pool
+            && self.config.mode == ExecutionMode::Secure
+        {
+            secure::warm(pool, &self.config).await?;
+        }
+        Ok(())
+    }
+
+    /// What the pool did so far; `None` without a pool.
+    pub fn pool_stats(&self) -> Option<PoolStats> {
+        #[cfg(target_os = "linux")]
+        return self.pool.as_ref().map(|pool| pool.stats());
+        #[cfg(not(target_os = "linux"))]
+        None
+    }
+
+    /// Ends the pool's waiting sandboxes and stops preparing more (runs
+    /// from then on start cold); returns when they are gone. For a server
+    /// shutting down; dropping the last clone of the runner does the same
+    /// without waiting.
+    pub async fn close_pool(&self) {
+        #[cfg(target_os = "linux")]
+        if let Some(pool) = &self.pool {
+            pool.close().await;
+        }
     }
 
     /// The configuration in use.
@@ -141,16 +189,35 @@ impl Runner {
         let limits = Limits::resolve(&request, &self.config)?;
         let policy = self.config.policy_for(limits.mode);
         if let Err(rejection) = policy::validate_request(&request, policy) {
+            let rejection = match policy {
+                Some(policy) if names_alternatives(&rejection) => {
+                    let (python, policy) = (self.config.python.clone(), policy.clone());
+                    tokio::task::spawn_blocking(move || {
+                        explained(&request, &policy, python.as_deref())
+                    })
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or(rejection)
+                }
+                _ => rejection,
+            };
             return Ok(refused(rejection, limits.mode));
         }
         let guard = policy.and_then(|policy| {
             let local = policy::local_modules(request.input_files.keys().map(String::as_str));
-            policy::guard_argument(policy, &local, limits.allow_network)
+            policy::guard_spec(policy, &local, limits.allow_network)
         });
         let mode = limits.mode;
         let outcome = match mode {
             ExecutionMode::Simple => simple::run(request, limits, &self.config, guard).await,
-            ExecutionMode::Secure => secure::run(request, limits, &self.config, guard).await,
+            ExecutionMode::Secure => {
+                #[cfg(target_os = "linux")]
+                let pool = self.pool.as_deref();
+                #[cfg(not(target_os = "linux"))]
+                let pool = None;
+                secure::run(request, limits, &self.config, guard, pool).await
+            }
         };
         match outcome {
             Err(SandboxError::Io { action, source }) => Ok(sandbox_failed(
@@ -165,6 +232,26 @@ impl Runner {
     }
 }
 
+/// Whether `rejection` refuses an import, and so lists allowed modules.
+pub fn names_alternatives(rejection: &Rejection) -> bool {
+    matches!(rejection, Rejection::Policy(found)
+        if found.iter().any(|d| d.rule == policy::Rule::BlockedImport))
+}
+
+/// `request` checked again against `policy` told which modules the
+/// interpreter `python` has, so that refused imports list only allowed
+/// modules that can really be imported; `None` when the interpreter cannot
+/// be asked or the code passes. Blocking: it may start the interpreter.
+pub fn explained(
+    request: &ExecutionRequest,
+    policy: &policy::Policy,
+    python: Option<&std::path::Path>,
+) -> Option<Rejection> {
+    let installed = interpreter::installed_modules(python).ok()?;
+    let policy = policy.clone().with_installed(installed);
+    policy::validate_request(request, Some(&policy)).err()
+}
+
 /// The result of a run whose sandbox failed before or around the program:
 /// status `sandbox_error`, no return code, and what failed.
 fn sandbox_failed(mode: ExecutionMode, message: String) -> ExecutionResult {
@@ -177,6 +264,37 @@ fn sandbox_failed(mode: ExecutionMode, message: String) -> ExecutionResult {
         message
     });
     result
+}
+
+/// The result for code the interpreter's compiler refused (what the parser
+/// before it could not see): a `syntax_error` like the parser's, naming the
+/// line when the compiler gave one.
+pub(crate) fn compile_refused(
+    mode: ExecutionMode,
+    file: &str,
+    code: &str,
+    (line, column): (Option<u32>, Option<u32>),
+    message: &str,
+    text: Option<&str>,
+) -> ExecutionResult {
+    let known = line.is_some();
+    let line = line.unwrap_or(1).max(1);
+    let column = column.unwrap_or(1).max(1);
+    // The compiler leaves the line out of some errors; the code has it.
+    let text = text.or_else(|| known.then(|| code.lines().nth(line as usize - 1)).flatten());
+    let issue = sandbox_core::syntax::SyntaxIssue {
+        line,
+        column,
+        message: message.to_owned(),
+        excerpt: sandbox_core::diagnostic::Excerpt::new(text.unwrap_or(""), column, 1),
+    };
+    refused(
+        Rejection::Syntax {
+            file: (file != "main.py").then(|| file.to_owned()),
+            issue,
+        },
+        mode,
+    )
 }
 
 /// The result for code refused before running: a syntax error (rendered as

@@ -14,12 +14,16 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use sandbox_core::SandboxError;
 use sandbox_core::plan::{ExecutionPlan, Resource};
-use tokio::io::AsyncWriteExt as _;
 use tokio::net::unix::pipe;
 use tokio::sync::watch;
 
 use crate::capture::{Captured, capture};
 use crate::sys::{self, Reaped};
+use crate::worker::{self, Channel, Compile};
+use sandbox_core::protocol::Request;
+
+/// How long the interpreter may take to start and say hello.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long output pipes are still read after the program exits. Its
 /// process group is killed at exit, so pipes normally close at once; this
@@ -29,6 +33,8 @@ const DRAIN_GRACE: Duration = Duration::from_millis(500);
 /// Everything observed about one finished process.
 #[derive(Debug)]
 pub(crate) struct Outcome {
+    /// Whether the interpreter's compiler took the code.
+    pub(crate) compile: Compile,
     pub(crate) reaped: Reaped,
     pub(crate) stdout: Captured,
     pub(crate) stderr: Captured,
@@ -82,8 +88,17 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// Runs `plan`, feeding `stdin` to the process, and supervises it to the end.
-pub(crate) async fn execute(plan: &ExecutionPlan, stdin: Vec<u8>) -> Result<Outcome, SandboxError> {
+/// Runs `plan` with the worker protocol (the compiled `bootstrap`, then the
+/// `run` request with its `code`), and supervises it to the end.
+pub(crate) async fn execute(
+    plan: &ExecutionPlan,
+    bootstrap: &[u8],
+    run: &Request,
+    code: &[u8],
+) -> Result<Outcome, SandboxError> {
+    // std's pipe is close-on-exec on every Unix (pipe2 is Linux/BSD only).
+    let (report_r, report_w) = std::io::pipe().map_err(|e| SandboxError::io("create a pipe", e))?;
+    let (report_r, report_w) = (OwnedFd::from(report_r), OwnedFd::from(report_w));
     let mut command = Command::new(&plan.program);
     command
         .args(&plan.args)
@@ -94,6 +109,7 @@ pub(crate) async fn execute(plan: &ExecutionPlan, stdin: Vec<u8>) -> Result<Outc
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
+    crate::sys::report_pipe_as_fd_3(&mut command, &report_w);
     // Without prlimit (macOS, the BSDs) the limits are set between fork and
     // exec instead.
     #[cfg(not(target_os = "linux"))]
@@ -118,6 +134,7 @@ pub(crate) async fn execute(plan: &ExecutionPlan, stdin: Vec<u8>) -> Result<Outc
         pid: Pid::from_raw(child.id() as i32),
         reaped: Mutex::new(false),
     });
+    drop(report_w);
     let mut guard = KillOnDrop(Some(group.clone()));
     // Reaping starts at once, so the child is reaped whatever happens to this
     // future; the guard kills the group if the future is dropped early.
@@ -154,7 +171,7 @@ pub(crate) async fn execute(plan: &ExecutionPlan, stdin: Vec<u8>) -> Result<Outc
         ));
     };
     let pipe_err = |err| SandboxError::io("watch the interpreter's pipes", err);
-    let mut child_in = pipe::Sender::from_owned_fd(OwnedFd::from(child_in)).map_err(pipe_err)?;
+    let channel = Channel::new(OwnedFd::from(child_in), report_r)?;
     let child_out = pipe::Receiver::from_owned_fd(OwnedFd::from(child_out)).map_err(pipe_err)?;
     let child_err = pipe::Receiver::from_owned_fd(OwnedFd::from(child_err)).map_err(pipe_err)?;
 
@@ -171,11 +188,11 @@ pub(crate) async fn execute(plan: &ExecutionPlan, stdin: Vec<u8>) -> Result<Outc
     };
     let stdout_task = reader(child_out);
     let stderr_task = reader(child_err);
-    tokio::spawn(async move {
-        // A program that exits without reading its code closes the pipe
-        // early; that is its exit to report, not a write error.
-        let _ = child_in.write_all(&stdin).await;
-    });
+    // Hello, then the code, then whether it compiled.
+    let mut channel = channel;
+    channel.start(Some(bootstrap), START_TIMEOUT).await?;
+    let mut reports = channel.run(run, code).await?;
+    let compiled = tokio::spawn(async move { worker::compile(&mut reports).await });
 
     let mut timed_out = false;
     let waited = tokio::select! {
@@ -198,7 +215,11 @@ pub(crate) async fn execute(plan: &ExecutionPlan, stdin: Vec<u8>) -> Result<Outc
     });
     let stdout = stdout_task.await.unwrap_or_default();
     let stderr = stderr_task.await.unwrap_or_default();
+    let compile = compiled
+        .await
+        .unwrap_or_else(|e| Compile::Unknown(e.to_string()));
     Ok(Outcome {
+        compile,
         reaped,
         stdout,
         stderr,

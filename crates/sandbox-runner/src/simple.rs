@@ -14,6 +14,8 @@ use crate::collect::collect;
 use crate::interpreter;
 use crate::process;
 use crate::workdir::WorkDir;
+use crate::worker::Compile;
+use sandbox_core::protocol::{self, Request};
 
 /// Runs one validated request in simple mode. The work dir is removed on
 /// every path out of this function, including the caller dropping it.
@@ -36,10 +38,15 @@ pub(crate) async fn run(
         .await?
     };
 
-    let plan = ExecutionPlan::simple(&python.path, workdir.work(), workdir.tmp(), limits.clone())
-        .with_guard(guard);
-    let stdin = sandbox_core::plan::stdin_payload(&python.bootstrap, request.code.as_bytes());
-    let outcome = process::execute(&plan, stdin).await?;
+    let plan = ExecutionPlan::simple(&python.path, workdir.work(), workdir.tmp(), limits.clone());
+    let run = Request::Run {
+        v: protocol::VERSION,
+        file: "main.py".to_owned(),
+        guard,
+        rlimits: Vec::new(),
+        payload: request.code.len(),
+    };
+    let outcome = process::execute(&plan, &python.bootstrap, &run, request.code.as_bytes()).await?;
 
     let (max_files, max_bytes) = (limits.max_output_files, limits.max_output_files_bytes);
     let collected = blocking(move || {
@@ -51,6 +58,22 @@ pub(crate) async fn run(
     })
     .await?;
 
+    if let Compile::Refused {
+        line,
+        column,
+        message,
+        text,
+    } = &outcome.compile
+    {
+        return Ok(crate::compile_refused(
+            limits.mode,
+            "main.py",
+            &request.code,
+            (*line, *column),
+            message,
+            text.as_deref(),
+        ));
+    }
     let verdict = classify(Observed {
         exit: outcome.reaped.exit,
         timed_out: outcome.timed_out,

@@ -197,6 +197,13 @@ pub struct Args {
     #[arg(long, value_name = "MIB")]
     pub memory_mb: Option<u64>,
 
+    /// Secure sandboxes kept prepared ahead of requests (per shape: network
+    /// off or on), so a run pays only for its code; 0 prepares none and
+    /// every run starts cold. Prepared from start-up on, refilled in the
+    /// background. [env: SANDBOX_POOL_SIZE] [default: --max-concurrency]
+    #[arg(long, value_name = "N")]
+    pub pool_size: Option<usize>,
+
     /// Python interpreter (path or name on PATH). [env: SANDBOX_PYTHON]
     #[arg(long, value_name = "PYTHON")]
     pub python: Option<PathBuf>,
@@ -332,6 +339,10 @@ impl Args {
         self,
         environment: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
     ) -> Result<ServerConfig, ConfigError> {
+        let environment: Vec<_> = environment.into_iter().collect();
+        let pool_in_environment = environment
+            .iter()
+            .any(|(name, _)| name == sandbox_client::vars::POOL_SIZE);
         let mut execution = ClientConfig::from_sources(environment, None)?;
         // A server runs what it is sent; it never forwards to another server.
         execution.server_url = None;
@@ -353,6 +364,15 @@ impl Args {
         }
         if let Some(n) = self.max_output_files {
             execution.max_output_files = n;
+        }
+        let max_concurrency = self.max_concurrency.unwrap_or_else(default_concurrency);
+        match self.pool_size {
+            Some(n) => execution.pool_size = n,
+            // Enough to keep every concurrency slot fed.
+            None if !pool_in_environment => {
+                execution.pool_size = max_concurrency.min(sandbox_client::MAX_POOL_SIZE);
+            }
+            None => {}
         }
         if let Some(n) = self.max_output_files_bytes {
             execution.max_output_files_bytes = n;
@@ -400,7 +420,7 @@ impl Args {
             execution,
             limits,
             api_keys,
-            max_concurrency: self.max_concurrency.unwrap_or_else(default_concurrency),
+            max_concurrency,
             max_queue: self.max_queue,
             rate_limit: Some(self.rate_limit).filter(|&n| n > 0),
             shutdown_timeout: seconds(

@@ -207,6 +207,10 @@ pub async fn serve(
     force: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     readiness::start(state.clone()).await;
+    // Sandboxes prepared before the first request (in the background).
+    if let Err(err) = state.client().warm().await {
+        tracing::warn!(%err, "the sandbox pool could not be stocked; runs start cold");
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(connection::serve(
         listener,
@@ -244,6 +248,8 @@ pub async fn serve(
     if !clean {
         admission.kill_all();
     }
+    // No more runs: the prepared sandboxes go too.
+    state.client().close_pool().await;
     // Let the answers of the killed executions go out, then close.
     let _ = stop_tx.send(true);
     server.await.map_err(std::io::Error::other)?;

@@ -62,8 +62,7 @@ impl Executor for ServerExecutor {
 /// maxima and its policy.
 pub fn service(state: &AppState) -> sandbox_mcp::http::Service<ServerExecutor> {
     let config = state.config();
-    let settings =
-        ToolSettings::from_config(&config.execution).with_max_timeout(config.limits.timeout);
+    let settings = ToolSettings::probed(&config.execution).with_max_timeout(config.limits.timeout);
     let body_bytes = config.limits.body_bytes;
     let server = SandboxMcp::new(
         ServerExecutor {

@@ -4,7 +4,7 @@
 //! Each server state owns its registry (no global recorder), so servers in
 //! one process, as in tests, count separately.
 
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicI64, AtomicU64};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -37,6 +37,21 @@ pub struct Metrics {
     in_flight: Gauge<i64, AtomicI64>,
     queued: Gauge<i64, AtomicI64>,
     rejected: Family<ReasonLabel, Counter>,
+    pool: PoolMetrics,
+}
+
+/// The sandbox pool's figures, brought up to date at each scrape.
+#[derive(Debug, Default)]
+struct PoolMetrics {
+    size: Gauge<i64, AtomicI64>,
+    ready: Gauge<i64, AtomicI64>,
+    hits: Counter,
+    misses: Counter,
+    refills: Counter,
+    failed: Counter,
+    died: Counter,
+    forked: Counter,
+    mean_refill: Gauge<f64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -80,6 +95,54 @@ impl Metrics {
             "Requests turned away before running, by reason",
             rejected.clone(),
         );
+        let pool = PoolMetrics::default();
+        let gauges = [
+            (
+                "pool_size",
+                "Secure sandboxes kept prepared per shape, at most",
+                &pool.size,
+            ),
+            ("pool_ready", "Prepared sandboxes waiting now", &pool.ready),
+        ];
+        for (name, help, gauge) in gauges {
+            registry.register(name, help, gauge.clone());
+        }
+        let counters = [
+            (
+                "pool_hits",
+                "Executions served by a prepared sandbox",
+                &pool.hits,
+            ),
+            (
+                "pool_misses",
+                "Executions that found no prepared sandbox and started cold",
+                &pool.misses,
+            ),
+            ("pool_refills", "Sandboxes prepared", &pool.refills),
+            (
+                "pool_failed_refills",
+                "Preparations that failed",
+                &pool.failed,
+            ),
+            (
+                "pool_died_idle",
+                "Prepared sandboxes that died while waiting",
+                &pool.died,
+            ),
+            (
+                "pool_forked",
+                "Sandboxes the fork server made (the rest of the refills started cold)",
+                &pool.forked,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            registry.register(name, help, counter.clone());
+        }
+        registry.register(
+            "pool_mean_refill_seconds",
+            "Mean time to prepare one sandbox",
+            pool.mean_refill.clone(),
+        );
         Self {
             registry,
             executions,
@@ -87,7 +150,27 @@ impl Metrics {
             in_flight,
             queued,
             rejected,
+            pool,
         }
+    }
+
+    /// Brings the pool's figures up to `stats` (its counters only grow).
+    pub fn observe_pool(&self, stats: &sandbox_client::PoolStats) {
+        let pool = &self.pool;
+        pool.size.set(i64::try_from(stats.size).unwrap_or(i64::MAX));
+        pool.ready
+            .set(i64::try_from(stats.ready).unwrap_or(i64::MAX));
+        for (counter, total) in [
+            (&pool.hits, stats.hits),
+            (&pool.misses, stats.misses),
+            (&pool.refills, stats.refills),
+            (&pool.failed, stats.failed_refills),
+            (&pool.died, stats.died_idle),
+            (&pool.forked, stats.forked),
+        ] {
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
+        pool.mean_refill.set(stats.mean_refill_ms / 1000.0);
     }
 
     /// Counts a finished execution.

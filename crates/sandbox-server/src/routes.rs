@@ -45,6 +45,51 @@ pub struct Health {
     pub secure_mode_available: bool,
     /// Every secure-mode layer and whether this host offers it.
     pub layers: Vec<LayerReport>,
+    /// The pool of secure sandboxes prepared ahead of requests; absent when
+    /// the pool is off (`SANDBOX_POOL_SIZE=0`).
+    pub pool: Option<Pool>,
+}
+
+/// The sandbox pool in `GET /`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pool {
+    /// Sandboxes kept prepared per shape (network off or on), at most.
+    pub size: usize,
+    /// Prepared sandboxes waiting now.
+    pub ready: usize,
+    /// Executions served by a prepared sandbox.
+    pub hits: u64,
+    /// Executions that found none ready and started cold.
+    pub misses: u64,
+    /// Sandboxes prepared so far.
+    pub refills: u64,
+    /// Of those, sandboxes the fork server made (the rest started cold).
+    pub forked: u64,
+    /// Preparations that failed (runs start cold meanwhile).
+    pub failed_refills: u64,
+    /// Prepared sandboxes that died while waiting, and were replaced.
+    pub died_idle: u64,
+    /// Mean time to prepare one sandbox, milliseconds.
+    pub mean_refill_ms: f64,
+    /// Why the last preparation failed, if it did.
+    pub last_error: Option<String>,
+}
+
+impl From<sandbox_client::PoolStats> for Pool {
+    fn from(stats: sandbox_client::PoolStats) -> Self {
+        Self {
+            size: stats.size,
+            ready: stats.ready,
+            hits: stats.hits,
+            misses: stats.misses,
+            refills: stats.refills,
+            forked: stats.forked,
+            failed_refills: stats.failed_refills,
+            died_idle: stats.died_idle,
+            mean_refill_ms: stats.mean_refill_ms,
+            last_error: stats.last_error,
+        }
+    }
 }
 
 /// `GET /healthz`: the process is alive.
@@ -85,6 +130,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
         isolation: execution.isolation,
         secure_mode_available: state.missing_layers().is_empty(),
         layers: state.layers().to_vec(),
+        pool: state.client().pool_stats().map(Pool::from),
     })
 }
 
@@ -150,6 +196,9 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
     responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String))
 )]
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    if let Some(stats) = state.client().pool_stats() {
+        state.metrics().observe_pool(&stats);
+    }
     match state.metrics().render() {
         Ok(text) => (
             [(

@@ -3,7 +3,9 @@
 //! really apply, so the description cannot promise more than the sandbox
 //! allows.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sandbox_core::policy::Unlisted;
@@ -60,6 +62,33 @@ impl ToolSettings {
             allow_network: config.allow_network,
             policy,
         }
+    }
+
+    /// The settings of `config`, told which modules its interpreter has
+    /// when it runs code locally (the interpreter is asked once per process;
+    /// blocking): descriptions and refusals then leave out allowed modules
+    /// that are not installed. Remote, or when the interpreter cannot be
+    /// asked, as [`ToolSettings::from_config`].
+    pub fn probed(config: &ClientConfig) -> Self {
+        let settings = Self::from_config(config);
+        if config.server_url.is_some() {
+            return settings;
+        }
+        // An interpreter that cannot be asked fails every run anyway, which
+        // says why; the description then names every allowed module.
+        match sandbox_runner::interpreter::installed_modules(config.python.as_deref()) {
+            Ok(installed) => settings.with_installed(installed),
+            Err(_) => settings,
+        }
+    }
+
+    /// Tells the settings which top-level modules the interpreter has.
+    #[must_use]
+    pub fn with_installed(mut self, installed: Arc<BTreeSet<String>>) -> Self {
+        if let PolicyView::Known(policy) = &mut self.policy {
+            policy.installed = Some(installed);
+        }
+        self
     }
 
     /// Sets the longest timeout a call may ask for.
@@ -132,16 +161,23 @@ impl ToolSettings {
                 Unlisted::Deny => format!(
                     "Imports: only these modules (and their submodules) may be imported: {}. \
                      Any other import{} is refused before the code runs, with the rule and the \
-                     fix.",
-                    join(&policy.allow_modules),
-                    builtins(policy)
+                     fix.{}",
+                    join(policy, true),
+                    builtins(policy),
+                    not_installed(policy)
                 ),
                 Unlisted::Allow if policy.deny_modules.is_empty() => {
                     "Imports: any module installed in the sandbox's Python.".to_owned()
                 }
                 Unlisted::Allow => format!(
                     "Imports: any module installed in the sandbox's Python except: {}.",
-                    join(&policy.deny_modules)
+                    policy
+                        .deny_modules
+                        .iter()
+                        .filter(|m| !m.starts_with('_'))
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             },
             PolicyView::Off => "Imports: any module installed in the sandbox's Python.".to_owned(),
@@ -229,13 +265,27 @@ fn builtins(policy: &Policy) -> String {
     }
 }
 
-fn join(modules: &std::collections::BTreeSet<String>) -> String {
-    modules
+/// The allowed modules the interpreter has (`installed`), or those it
+/// lacks; implementation modules (`_strptime`) left out.
+fn join(policy: &Policy, installed: bool) -> String {
+    policy
+        .allow_modules
         .iter()
         .filter(|m| !m.starts_with('_'))
+        .filter(|m| policy.is_installed(m) == installed)
         .map(String::as_str)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// ` Allowed but not installed here: numpy, pandas.` when some are.
+fn not_installed(policy: &Policy) -> String {
+    let missing = join(policy, false);
+    if missing.is_empty() {
+        String::new()
+    } else {
+        format!(" Allowed but not installed in this sandbox's Python: {missing}.")
+    }
 }
 
 /// `30 s`, `0.5 s`.

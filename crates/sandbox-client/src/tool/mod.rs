@@ -93,8 +93,15 @@ pub struct PythonTool {
 impl PythonTool {
     /// A tool running code through `client`, described from its
     /// configuration.
+    /// Locally, the interpreter is asked which modules it has, so the
+    /// description names only allowed modules that can be imported.
     pub fn new(client: SandboxClient) -> Self {
-        let settings = ToolSettings::from_config(client.config());
+        let settings = ToolSettings::probed(client.config());
+        Self::with_settings(client, settings)
+    }
+
+    /// A tool running code through `client`, described by `settings`.
+    pub fn with_settings(client: SandboxClient, settings: ToolSettings) -> Self {
         Self {
             client,
             settings,

@@ -20,7 +20,9 @@ fn result(status: Status) -> ExecutionResult {
 
 #[test]
 fn definitions_in_every_providers_shape() {
-    let tool = PythonTool::new(crate::SandboxClient::new());
+    // Described from the configuration alone, so the snapshot does not
+    // depend on what this machine's Python has installed.
+    let tool = PythonTool::with_settings(crate::SandboxClient::new(), local_settings());
     let definition = tool.definition();
     insta::assert_json_snapshot!("openai", definition.to_openai());
     // The same name, description and schema in the other shapes.
@@ -51,6 +53,46 @@ fn the_description_follows_the_configuration() {
     assert!(
         remote.contains("the sandbox server's policy decides"),
         "{remote}"
+    );
+
+    // Told what the interpreter has, it names only what can be imported.
+    let installed: std::collections::BTreeSet<String> =
+        ["math", "json", "csv", "xml", "__future__"]
+            .map(String::from)
+            .into();
+    let probed = local_settings().with_installed(std::sync::Arc::new(installed));
+    let text = probed.run_description();
+    assert!(
+        text.contains("may be imported: csv, json, math. Any other import"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Allowed but not installed in this sandbox's Python: abc, array, base64, "),
+        "{text}"
+    );
+    assert!(text.contains("numpy, operator, pandas"), "{text}");
+    let refusal = match validate_request(&ExecutionRequest::new("import xml\n"), probed.policy()) {
+        Err(rejection) => rejection.violations()[0].message.clone(),
+        Ok(()) => panic!("xml is not allowed"),
+    };
+    assert!(
+        refusal.contains("(allowed: __future__, csv, json, math)"),
+        "{refusal}"
+    );
+    // The real interpreter: everything it has is named as such.
+    let real = ToolSettings::probed(&ClientConfig::default());
+    let policy = real.policy().unwrap();
+    assert!(
+        policy
+            .installed
+            .as_ref()
+            .is_some_and(|m| m.contains("json"))
+    );
+    assert!(
+        !real
+            .run_description()
+            .contains("not installed in this sandbox's Python: base64"),
+        "the standard library is installed"
     );
 
     let off = ToolSettings::from_config(&ClientConfig::default().without_policy());

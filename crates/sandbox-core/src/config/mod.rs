@@ -33,6 +33,8 @@ pub const DEFAULT_MAX_OUTPUT_FILES: usize = 100;
 pub const DEFAULT_MAX_OUTPUT_FILES_BYTES: u64 = 16 << 20;
 /// Default size limit of any one file the program writes: 64 MiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 << 20;
+/// Most sandboxes a pool keeps prepared per shape.
+pub const MAX_POOL_SIZE: usize = 64;
 /// The default mode: secure, the kernel-enforced sandbox. Simple mode is for
 /// trusted code only and must be asked for.
 pub const DEFAULT_MODE: ExecutionMode = ExecutionMode::Secure;
@@ -72,6 +74,10 @@ pub struct ClientConfig {
     pub work_root: Option<PathBuf>,
     /// Which policy code is checked against before it runs.
     pub policy: PolicyChoice,
+    /// Secure sandboxes kept prepared ahead of requests, per shape (network
+    /// on or off): a run then costs only its code's time. 0 (the library's
+    /// default) prepares none; `sandbox-server` defaults to its concurrency.
+    pub pool_size: usize,
 }
 
 /// Which policy applies (see [`ClientConfig::policy_for`]).
@@ -105,6 +111,7 @@ impl Default for ClientConfig {
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             work_root: None,
             policy: PolicyChoice::ByMode,
+            pool_size: 0,
         }
     }
 }
@@ -128,6 +135,7 @@ impl fmt::Debug for ClientConfig {
             .field("max_file_bytes", &self.max_file_bytes)
             .field("work_root", &self.work_root)
             .field("policy", &self.policy)
+            .field("pool_size", &self.pool_size)
             .finish()
     }
 }
@@ -268,6 +276,18 @@ impl ClientConfig {
                     expected: "a whole number of bytes from 1 to 1073741824",
                 })?;
         }
+        if let Some(v) = get(vars::POOL_SIZE)? {
+            config.pool_size = v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= MAX_POOL_SIZE)
+                .ok_or(ConfigError::InvalidVar {
+                    name: vars::POOL_SIZE,
+                    value: v,
+                    expected: "a whole number of sandboxes from 0 to 64",
+                })?;
+        }
         Ok(config)
     }
 
@@ -307,6 +327,13 @@ impl ClientConfig {
         }
         if self.max_file_bytes == 0 {
             return out_of_range("max_file_bytes", "0".into(), "at least 1".into());
+        }
+        if self.pool_size > MAX_POOL_SIZE {
+            return out_of_range(
+                "pool_size",
+                self.pool_size.to_string(),
+                format!("0 to {MAX_POOL_SIZE}"),
+            );
         }
         if let PolicyChoice::Custom(policy) = &self.policy
             && let Err(problem) = policy.validate()

@@ -153,6 +153,7 @@ impl Policy {
                 forbidden_builtins: BTreeSet::new(),
                 disabled_rules: BTreeSet::new(),
                 runtime_guard: true,
+                installed: None,
             },
         };
         for (list, key) in [

@@ -1,6 +1,7 @@
-//! The argument that switches on the in-interpreter guard.
+//! The specification that switches on the in-interpreter guard.
 //!
-//! The bootstrap (`bootstrap.py`) reads it before the user's code starts
+//! The bootstrap (`bootstrap.py`) gets it in its run request (see
+//! [`crate::protocol`]) before the user's code starts
 //! and installs two hooks: a wrapper around `builtins.__import__` and a
 //! PEP 578 audit hook. Imports started by the user's own code (`main.py`,
 //! files in the work dir, code of unknown origin) are held to the module
@@ -19,11 +20,11 @@ use std::collections::BTreeSet;
 
 use super::{Policy, Unlisted};
 
-/// The bootstrap argument for `policy`, or `None` when its guard is off.
+/// The guard specification for `policy`, or `None` when its guard is off.
 /// `local_modules` are the program's own modules; `network` whether the run
 /// may use the network. Names are validated module names, so the separators
 /// (`;`, `,`, `=`) cannot occur in them.
-pub fn guard_argument(
+pub fn guard_spec(
     policy: &Policy,
     local_modules: &BTreeSet<String>,
     network: bool,
@@ -34,7 +35,7 @@ pub fn guard_argument(
     let join =
         |set: &BTreeSet<String>| set.iter().map(String::as_str).collect::<Vec<_>>().join(",");
     Some(format!(
-        "--guard=allow={};deny={};local={};unlisted={};net={}",
+        "allow={};deny={};local={};unlisted={};net={}",
         join(&policy.allow_modules),
         join(&policy.deny_modules),
         join(local_modules),

@@ -23,13 +23,13 @@ mod scope;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 pub use check::{
     Diagnostic, MAX_DIAGNOSTICS, Rejection, local_modules, validate, validate_request,
 };
 pub use file::PolicyFileError;
-pub use guard::guard_argument;
+pub use guard::guard_spec;
 pub use render::render_diagnostics;
 
 /// What happens to a module that is on neither list.
@@ -142,6 +142,10 @@ pub struct Policy {
     pub disabled_rules: BTreeSet<Rule>,
     /// Whether the in-interpreter guard (import hook and audit hook) runs.
     pub runtime_guard: bool,
+    /// The top-level modules the interpreter has, when it was asked (see
+    /// [`Policy::with_installed`]). Changes nothing that is allowed; only
+    /// what refusals name as the alternatives.
+    pub installed: Option<Arc<BTreeSet<String>>>,
 }
 
 static SECURE_DEFAULT: LazyLock<Policy> = LazyLock::new(|| Policy {
@@ -160,6 +164,7 @@ static SECURE_DEFAULT: LazyLock<Policy> = LazyLock::new(|| Policy {
         .collect(),
     disabled_rules: BTreeSet::new(),
     runtime_guard: true,
+    installed: None,
 });
 
 impl Default for Policy {
@@ -226,6 +231,22 @@ impl Policy {
             self.disabled_rules.insert(rule);
         }
         self
+    }
+
+    /// Records the top-level modules the interpreter has, so that a refused
+    /// import lists only allowed modules that really can be imported (the
+    /// default list names data libraries that may not be installed).
+    #[must_use]
+    pub fn with_installed(mut self, installed: Arc<BTreeSet<String>>) -> Self {
+        self.installed = Some(installed);
+        self
+    }
+
+    /// Whether `module`'s top-level package is installed, as far as is known
+    /// (`true` when the interpreter was not asked).
+    pub fn is_installed(&self, module: &str) -> bool {
+        let top = module.split('.').next().unwrap_or(module);
+        self.installed.as_ref().is_none_or(|set| set.contains(top))
     }
 
     /// Switches the in-interpreter guard on or off.

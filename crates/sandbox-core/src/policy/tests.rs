@@ -159,15 +159,15 @@ fn bad_policy_files_are_explained() {
 }
 
 #[test]
-fn the_guard_argument_carries_the_lists() {
+fn the_guard_spec_carries_the_lists() {
     let policy = Policy::permissive().deny_modules(["os", "sys"]);
     let local = BTreeSet::from(["helper".to_owned()]);
     assert_eq!(
-        guard_argument(&policy, &local, false).as_deref(),
-        Some("--guard=allow=;deny=os,sys;local=helper;unlisted=allow;net=0")
+        guard_spec(&policy, &local, false).as_deref(),
+        Some("allow=;deny=os,sys;local=helper;unlisted=allow;net=0")
     );
     assert_eq!(
-        guard_argument(&policy.with_runtime_guard(false), &local, true),
+        guard_spec(&policy.with_runtime_guard(false), &local, true),
         None
     );
 }
@@ -250,4 +250,29 @@ def h():
             ("forbidden-builtin".to_owned(), 10),
         ]
     );
+}
+
+#[test]
+fn refusals_name_only_allowed_modules_the_interpreter_has() {
+    let refusal =
+        |policy: &Policy| match validate("import xml\n", None, Some(policy), &BTreeSet::new()) {
+            Err(Rejection::Policy(found)) => found[0].message.clone(),
+            other => panic!("not refused: {other:?}"),
+        };
+    let unknown = refusal(Policy::secure_default());
+    assert!(unknown.contains("numpy, operator, pandas"), "{unknown}");
+    let installed: BTreeSet<String> = ["math", "json", "csv", "__future__"]
+        .map(String::from)
+        .into();
+    let probed = Policy::secure_default()
+        .clone()
+        .with_installed(std::sync::Arc::new(installed));
+    let known = refusal(&probed);
+    assert!(
+        known.contains("(allowed: __future__, csv, json, math)"),
+        "{known}"
+    );
+    assert!(probed.is_installed("json.decoder") && !probed.is_installed("numpy"));
+    // What is allowed does not change.
+    assert!(validate("import numpy\n", None, Some(&probed), &BTreeSet::new()).is_ok());
 }

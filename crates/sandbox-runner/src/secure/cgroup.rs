@@ -267,6 +267,36 @@ impl Cgroup {
         Ok(())
     }
 
+    /// Sets the memory limit (swap included) to `bytes`; nothing to write
+    /// when it already is. A prepared sandbox waits under the most any
+    /// request may ask and gets its request's limit here.
+    pub(crate) fn set_memory_limit(&self, bytes: u64) -> io::Result<()> {
+        let Some(dir) = self.memory_dir() else {
+            return Ok(());
+        };
+        let (limit, swap) = match self.hierarchy {
+            Hierarchy::V2(_) => ("memory.max", None),
+            Hierarchy::V1 { .. } => ("memory.limit_in_bytes", Some("memory.memsw.limit_in_bytes")),
+        };
+        let current = fs::read_to_string(dir.join(limit))?;
+        let current: Option<u64> = current.trim().parse().ok();
+        if current == Some(bytes) {
+            return Ok(());
+        }
+        let value = bytes.to_string();
+        // On v1 memory+swap may never be below memory alone: lower memory
+        // first, raise memory+swap first. Absent without swap accounting.
+        let lowering = current.is_none_or(|c| bytes < c);
+        if let (Some(swap), false) = (swap, lowering) {
+            let _ = fs::write(dir.join(swap), &value);
+        }
+        fs::write(dir.join(limit), &value)?;
+        if let (Some(swap), true) = (swap, lowering) {
+            let _ = fs::write(dir.join(swap), &value);
+        }
+        Ok(())
+    }
+
     /// The run's group directories, for [`Cgroup::add_to`] on another
     /// thread.
     pub(crate) fn dirs(&self) -> Vec<PathBuf> {

@@ -61,6 +61,18 @@ pub(crate) struct HostRules {
     pub(crate) inside: Vec<(PathBuf, bool)>,
 }
 
+impl HostRules {
+    /// The host paths with the access each kind gets.
+    fn by_access(&self, masks: &Masks) -> [(&Vec<PathBuf>, BitFlags<AccessFs>); 4] {
+        [
+            (&self.read, masks.read),
+            (&self.write, masks.write_dir),
+            (&self.write_files, masks.write_file),
+            (&self.execute, masks.execute),
+        ]
+    }
+}
+
 /// Builds the ruleset: everything handled, then allowed back only where a
 /// rule says. Execution is allowed for the listed files alone.
 pub(crate) fn ruleset(rules: &HostRules, masks: &Masks) -> Result<OwnedFd, String> {
@@ -80,13 +92,7 @@ pub(crate) fn ruleset(rules: &HostRules, masks: &Masks) -> Result<OwnedFd, Strin
     let mut created = ruleset
         .create()
         .map_err(|e| format!("cannot create a landlock ruleset: {e}"))?;
-    let sets = [
-        (&rules.read, masks.read),
-        (&rules.write, masks.write_dir),
-        (&rules.write_files, masks.write_file),
-        (&rules.execute, masks.execute),
-    ];
-    for (paths, access) in sets {
+    for (paths, access) in rules.by_access(masks) {
         for path in paths {
             created = created.add_rule(rule(path, access)?).map_err(|e| {
                 format!("cannot add the landlock rule for `{}`: {e}", path.display())
@@ -95,4 +101,48 @@ pub(crate) fn ruleset(rules: &HostRules, masks: &Masks) -> Result<OwnedFd, Strin
     }
     let fd: Option<OwnedFd> = created.into();
     fd.ok_or_else(|| "landlock is not supported by this kernel".to_owned())
+}
+
+/// The ruleset as data, for the sandboxes of a fork server, which build
+/// their own (each adds rules for the filesystems it mounted, so a shared
+/// ruleset would grow with every sandbox). Paths are as seen inside; binds
+/// sit at their host paths.
+#[derive(Debug, Clone)]
+pub(crate) struct Flat {
+    pub(crate) handled: u64,
+    pub(crate) scope: u64,
+    /// Size of `struct landlock_ruleset_attr` this ABI knows.
+    pub(crate) attr_size: usize,
+    /// Rights a rule on a file (not a directory) may carry.
+    pub(crate) file_access: u64,
+    pub(crate) rules: Vec<(PathBuf, u64)>,
+}
+
+/// [`ruleset`]'s rules, every one by path.
+pub(crate) fn flat(rules: &HostRules, masks: &Masks, kernel_abi: i64) -> Flat {
+    let abi = kernel_abi.clamp(1, ABI_TARGET);
+    let mut flat = Flat {
+        handled: masks.handled.bits(),
+        scope: masks.scope.bits(),
+        attr_size: match abi {
+            1..=3 => 8,
+            4 | 5 => 16,
+            _ => 24,
+        },
+        file_access: (AccessFs::from_file(ABI::from(abi as i32)) & masks.handled).bits(),
+        rules: Vec::new(),
+    };
+    for (paths, access) in rules.by_access(masks) {
+        flat.rules
+            .extend(paths.iter().map(|path| (path.clone(), access.bits())));
+    }
+    for (path, writable) in &rules.inside {
+        let access = if *writable {
+            masks.write_dir
+        } else {
+            masks.read
+        };
+        flat.rules.push((path.clone(), access.bits()));
+    }
+    flat
 }

@@ -57,10 +57,15 @@ mod rootfs;
 #[cfg(target_os = "linux")]
 mod seccomp;
 #[cfg(target_os = "linux")]
-mod session;
+pub(crate) mod session;
+#[cfg(target_os = "linux")]
+pub(crate) mod zygote;
 
 #[cfg(target_os = "linux")]
 use std::sync::Arc;
+
+#[cfg(target_os = "linux")]
+use crate::pool::{Pool, Shape};
 
 use sandbox_core::SandboxError;
 #[cfg(target_os = "linux")]
@@ -77,22 +82,11 @@ pub(crate) async fn run(
     limits: Limits,
     config: &ClientConfig,
     guard: Option<String>,
+    pool: Option<&Pool>,
 ) -> Result<ExecutionResult, SandboxError> {
-    let caps = probe::cached();
-    let missing = caps.missing_for(config.isolation);
-    if let Some(first) = missing.first() {
-        let names: Vec<&str> = missing.iter().map(|l| l.name).collect();
-        return Err(SandboxError::Unsupported {
-            feature: "secure mode".into(),
-            reason: format!(
-                "the {} layer is missing ({}); missing here: {}. Run `sandbox doctor` for details; \
-                 a weaker isolation level (SANDBOX_ISOLATION=no-cgroups or best-effort) can be \
-                 chosen explicitly",
-                first.name,
-                first.status.clone().err().unwrap_or_default(),
-                names.join(", ")
-            ),
-        });
+    let caps = probe::for_isolation(config.isolation);
+    if let Some(missing) = missing_layers(caps, config.isolation) {
+        return Err(missing);
     }
     let layout = crate::interpreter::layout(config.python.as_deref()).await?;
     let bootstrap = crate::interpreter::resolve(config.python.as_deref())
@@ -110,22 +104,124 @@ pub(crate) async fn run(
             ),
         });
     }
-    let input_bytes = request.input_files.values().map(|c| c.len() as u64).sum();
-    let plan = SecurePlan::new(&layout, limits, input_bytes, host_entry, |p| {
+    let input_bytes: u64 = request.input_files.values().map(|c| c.len() as u64).sum();
+    let unused = unused_layers(caps, config.isolation);
+    let work_root = config.work_root.clone().unwrap_or_else(std::env::temp_dir);
+    let mut job = session::Job {
+        request,
+        guard_spec: guard,
+    };
+    let recipe = |plan: SecurePlan| {
+        Arc::new(session::Recipe {
+            plan: Arc::new(plan),
+            bootstrap: bootstrap.clone(),
+            isolation: config.isolation,
+            unused: unused.clone(),
+            work_root: work_root.clone(),
+        })
+    };
+    if let Some(pool) = pool.filter(|_| input_bytes <= POOL_INPUT_BYTES) {
+        let shape = Shape {
+            allow_network: limits.allow_network,
+        };
+        let pooled = pool.take(shape, || recipe(pool_plan(&layout, &limits)));
+        if let Some((prepared, lease)) = pooled {
+            let outcome = session::execute(prepared, job, &limits, true).await;
+            drop(lease);
+            match outcome {
+                Ok(result) => return Ok(result),
+                Err(session::Failure::Failed(err)) => return Err(err),
+                // It died while it waited: run the job cold.
+                Err(session::Failure::Stale(returned)) => {
+                    pool.died_idle();
+                    job = *returned;
+                }
+            }
+        }
+    }
+    let plan = SecurePlan::new(&layout, limits.clone(), input_bytes, host_entry, |p| {
+        std::fs::read_link(p).ok()
+    });
+    match session::run(recipe(plan), job, &limits).await {
+        Err(SandboxError::Io { action, source }) if action == session::CLONE_STEP => {
+            Err(missing_layers(probe::cached(), config.isolation)
+                .unwrap_or(SandboxError::Io { action, source }))
+        }
+        outcome => outcome,
+    }
+}
+
+/// The error naming the layers `isolation` needs that `caps` lacks, if any.
+#[cfg(target_os = "linux")]
+fn missing_layers(caps: &Capabilities, isolation: Isolation) -> Option<SandboxError> {
+    let missing = caps.missing_for(isolation);
+    let first = missing.first()?;
+    let names: Vec<&str> = missing.iter().map(|l| l.name).collect();
+    Some(SandboxError::Unsupported {
+        feature: "secure mode".into(),
+        reason: format!(
+            "the {} layer is missing ({}); missing here: {}. Run `sandbox doctor` for details; \
+             a weaker isolation level (SANDBOX_ISOLATION=no-cgroups or best-effort) can be \
+             chosen explicitly",
+            first.name,
+            first.status.clone().err().unwrap_or_default(),
+            names.join(", ")
+        ),
+    })
+}
+
+/// Input bytes a prepared sandbox's work dir has room for beyond its own
+/// free space; a request with more takes the cold path (whose work dir is
+/// sized for its inputs).
+#[cfg(target_os = "linux")]
+pub(crate) const POOL_INPUT_BYTES: u64 = 16 << 20;
+
+/// The plan of a prepared sandbox: rlimits and cgroup memory at the most a
+/// request may ask (lowered to the request's at checkout), room for
+/// [`POOL_INPUT_BYTES`] of input.
+#[cfg(target_os = "linux")]
+fn pool_plan(layout: &sandbox_core::secure::InterpreterLayout, limits: &Limits) -> SecurePlan {
+    let most = Limits {
+        timeout: sandbox_core::limits::MAX_TIMEOUT,
+        memory_mb: sandbox_core::limits::MAX_MEMORY_MB,
+        ..limits.clone()
+    };
+    SecurePlan::new(layout, most, POOL_INPUT_BYTES, host_entry, |p| {
         std::fs::read_link(p).ok()
     })
-    .with_guard(guard);
-    let unused = unused_layers(caps, config.isolation);
-    session::run(
-        Arc::new(plan),
+}
+
+/// Stocks `pool` with sandboxes for `config`'s default shape, so the first
+/// requests find them ready.
+#[cfg(target_os = "linux")]
+pub(crate) async fn warm(pool: &Pool, config: &ClientConfig) -> Result<(), SandboxError> {
+    let caps = probe::cached();
+    if !caps.missing_for(config.isolation).is_empty() {
+        return Ok(()); // Runs say why; nothing to prepare.
+    }
+    let layout = crate::interpreter::layout(config.python.as_deref()).await?;
+    if layout.hidden_by_sandbox().is_some() {
+        return Ok(());
+    }
+    let bootstrap = crate::interpreter::resolve(config.python.as_deref())
+        .await?
+        .bootstrap
+        .clone();
+    let limits = Limits::resolve(&ExecutionRequest::new(""), config)?;
+    let recipe = session::Recipe {
+        plan: Arc::new(pool_plan(&layout, &limits)),
         bootstrap,
-        request,
-        config,
-        caps,
-        config.isolation,
-        unused,
-    )
-    .await
+        isolation: config.isolation,
+        unused: unused_layers(caps, config.isolation),
+        work_root: config.work_root.clone().unwrap_or_else(std::env::temp_dir),
+    };
+    pool.warm(
+        Shape {
+            allow_network: limits.allow_network,
+        },
+        Arc::new(recipe),
+    );
+    Ok(())
 }
 
 /// Secure mode on a system without its kernel features: refused.
@@ -135,6 +231,7 @@ pub(crate) async fn run(
     _limits: sandbox_core::Limits,
     _config: &sandbox_core::ClientConfig,
     _guard: Option<String>,
+    _pool: Option<&std::convert::Infallible>,
 ) -> Result<sandbox_core::ExecutionResult, SandboxError> {
     Err(SandboxError::Unsupported {
         feature: "secure mode".into(),

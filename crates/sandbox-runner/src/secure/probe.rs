@@ -86,6 +86,16 @@ fn probe_now() -> Capabilities {
         };
         layers.push(Layer { name, status });
     }
+    let mut rest = probe_without_clones();
+    layers.append(&mut rest.layers);
+    rest.layers = layers;
+    rest
+}
+
+/// Probes the layers that need no clone: landlock, seccomp, cgroups.
+#[cfg(target_os = "linux")]
+fn probe_without_clones() -> Capabilities {
+    let mut layers = Vec::new();
     let abi = sys::probe::landlock_abi();
     let landlock_abi = *abi.as_ref().unwrap_or(&0);
     let landlock = landlock_abi > 0;
@@ -169,10 +179,45 @@ fn hint(flag: libc::c_int, err: &std::io::Error) -> &'static str {
     }
 }
 
+/// Every layer, probed at most once per process.
+static PROBED: OnceLock<Capabilities> = OnceLock::new();
+
 /// The probe of this process, made once.
 pub(crate) fn cached() -> &'static Capabilities {
+    PROBED.get_or_init(probe_now)
+}
+
+/// What a run of `isolation` checks before it clones: best effort leaves
+/// out what is missing, so it must know; the other levels need every
+/// namespace and learn it from the clone itself.
+#[cfg(target_os = "linux")]
+pub(crate) fn for_isolation(isolation: Isolation) -> &'static Capabilities {
+    match isolation {
+        Isolation::BestEffort => cached(),
+        Isolation::Full | Isolation::NoCgroups => before_clone(),
+    }
+}
+
+/// The layers a run checks before it clones: landlock, seccomp and cgroups
+/// probed (no clone needed), the namespaces taken as available, since the
+/// run's own clone creates them all at once and a failure there is
+/// explained by [`cached`] (which names the missing one). Saves a one-shot
+/// `sandbox run` the eight probe clones.
+#[cfg(target_os = "linux")]
+pub(crate) fn before_clone() -> &'static Capabilities {
     static CAPS: OnceLock<Capabilities> = OnceLock::new();
-    CAPS.get_or_init(probe_now)
+    CAPS.get_or_init(|| {
+        if let Some(full) = PROBED.get() {
+            return full.clone();
+        }
+        let namespaces = NAMESPACES.iter().map(|(name, _)| Layer {
+            name,
+            status: Ok("checked by the run's clone".to_owned()),
+        });
+        let mut caps = probe_without_clones();
+        caps.layers.splice(0..0, namespaces);
+        caps
+    })
 }
 
 impl Capabilities {

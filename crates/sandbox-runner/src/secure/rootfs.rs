@@ -144,23 +144,14 @@ pub(crate) fn prepare_mounts(root: &Path, plan: &SecurePlan) -> io::Result<Vec<P
                     path,
                     bytes,
                     inodes,
-                } => {
-                    let mode = if path == Path::new("/tmp") || path == Path::new("/dev/shm") {
-                        "1777"
-                    } else {
-                        "0755"
-                    };
-                    PreparedMount {
-                        source: Some(c"tmpfs".to_owned()),
-                        target: cstring(&inside(root, path))?,
-                        fstype: Some(c"tmpfs".to_owned()),
-                        flags: libc::MS_NOSUID | libc::MS_NODEV,
-                        data: Some(CString::new(format!(
-                            "size={bytes},nr_inodes={inodes},mode={mode},uid={SANDBOX_ID},gid={SANDBOX_ID}"
-                        ))?),
-                        remount: None,
-                    }
-                }
+                } => PreparedMount {
+                    source: Some(c"tmpfs".to_owned()),
+                    target: cstring(&inside(root, path))?,
+                    fstype: Some(c"tmpfs".to_owned()),
+                    flags: libc::MS_NOSUID | libc::MS_NODEV,
+                    data: Some(CString::new(tmpfs_options(path, *bytes, *inodes))?),
+                    remount: None,
+                },
                 Mount::Proc => PreparedMount {
                     source: Some(c"proc".to_owned()),
                     target: cstring(&inside(root, Path::new("/proc")))?,
@@ -172,6 +163,17 @@ pub(crate) fn prepare_mounts(root: &Path, plan: &SecurePlan) -> io::Result<Vec<P
             })
         })
         .collect()
+}
+
+/// A tmpfs's mount options: its caps, owned by the sandbox user (`/tmp`
+/// and `/dev/shm` sticky and open to all, as usual).
+pub(crate) fn tmpfs_options(path: &Path, bytes: u64, inodes: u64) -> String {
+    let mode = if path == Path::new("/tmp") || path == Path::new("/dev/shm") {
+        "1777"
+    } else {
+        "0755"
+    };
+    format!("size={bytes},nr_inodes={inodes},mode={mode},uid={SANDBOX_ID},gid={SANDBOX_ID}")
 }
 
 /// The plan's landlock paths: binds keep their host path (same inodes, so

@@ -15,14 +15,13 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use sandbox_core::secure::{MAX_PROCESSES, SANDBOX_ID, WORK_DIR};
 use sandbox_core::{
-    ClientConfig, ExecutionRequest, ExecutionResult, Isolation, SandboxError, SecurePlan, Usage,
+    ExecutionRequest, ExecutionResult, Isolation, Limits, SandboxError, SecurePlan, Usage,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::unix::pipe;
 use tokio::sync::watch;
 
 use super::cgroup::Cgroup;
-use super::probe::Capabilities;
 use super::{landlock, rootfs, seccomp};
 use crate::blocking;
 use crate::capture::capture;
@@ -31,12 +30,17 @@ use crate::collect::collect;
 use crate::sys::sandbox::{ChildFds, ChildSpec, ProgramStatus, Stage};
 use crate::sys::{self, Exit};
 use crate::workdir::write_files;
+use crate::worker::{self, Channel, Compile};
+use sandbox_core::protocol::{self, Request};
+
+/// The name the code runs under.
+const WORKER_FILE: &str = "main.py";
 
 /// How long the sandbox may take to set itself up and start the
 /// interpreter; past it the run is abandoned (init is killed on drop).
-const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Sysctls init writes for the sandbox's own namespaces (paths inside).
-const SYSCTLS: &[(&str, &[u8])] = &[
+pub(super) const SYSCTLS: &[(&str, &[u8])] = &[
     // No executing code written to memory (memfd), kernel 6.3+.
     ("/proc/sys/vm/memfd_noexec", b"2"),
     // inotify is charged to the runner's user host-wide: a small share.
@@ -47,6 +51,16 @@ const SYSCTLS: &[(&str, &[u8])] = &[
     ("/proc/sys/user/max_mnt_namespaces", b"0"),
     ("/proc/sys/user/max_net_namespaces", b"0"),
 ];
+/// A fork server's base sandbox: room for the namespaces of the sandboxes
+/// it makes (each makes one of each, and sets its own to zero).
+const ZYGOTE_SYSCTLS: &[(&str, &[u8])] = &[
+    ("/proc/sys/vm/memfd_noexec", b"2"),
+    ("/proc/sys/user/max_inotify_instances", b"16"),
+    ("/proc/sys/user/max_inotify_watches", b"4096"),
+    ("/proc/sys/user/max_user_namespaces", b"1024"),
+    ("/proc/sys/user/max_mnt_namespaces", b"1024"),
+    ("/proc/sys/user/max_net_namespaces", b"1024"),
+];
 /// How long init gets to report after being asked to stop the run.
 const STOP_GRACE: Duration = Duration::from_secs(1);
 /// How long output pipes are read after the program's end.
@@ -54,14 +68,31 @@ const DRAIN_GRACE: Duration = Duration::from_millis(500);
 
 /// The sandbox's init process, seen from the parent. It is signalled only
 /// until it is reaped, so its pid cannot have been reused.
+/// Init of a forked sandbox (see `zygote`) is not the runner's child: it
+/// is signalled and awaited through a pidfd instead.
 #[derive(Debug)]
-struct Init {
+pub(super) struct Init {
     pid: Pid,
     reaped: Mutex<bool>,
+    pidfd: Option<OwnedFd>,
 }
 
 impl Init {
+    /// Init of a forked sandbox, by its pidfd.
+    pub(super) fn forked(pid: Pid, pidfd: OwnedFd) -> Self {
+        Self {
+            pid,
+            reaped: Mutex::new(false),
+            pidfd: Some(pidfd),
+        }
+    }
+
     fn signal(&self, signal: Signal) {
+        if let Some(pidfd) = &self.pidfd {
+            // A pidfd names this process only, never a later one.
+            let _ = sys::pidfd_signal(pidfd, signal);
+            return;
+        }
         let reaped = self.reaped.lock().unwrap_or_else(|e| e.into_inner());
         if !*reaped {
             let _ = kill(self.pid, signal);
@@ -69,6 +100,16 @@ impl Init {
     }
 
     fn wait(&self) -> std::io::Result<sys::Reaped> {
+        if let Some(pidfd) = &self.pidfd {
+            // Not our child: no wait status (init's status pipe carries
+            // the program's), only the moment it is gone.
+            sys::pidfd_wait(pidfd)?;
+            return Ok(sys::Reaped {
+                exit: Exit::Signal(libc::SIGKILL),
+                cpu: Duration::ZERO,
+                max_rss_kb: 0,
+            });
+        }
         let exited = sys::wait_exited(self.pid);
         // Even when waiting failed (a host that auto-reaps its children),
         // init's pid can no longer be trusted: never signal it again.
@@ -89,11 +130,14 @@ impl Drop for KillOnDrop {
     }
 }
 
-fn io_err(action: &str) -> impl FnOnce(std::io::Error) -> SandboxError + '_ {
+/// The step whose failure means a namespace cannot be created here.
+pub(crate) const CLONE_STEP: &str = "clone the sandbox into new namespaces";
+
+pub(super) fn io_err(action: &str) -> impl FnOnce(std::io::Error) -> SandboxError + '_ {
     move |err| SandboxError::io(action, err)
 }
 
-fn pipe_pair() -> Result<(OwnedFd, OwnedFd), SandboxError> {
+pub(super) fn pipe_pair() -> Result<(OwnedFd, OwnedFd), SandboxError> {
     nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| SandboxError::io("create a pipe", e.into()))
 }
 
@@ -106,7 +150,9 @@ fn cstring(bytes: &[u8]) -> Result<CString, SandboxError> {
     })
 }
 
-fn seccomp_programs(allow_network: bool) -> Result<Vec<Vec<libc::sock_filter>>, SandboxError> {
+pub(super) fn seccomp_programs(
+    allow_network: bool,
+) -> Result<Vec<Vec<libc::sock_filter>>, SandboxError> {
     static CACHE: OnceLock<[Result<Vec<Vec<libc::sock_filter>>, String>; 2]> = OnceLock::new();
     let cache = CACHE.get_or_init(|| {
         [false, true].map(|network| {
@@ -162,15 +208,179 @@ async fn child_error(pipe: &mut pipe::Receiver, plan: &SecurePlan) -> Option<San
     }
 }
 
-pub(super) async fn run(
-    plan: Arc<SecurePlan>,
-    bootstrap: Arc<[u8]>,
-    request: ExecutionRequest,
-    config: &ClientConfig,
-    caps: &Capabilities,
-    isolation: Isolation,
-    unused: Vec<&'static str>,
+/// One request, and the policy guard's specification for it.
+pub(crate) struct Job {
+    pub(crate) request: ExecutionRequest,
+    pub(crate) guard_spec: Option<String>,
+}
+
+/// What a sandbox is made from. A cold run's recipe is its request's own
+/// plan; a pool's serves every request of one shape (its rlimits and cgroup
+/// limit are the most any request may ask, lowered at checkout).
+#[derive(Debug)]
+pub(crate) struct Recipe {
+    pub(crate) plan: Arc<SecurePlan>,
+    pub(crate) bootstrap: Arc<[u8]>,
+    pub(crate) isolation: Isolation,
+    /// Layers this isolation level goes without (named in results).
+    pub(crate) unused: Vec<&'static str>,
+    /// Where run dirs are made.
+    pub(crate) work_root: PathBuf,
+}
+
+/// A sandbox set up up to the interpreter's hello: waiting for the one
+/// request it will run. Dropping it kills the sandbox and removes what it
+/// left on the host. Holds plain descriptors, so it can be made under one
+/// async runtime and run under another.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub(super) recipe: Arc<Recipe>,
+    pub(super) sandbox: Sandbox,
+    pub(super) requests: OwnedFd,
+    pub(super) reports: OwnedFd,
+    pub(super) stdout: OwnedFd,
+    pub(super) stderr: OwnedFd,
+    pub(super) status: OwnedFd,
+    pub(super) release: OwnedFd,
+    /// The work dir, opened through init's root.
+    pub(super) work_dir: std::fs::File,
+}
+
+impl Prepared {
+    /// Whether the sandbox still waits: its program has not ended (init
+    /// reports that on the status pipe) and init is there (else the pipe
+    /// hangs up).
+    pub(crate) fn is_alive(&self) -> bool {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd as _;
+        // Nothing on the status pipe, and the interpreter still holds its
+        // stdin (a pipe whose reader is gone polls as an error).
+        let mut fds = [
+            PollFd::new(self.status.as_fd(), PollFlags::POLLIN),
+            PollFd::new(self.requests.as_fd(), PollFlags::empty()),
+        ];
+        matches!(poll(&mut fds, PollTimeout::ZERO), Ok(0))
+    }
+}
+
+/// A sandbox's init and what it holds on the host. Dropped while it owns
+/// init (a sandbox never used, or abandoned while being set up), it kills
+/// the sandbox and, on a thread of its own, reaps init and then removes the
+/// cgroups and the run dir.
+#[derive(Debug)]
+pub(super) struct Sandbox {
+    pub(super) init: Option<Arc<Init>>,
+    pub(super) cgroup: Option<Cgroup>,
+    pub(super) run_dir: Option<tempfile::TempDir>,
+}
+
+impl Prepared {
+    /// Kills the sandbox and removes what it left, before returning
+    /// (blocking: for a pool being shut down, or its own thread).
+    pub(crate) fn discard(mut self) {
+        let sandbox = &mut self.sandbox;
+        if let Some(init) = sandbox.init.take() {
+            init.signal(Signal::SIGKILL);
+            let _ = init.wait();
+        }
+        if let Some(group) = sandbox.cgroup.take() {
+            group.remove();
+        }
+        if let Some(dir) = sandbox.run_dir.take() {
+            let _ = dir.close();
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let Some(init) = self.init.take() else {
+            return;
+        };
+        init.signal(Signal::SIGKILL);
+        let (cgroup, run_dir) = (self.cgroup.take(), self.run_dir.take());
+        let cleanup = move || {
+            let _ = init.wait();
+            drop(cgroup);
+            drop(run_dir);
+        };
+        // Without a thread to spare, clean up here: init is already dying.
+        let mut cleanup = Some(cleanup);
+        let spawned = std::thread::Builder::new()
+            .name("sandbox-discard".into())
+            .spawn({
+                let cleanup = cleanup.take();
+                move || {
+                    if let Some(cleanup) = cleanup {
+                        cleanup();
+                    }
+                }
+            });
+        if spawned.is_err()
+            && let Some(cleanup) = cleanup.take()
+        {
+            cleanup();
+        }
+    }
+}
+
+/// Why a prepared sandbox did not run its job.
+pub(crate) enum Failure {
+    /// The interpreter had ended while it waited (killed from outside):
+    /// nothing of the job ran, and here it is back, to run elsewhere.
+    Stale(Box<Job>),
+    /// The run failed.
+    Failed(SandboxError),
+}
+
+impl From<SandboxError> for Failure {
+    fn from(err: SandboxError) -> Self {
+        Self::Failed(err)
+    }
+}
+
+/// Runs one request in a sandbox made for it.
+pub(crate) async fn run(
+    recipe: Arc<Recipe>,
+    job: Job,
+    limits: &Limits,
 ) -> Result<ExecutionResult, SandboxError> {
+    let prepared = prepare(recipe).await?;
+    match execute(prepared, job, limits, false).await {
+        Ok(result) => Ok(result),
+        Err(Failure::Failed(err)) => Err(err),
+        Err(Failure::Stale(_)) => Err(SandboxError::io(
+            "send the code",
+            std::io::Error::other("the interpreter ended before it got the code"),
+        )),
+    }
+}
+
+/// Makes a sandbox from `recipe` and starts its interpreter, up to the
+/// hello that says it waits for a request.
+pub(crate) async fn prepare(recipe: Arc<Recipe>) -> Result<Prepared, SandboxError> {
+    prepare_as(recipe, None).await
+}
+
+/// A fork server's base sandbox (see `zygote`): its program is the server,
+/// with `control` (its end of the runner's socket) as descriptor 3.
+pub(super) struct ZygoteStart {
+    pub(super) control: OwnedFd,
+}
+
+/// [`prepare`], or with `zygote` the base sandbox of a fork server: the
+/// same namespaces and root, but its program keeps what it needs to make
+/// sandboxes of its own (no landlock, no seccomp, no run cgroup, no CPU
+/// limit, room for nested namespaces) and is returned as soon as it runs,
+/// its stdin still waiting for the server's payload.
+pub(super) async fn prepare_as(
+    recipe: Arc<Recipe>,
+    zygote: Option<ZygoteStart>,
+) -> Result<Prepared, SandboxError> {
+    let plan = recipe.plan.clone();
+    let bootstrap = recipe.bootstrap.clone();
+    let isolation = recipe.isolation;
+    let caps = super::probe::for_isolation(isolation);
     let limits = plan.limits.clone();
     let t0 = Instant::now();
     let mark = |stage: &str| {
@@ -181,7 +391,7 @@ pub(super) async fn run(
         )
     };
     // Stage 1: prepare everything in the parent.
-    let parent = config.work_root.clone().unwrap_or_else(std::env::temp_dir);
+    let parent = recipe.work_root.clone();
     // The run dir is only the mount point of the new root (its name also
     // names the run's cgroups); it stays empty on the host.
     let run_dir = tempfile::Builder::new()
@@ -194,7 +404,7 @@ pub(super) async fn run(
     let tree = rootfs::tree(&root, &plan).map_err(io_err("prepare the sandbox root"))?;
     let host_rules = rootfs::host_rules(&plan);
     let masks = landlock::Masks::for_kernel(caps.landlock_abi);
-    let landlock_fd = if caps.landlock {
+    let landlock_fd = if caps.landlock && zygote.is_none() {
         Some(landlock::ruleset(&host_rules, &masks).map_err(|e| {
             SandboxError::io("build the landlock ruleset", std::io::Error::other(e))
         })?)
@@ -204,6 +414,7 @@ pub(super) async fn run(
     let landlock_rules = host_rules
         .inside
         .iter()
+        .filter(|_| zygote.is_none())
         .map(|(path, writable)| {
             let mask = if *writable {
                 masks.write_dir
@@ -214,33 +425,21 @@ pub(super) async fn run(
         })
         .collect::<Result<Vec<_>, SandboxError>>()?;
     mark("landlock");
-    let seccomp = seccomp_programs(plan.allow_network)?;
+    let seccomp = match zygote {
+        Some(_) => Vec::new(),
+        None => seccomp_programs(plan.allow_network)?,
+    };
     // `no-cgroups` means rlimits instead, even where cgroups exist: the
     // level a result reports is the level it ran with.
-    let usable = caps
-        .cgroups
-        .as_ref()
-        .filter(|_| isolation != Isolation::NoCgroups);
-    let cgroup = match usable {
-        Some(hierarchy) => {
-            let name = run_dir
-                .path()
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "sandbox".into());
-            let memory = limits.memory_mb.saturating_mul(1 << 20);
-            match Cgroup::create(hierarchy, &name, memory, MAX_PROCESSES) {
-                Ok(group) => Some(group),
-                Err(err) if isolation == Isolation::Full => {
-                    return Err(SandboxError::io("create the run's cgroup", err));
-                }
-                Err(err) => {
-                    tracing::warn!(%err, "cgroup creation failed; limiting memory with rlimits");
-                    None
-                }
-            }
-        }
-        None => None,
+    let cgroup = if zygote.is_some() {
+        None
+    } else {
+        let name = run_dir
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "sandbox".into());
+        run_cgroup(caps, isolation, &name, limits.memory_mb)?
     };
     // On cgroup v1 the program moves itself in through these (see
     // `Cgroup::self_join_files`).
@@ -253,7 +452,12 @@ pub(super) async fn run(
     let self_joined = cgroup_tasks.is_some();
     mark("cgroup");
     let mut rlimits = plan.rlimits.clone();
-    if cgroup.is_none() {
+    if zygote.is_some() {
+        // The server lives long: no CPU or size limit of a run applies to
+        // it (each sandbox it makes sets the run's own).
+        use sandbox_core::plan::Resource;
+        rlimits.retain(|l| matches!(l.resource, Resource::OpenFiles | Resource::Core));
+    } else if cgroup.is_none() {
         rlimits.extend(plan.fallback_rlimits());
     }
     let rlimits = rlimits
@@ -271,8 +475,14 @@ pub(super) async fn run(
         .collect();
 
     let program = cstring(plan.program.as_os_str().as_bytes())?;
+    let loader = |arg: &String| match zygote {
+        Some(_) if arg == sandbox_core::plan::BOOTSTRAP_LOADER => {
+            sandbox_core::plan::ZYGOTE_LOADER.to_owned()
+        }
+        _ => arg.clone(),
+    };
     let argv_c: Vec<CString> = std::iter::once(Ok(program.clone()))
-        .chain(plan.args.iter().map(|a| cstring(a.as_bytes())))
+        .chain(plan.args.iter().map(|a| cstring(loader(a).as_bytes())))
         .collect::<Result<_, _>>()?;
     let envp_c: Vec<CString> = plan
         .env
@@ -294,6 +504,7 @@ pub(super) async fn run(
     let (status_r, status_w) = pipe_pair()?;
     let (release_r, release_w) = pipe_pair()?;
     let (error_r, error_w) = pipe_pair()?;
+    let (report_r, report_w) = pipe_pair()?;
 
     let mut clone_flags = libc::CLONE_NEWUSER
         | libc::CLONE_NEWPID
@@ -314,7 +525,6 @@ pub(super) async fn run(
     };
 
     // Stage 2: clone into the namespaces.
-    let started = Instant::now();
     let pid = {
         let spec = ChildSpec {
             clone_flags,
@@ -328,10 +538,14 @@ pub(super) async fn run(
             tree,
             fs_id: SANDBOX_ID,
             scrub: own_arguments_and_environment(),
-            sysctls: SYSCTLS
-                .iter()
-                .map(|(path, value)| Ok((cstring(path.as_bytes())?, *value)))
-                .collect::<Result<_, SandboxError>>()?,
+            sysctls: (if zygote.is_some() {
+                ZYGOTE_SYSCTLS
+            } else {
+                SYSCTLS
+            })
+            .iter()
+            .map(|(path, value)| Ok((cstring(path.as_bytes())?, *value)))
+            .collect::<Result<_, SandboxError>>()?,
             mounts,
             hostname: plan.hostname.as_bytes().to_vec(),
             loopback,
@@ -352,6 +566,9 @@ pub(super) async fn run(
                 status: status_w.as_raw_fd(),
                 release: release_r.as_raw_fd(),
                 error: error_w.as_raw_fd(),
+                report: zygote
+                    .as_ref()
+                    .map_or(report_w.as_raw_fd(), |z| z.control.as_raw_fd()),
                 landlock: landlock_fd.as_ref().map(|fd| fd.as_raw_fd()),
                 cgroups: cgroup_tasks
                     .as_ref()
@@ -366,9 +583,10 @@ pub(super) async fn run(
                 status_r.as_raw_fd(),
                 release_w.as_raw_fd(),
                 error_r.as_raw_fd(),
+                report_r.as_raw_fd(),
             ],
         };
-        sys::sandbox::spawn(&spec).map_err(io_err("clone the sandbox into new namespaces"))?
+        sys::sandbox::spawn(&spec).map_err(io_err(CLONE_STEP))?
     };
     mark("cloned");
     // The child's ends live on in the child only.
@@ -381,17 +599,24 @@ pub(super) async fn run(
         status_w,
         release_r,
         error_w,
+        report_w,
         landlock_fd,
         cgroup_tasks,
+        zygote.as_ref().map(|z| z.control.as_raw_fd()),
     ));
+    let is_zygote = zygote.is_some();
+    drop(zygote);
     let init = Arc::new(Init {
         pid: Pid::from_raw(pid),
         reaped: Mutex::new(false),
+        pidfd: None,
     });
-    let mut guard = KillOnDrop(Some(init.clone()));
-    let waiter = {
-        let init = init.clone();
-        tokio::task::spawn_blocking(move || init.wait())
+    // From here on, a failure (or a dropped future) kills the sandbox and
+    // removes what it left.
+    let sandbox = Sandbox {
+        init: Some(init),
+        cgroup,
+        run_dir: Some(run_dir),
     };
 
     let to_async = |fd: OwnedFd| {
@@ -401,11 +626,7 @@ pub(super) async fn run(
         |fd: OwnedFd| pipe::Sender::from_owned_fd(fd).map_err(io_err("watch the sandbox's pipes"));
     let mut go = to_async_w(go_w)?;
     let mut ready = to_async(ready_r)?;
-    let mut status_pipe = to_async(status_r)?;
     let error_pipe = to_async(error_r)?;
-    let mut stdin = to_async_w(stdin_w)?;
-    let stdout = to_async(stdout_r)?;
-    let stderr = to_async(stderr_r)?;
 
     // Map the sandbox user, then go.
     let map = |file: &str, contents: String| {
@@ -445,28 +666,21 @@ pub(super) async fn run(
         .map_err(io_err("start the program"))?;
     drop(go);
     await_init(&mut ready, &mut error_pipe, "hide itself", &plan).await?;
-    // While the interpreter starts (it waits for its code on stdin), write
-    // the input files and, on cgroup v2, move the program into its cgroup
-    // (the move's RCU grace period then overlaps the start-up). Init itself
-    // stays out: it only reaps.
-    let work_inside = PathBuf::from(format!("/proc/self/fd/{}", work_dir.as_raw_fd()));
-    let inputs = Arc::new(request.input_files);
-    let moving = cgroup.as_ref().filter(|_| !self_joined).map(|group| {
-        let dirs = group.dirs();
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let program = program.ok_or_else(|| std::io::Error::other("init has no child"))?;
-            Cgroup::add_to(&dirs, program)
-        })
-    });
-    if !inputs.is_empty() {
-        let inputs = inputs.clone();
-        let dir = work_inside.clone();
-        // Written as the sandbox user's host ids, so the files are the
-        // program's (a tmpfs of the sandbox's namespace cannot hold files
-        // of unmapped owners, such as root's).
-        let (uid, gid) = host_ids();
-        blocking(move || sys::as_fs_user(uid, gid, || write_files(&dir, &inputs))).await?;
-    }
+    // While the interpreter starts (it waits for its code on stdin), on
+    // cgroup v2, move the program into its cgroup (the move's RCU grace
+    // period then overlaps the start-up). Init itself stays out: it only
+    // reaps.
+    let moving = sandbox
+        .cgroup
+        .as_ref()
+        .filter(|_| !self_joined)
+        .map(|group| {
+            let dirs = group.dirs();
+            tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                let program = program.ok_or_else(|| std::io::Error::other("init has no child"))?;
+                Cgroup::add_to(&dirs, program)
+            })
+        });
     if let Some(task) = moving {
         let moved = task
             .await
@@ -496,11 +710,133 @@ pub(super) async fn run(
     }
 
     mark("exec");
-    // Supervise: feed the code, capture output, enforce the timeout.
-    let code = sandbox_core::plan::stdin_payload(&bootstrap, request.code.as_bytes());
-    tokio::spawn(async move {
-        let _ = stdin.write_all(&code).await;
-    });
+    if is_zygote {
+        return Ok(Prepared {
+            recipe,
+            sandbox,
+            requests: stdin_w,
+            reports: report_r,
+            stdout: stdout_r,
+            stderr: stderr_r,
+            status: status_r,
+            release: release_w,
+            work_dir,
+        });
+    }
+    // The interpreter says hello once the bootstrap runs; then it waits for
+    // its request.
+    let mut channel = Channel::new(stdin_w, report_r)?;
+    channel.start(Some(&bootstrap), SETUP_TIMEOUT).await?;
+    mark("hello");
+    let (requests, reports) = channel.into_fds()?;
+    Ok(Prepared {
+        recipe,
+        sandbox,
+        requests,
+        reports,
+        stdout: stdout_r,
+        stderr: stderr_r,
+        status: status_r,
+        release: release_w,
+        work_dir,
+    })
+}
+
+/// Runs `job` in the prepared sandbox, under the request's `limits`, and
+/// collects its result; the sandbox is gone when this returns. `waited`:
+/// the sandbox was prepared ahead and waited (in a pool), so a death from
+/// outside before it took the job hands the job back ([`Failure::Stale`]).
+pub(crate) async fn execute(
+    mut prepared: Prepared,
+    job: Job,
+    limits: &Limits,
+    waited: bool,
+) -> Result<ExecutionResult, Failure> {
+    let Job {
+        mut request,
+        guard_spec,
+    } = job;
+    let limits = limits.clone();
+    // What the sandbox was set up with: a pool's are the most allowed.
+    let planned = prepared.recipe.plan.limits.clone();
+    let isolation = prepared.recipe.isolation;
+    let unused = prepared.recipe.unused.clone();
+    let t0 = Instant::now();
+    let mark = |stage: &str| {
+        tracing::debug!(
+            stage,
+            elapsed_ms = t0.elapsed().as_secs_f64() * 1e3,
+            "secure run"
+        )
+    };
+    let init = prepared
+        .sandbox
+        .init
+        .take()
+        .ok_or_else(|| SandboxError::io("run the sandbox", std::io::Error::other("no init")))?;
+    let cgroup = prepared.sandbox.cgroup.take();
+    let run_dir = prepared.sandbox.run_dir.take();
+    let mut guard = KillOnDrop(Some(init.clone()));
+    let waiter = {
+        let init = init.clone();
+        tokio::task::spawn_blocking(move || init.wait())
+    };
+    let Prepared {
+        requests,
+        reports,
+        stdout,
+        stderr,
+        status,
+        release: release_w,
+        work_dir,
+        ..
+    } = prepared;
+    let to_async = |fd: OwnedFd| {
+        pipe::Receiver::from_owned_fd(fd).map_err(io_err("watch the sandbox's pipes"))
+    };
+    let mut status_pipe = to_async(status)?;
+    let stdout = to_async(stdout)?;
+    let stderr = to_async(stderr)?;
+    let channel = Channel::new(requests, reports)?;
+
+    // This request's limits: the cgroup's memory limit, and rlimits the
+    // interpreter sets on itself before the code runs (lowering is all a
+    // process may do; a prepared sandbox starts at the most allowed).
+    let memory = limits.memory_mb.saturating_mul(1 << 20);
+    if let Some(group) = &cgroup {
+        group
+            .set_memory_limit(memory)
+            .map_err(io_err("set the run's memory limit"))?;
+    }
+    let mut rlimits = Vec::new();
+    let cpu = limits.cpu_seconds();
+    if planned.cpu_seconds() != cpu {
+        rlimits.push(protocol::Rlimit {
+            resource: "cpu",
+            soft: cpu,
+            hard: cpu,
+        });
+    }
+    if cgroup.is_none() && planned.memory_mb != limits.memory_mb {
+        rlimits.push(protocol::Rlimit {
+            resource: "as",
+            soft: memory,
+            hard: memory,
+        });
+    }
+    // Input files go in through the work dir's descriptor, written as the
+    // sandbox user's host ids, so the files are the program's (a tmpfs of
+    // the sandbox's namespace cannot hold files of unmapped owners, such as
+    // root's).
+    let work_inside = PathBuf::from(format!("/proc/self/fd/{}", work_dir.as_raw_fd()));
+    let inputs = Arc::new(std::mem::take(&mut request.input_files));
+    if !inputs.is_empty() {
+        let inputs = inputs.clone();
+        let dir = work_inside.clone();
+        let (uid, gid) = host_ids();
+        blocking(move || sys::as_fs_user(uid, gid, || write_files(&dir, &inputs))).await?;
+    }
+    // Supervise: capture output, enforce the timeout.
     let (stop_tx, stop_rx) = watch::channel(false);
     let output_limited = Arc::new(AtomicBool::new(false));
     let cap = limits.max_output_bytes;
@@ -514,6 +850,30 @@ pub(super) async fn run(
     };
     let stdout_task = reader(stdout);
     let stderr_task = reader(stderr);
+    let started = Instant::now();
+    let run = Request::Run {
+        v: protocol::VERSION,
+        file: WORKER_FILE.to_owned(),
+        guard: guard_spec.clone(),
+        rlimits,
+        payload: request.code.len(),
+    };
+    let mut reports = match channel.run(&run, request.code.as_bytes()).await {
+        Ok(reports) => reports,
+        // The interpreter is gone before it read a byte: it died while it
+        // waited. Nothing ran; the job goes back (the guard kills the rest).
+        Err(SandboxError::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            request.input_files =
+                Arc::try_unwrap(inputs).unwrap_or_else(|shared| (*shared).clone());
+            return Err(Failure::Stale(Box::new(Job {
+                request,
+                guard_spec,
+            })));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let request_code = request.code;
+    let compiled = tokio::spawn(async move { worker::compile(&mut reports).await });
 
     let mut record = [0u8; ProgramStatus::SIZE];
     let mut timed_out = false;
@@ -569,11 +929,46 @@ pub(super) async fn run(
         .map_err(|err| SandboxError::io("clean up the sandbox", std::io::Error::other(err)))??;
 
     mark("cleaned");
+    let compiled = compiled.await;
     let exit = match status {
         Some(s) if libc::WIFSIGNALED(s.wait_status) => Exit::Signal(libc::WTERMSIG(s.wait_status)),
         Some(s) => Exit::Code(libc::WEXITSTATUS(s.wait_status)),
         None => init_exit.exit,
     };
+    // Killed from outside before it took the request (SIGKILL lands a
+    // moment after `kill` returns, so the request may still have gone into
+    // its pipe): nothing of the job ran; it goes back for a cold run.
+    let killed_waiting = matches!(compiled, Ok(Compile::Ended))
+        && exit == Exit::Signal(libc::SIGKILL)
+        && !timed_out
+        && !oom
+        && !output_limited.load(Ordering::SeqCst);
+    if killed_waiting && waited {
+        request.code = request_code;
+        request.input_files = Arc::try_unwrap(inputs).unwrap_or_else(|shared| (*shared).clone());
+        return Err(Failure::Stale(Box::new(Job {
+            request,
+            guard_spec,
+        })));
+    }
+    if let Ok(Compile::Refused {
+        line,
+        column,
+        message,
+        text,
+    }) = compiled
+    {
+        let mut result = crate::compile_refused(
+            limits.mode,
+            WORKER_FILE,
+            &request_code,
+            (line, column),
+            &message,
+            text.as_deref(),
+        );
+        result.isolation = Some(isolation);
+        return Ok(result);
+    }
     let verdict = classify(Observed {
         exit,
         timed_out,
@@ -613,10 +1008,44 @@ pub(super) async fn run(
     Ok(result)
 }
 
+/// The run's cgroups, named `name`, unless the isolation level goes
+/// without: `no-cgroups` means rlimits instead, even where cgroups exist
+/// (the level a result reports is the level it ran with); `best-effort`
+/// falls back to rlimits when they cannot be made.
+pub(super) fn run_cgroup(
+    caps: &super::Capabilities,
+    isolation: Isolation,
+    name: &str,
+    memory_mb: u64,
+) -> Result<Option<Cgroup>, SandboxError> {
+    let Some(hierarchy) = caps
+        .cgroups
+        .as_ref()
+        .filter(|_| isolation != Isolation::NoCgroups)
+    else {
+        return Ok(None);
+    };
+    match Cgroup::create(
+        hierarchy,
+        name,
+        memory_mb.saturating_mul(1 << 20),
+        MAX_PROCESSES,
+    ) {
+        Ok(group) => Ok(Some(group)),
+        Err(err) if isolation == Isolation::Full => {
+            Err(SandboxError::io("create the run's cgroup", err))
+        }
+        Err(err) => {
+            tracing::warn!(%err, "cgroup creation failed; limiting memory with rlimits");
+            Ok(None)
+        }
+    }
+}
+
 /// What is left of a run on the host once its processes are gone.
 struct Leftovers {
     cgroup: Option<Cgroup>,
-    run_dir: tempfile::TempDir,
+    run_dir: Option<tempfile::TempDir>,
 }
 
 /// What the cgroups said before they were removed.
@@ -635,7 +1064,9 @@ impl Leftovers {
             if let Some(group) = self.cgroup {
                 group.remove();
             }
-            self.run_dir.close().map_err(io_err("remove the run dir"))?;
+            if let Some(dir) = self.run_dir {
+                dir.close().map_err(io_err("remove the run dir"))?;
+            }
             Ok(Removed { oom, peak_kb })
         })
     }
@@ -680,7 +1111,7 @@ fn own_arguments_and_environment() -> Vec<(usize, usize)> {
 }
 
 /// The host pid of init's only child, the program.
-fn program_pid(init: libc::pid_t) -> Option<i32> {
+pub(super) fn program_pid(init: libc::pid_t) -> Option<i32> {
     std::fs::read_to_string(format!("/proc/{init}/task/{init}/children"))
         .ok()?
         .split_whitespace()
@@ -689,7 +1120,7 @@ fn program_pid(init: libc::pid_t) -> Option<i32> {
         .ok()
 }
 
-fn resource_number(resource: sandbox_core::plan::Resource) -> libc::c_int {
+pub(super) fn resource_number(resource: sandbox_core::plan::Resource) -> libc::c_int {
     use sandbox_core::plan::Resource;
     (match resource {
         Resource::Cpu => libc::RLIMIT_CPU,

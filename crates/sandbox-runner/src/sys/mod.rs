@@ -12,11 +12,15 @@
 #![allow(unsafe_code)]
 
 #[cfg(target_os = "linux")]
+mod pidfd;
+#[cfg(target_os = "linux")]
 pub(crate) mod probe;
 #[cfg(target_os = "linux")]
 pub(crate) mod sandbox;
 pub(crate) mod wait;
 
+#[cfg(target_os = "linux")]
+pub(crate) use pidfd::{pidfd_open, pidfd_signal, pidfd_wait};
 pub(crate) use wait::{Exit, Reaped, reap, wait_exited};
 
 /// Sets `limits` in the child between `fork` and `exec`, where `prlimit(2)`
@@ -41,6 +45,35 @@ pub(crate) fn limit_before_exec(
         command.pre_exec(move || {
             for (resource, soft, hard) in &limits {
                 resource.set(*soft, *hard)?;
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Gives the child of `command` the pipe end `report` as descriptor 3 (the
+/// worker protocol's report pipe); `report` itself stays close-on-exec.
+pub(crate) fn report_pipe_as_fd_3(
+    command: &mut std::process::Command,
+    report: &std::os::fd::OwnedFd,
+) {
+    use std::os::fd::AsRawFd as _;
+    use std::os::unix::process::CommandExt as _;
+    let fd = report.as_raw_fd();
+    // SAFETY: the hook runs in the forked child before exec and only calls
+    // dup2 (async-signal-safe) on a descriptor number copied in before the
+    // fork; it neither allocates nor takes locks. `report` outlives the
+    // spawn (the caller drops it after `spawn` returns).
+    unsafe {
+        command.pre_exec(move || {
+            // dup2 onto itself would keep close-on-exec: clear it instead.
+            let ret = if fd == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, 3)
+            };
+            if ret == -1 {
+                return Err(std::io::Error::last_os_error());
             }
             Ok(())
         });

@@ -46,7 +46,12 @@ const FD_ERROR: c_int = 10;
 const FD_LANDLOCK: c_int = 11;
 /// The `tasks` files of the run's cgroups (memory and pids, cgroup v1).
 const FD_CGROUPS: [c_int; 2] = [12, 13];
-const FD_FIRST_FREE: c_int = 14;
+/// The write end of the interpreter's report pipe (the worker protocol),
+/// descriptor 3 in the program.
+const FD_REPORT: c_int = 14;
+const FD_FIRST_FREE: c_int = 15;
+/// Where the program gets its report pipe.
+const PROGRAM_REPORT_FD: c_int = 3;
 
 /// A step of the child's set-up, reported with its errno when it fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +144,8 @@ pub(crate) struct ChildFds {
     pub(crate) status: RawFd,
     pub(crate) release: RawFd,
     pub(crate) error: RawFd,
+    /// The write end of the interpreter's report pipe.
+    pub(crate) report: RawFd,
     pub(crate) landlock: Option<RawFd>,
     /// `tasks` of the run's memory and pids cgroups (cgroup v1), opened by
     /// the parent; the program moves itself in through them.
@@ -368,6 +375,7 @@ fn init_main(spec: &ChildSpec) -> ! {
             (fds.status, FD_STATUS),
             (fds.release, FD_RELEASE),
             (fds.error, FD_ERROR),
+            (fds.report, FD_REPORT),
             (fds.landlock.unwrap_or(-1), FD_LANDLOCK),
             (fds.cgroups.map_or(-1, |c| c[0]), FD_CGROUPS[0]),
             (fds.cgroups.map_or(-1, |c| c[1]), FD_CGROUPS[1]),
@@ -581,7 +589,16 @@ fn init_main(spec: &ChildSpec) -> ! {
         let program = program as libc::pid_t;
 
         // Init: stdio and the set-up descriptors are the program's now.
-        for fd in [0, 1, 2, FD_ERROR, FD_LANDLOCK, FD_CGROUPS[0], FD_CGROUPS[1]] {
+        for fd in [
+            0,
+            1,
+            2,
+            FD_ERROR,
+            FD_REPORT,
+            FD_LANDLOCK,
+            FD_CGROUPS[0],
+            FD_CGROUPS[1],
+        ] {
             libc::close(fd);
         }
         let mut report = ProgramStatus::default();
@@ -749,13 +766,23 @@ fn program_main(spec: &ChildSpec) -> ! {
                 Stage::Landlock,
             );
         }
-        // Nothing but stdio and the (close-on-exec) error pipe survives.
+        // Nothing but stdio, the report pipe (as descriptor 3) and the
+        // (close-on-exec) error pipe survives.
         check(
             libc::fcntl(FD_ERROR, libc::F_SETFD, libc::FD_CLOEXEC),
             Stage::CloseDescriptors,
         );
         check(
-            libc::syscall(libc::SYS_close_range, 3u32, (FD_ERROR - 1) as u32, 0u32) as c_int,
+            libc::dup2(FD_REPORT, PROGRAM_REPORT_FD),
+            Stage::CloseDescriptors,
+        );
+        check(
+            libc::syscall(
+                libc::SYS_close_range,
+                (PROGRAM_REPORT_FD + 1) as u32,
+                (FD_ERROR - 1) as u32,
+                0u32,
+            ) as c_int,
             Stage::CloseDescriptors,
         );
         check(

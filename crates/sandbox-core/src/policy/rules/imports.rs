@@ -94,8 +94,10 @@ fn allowed_summary(checker: &Checker<'_>) -> String {
         .allow_modules
         .iter()
         .map(String::as_str)
-        // Implementation modules (`_strptime`) are no advice to a user.
+        // Implementation modules (`_strptime`) are no advice to a user, nor
+        // are modules the interpreter does not have.
         .filter(|m| !m.starts_with('_') || m.starts_with("__"))
+        .filter(|m| checker.policy.is_installed(m))
         .collect();
     if allowed.is_empty() {
         "none".into()

@@ -1,0 +1,276 @@
+# The fork server (docs/workers.md, "The fork server"): an interpreter
+# started once inside a base sandbox, as
+# `python -I -S -B -u -X utf8 -c <zygote loader> [DIR...]`, that forks one
+# fresh sandbox per request of the runner instead of starting a new
+# interpreter each time.
+#
+# stdin brings, after this source: the compiled bootstrap (its length on a
+# line, then `marshal` data) and the configuration (its length on a line,
+# then JSON). Descriptor 3 is a SOCK_SEQPACKET socket to the runner: each
+# message is a JSON header with the sandbox's descriptors attached
+# (SCM_RIGHTS): stdin, stdout, stderr, reports, status, release, hello, then
+# the cgroup `tasks` files. The server never runs user code and never reads
+# a request's code: each sandbox's program reads its own stdin.
+#
+# Per sandbox: a child enters a new user namespace (the sandbox user mapped
+# to itself), then new mount, pid, ipc, uts, cgroup and (without the
+# network) net namespaces, mounts fresh tmpfs on the work dir, /tmp and
+# /dev/shm, and forks init (pid 1 of the new pid namespace) and exits. Init
+# mounts a fresh /proc, brings up loopback, forks the program, hides itself
+# (non-dumpable) and says ready on the hello socket (the kernel attaches its
+# pid there, as the runner sees it). The program joins its cgroups, sets its
+# rlimits, drops every capability, sets no_new_privs, restricts itself with
+# landlock and seccomp, closes every other descriptor, forgets the modules
+# the server imported, and runs the bootstrap, which says hello on
+# descriptor 3 and waits for its request as in a cold sandbox. Init reports
+# the program's end on the status pipe exactly as the runner's own init
+# does (wait status, CPU microseconds, peak RSS KiB), then waits for the
+# release.
+def _zygote_main():
+    import sys
+
+    cold_modules = set(sys.modules)
+    import posix
+    import marshal
+    import json
+    import struct
+    import ctypes
+    import fcntl
+    import resource
+    import signal
+    import _socket
+
+    stdin = sys.stdin.buffer
+    bootstrap = marshal.loads(stdin.read(int(stdin.readline())))
+    config = json.loads(stdin.read(int(stdin.readline())))
+    libc = ctypes.CDLL(None, use_errno=True)
+    nr = config["syscalls"]
+    control = _socket.socket(fileno=3)
+    main_globals = sys.modules["__main__"].__dict__
+
+    class Failed(Exception):
+        pass
+
+    def check(ret, step):
+        if ret == -1:
+            errno = ctypes.get_errno()
+            raise Failed("%s: %s (errno %d)" % (step, posix.strerror(errno), errno))
+        return ret
+
+    def write_file(path, data):
+        fd = posix.open(path, posix.O_WRONLY)
+        try:
+            posix.write(fd, data)
+        finally:
+            posix.close(fd)
+
+    def fail(hello, message):
+        try:
+            posix.write(hello, ("error " + message).encode())
+        finally:
+            posix._exit(1)
+
+    def enter_namespaces():
+        uid, gid = posix.geteuid(), posix.getegid()
+        check(libc.unshare(0x10000000), "enter a new user namespace")
+        write_file("/proc/self/setgroups", b"deny")
+        write_file("/proc/self/uid_map", b"%d %d 1\n" % (uid, uid))
+        write_file("/proc/self/gid_map", b"%d %d 1\n" % (gid, gid))
+        check(libc.unshare(config["unshare"]), "enter new namespaces")
+        check(libc.mount(None, b"/", None, 0x4000 | (1 << 18), None), "make the mounts private")
+        for path, data in config["tmpfs"]:
+            check(
+                libc.mount(b"tmpfs", path.encode(), b"tmpfs", 0x2 | 0x4, data.encode()),
+                "mount the tmpfs at " + path,
+            )
+
+    def init_setup():
+        check(libc.mount(b"proc", b"/proc", b"proc", 0x2 | 0x4 | 0x8, None), "mount a fresh /proc")
+        for path, value in config["sysctls"]:
+            try:
+                write_file(path, value.encode())
+            except OSError:
+                pass  # best effort, as in a cold sandbox
+        if config["loopback"]:
+            sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+            try:
+                fcntl.ioctl(sock.fileno(), 0x8914, struct.pack("16sh22x", b"lo", 0x1 | 0x40))
+            except OSError as exc:
+                raise Failed("bring up loopback: %s" % exc)
+            finally:
+                sock.close()
+
+    def landlock():
+        rules = config["landlock"]
+        if rules is None:
+            return
+        attr = struct.pack("=QQQ", rules["handled"], 0, rules["scope"])[: rules["attr_size"]]
+        ruleset = check(
+            libc.syscall(nr["landlock_create_ruleset"], attr, len(attr), 0),
+            "create the landlock ruleset",
+        )
+        for path, access in rules["rules"]:
+            try:
+                fd = posix.open(path, posix.O_PATH | posix.O_CLOEXEC)
+            except OSError:
+                continue  # as the runner's own rules: a path that is not there
+            try:
+                if not _is_dir(fd):
+                    access &= rules["file_access"]
+                rule = struct.pack("=Qi", access, fd)
+                check(libc.syscall(nr["landlock_add_rule"], ruleset, 1, rule, 0), "add the landlock rule for " + path)
+            finally:
+                posix.close(fd)
+        check(libc.syscall(nr["landlock_restrict_self"], ruleset, 0), "restrict with landlock")
+        posix.close(ruleset)
+
+    def _is_dir(fd):
+        return (posix.fstat(fd).st_mode & 0o170000) == 0o040000
+
+    class Fprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    filters = [bytes.fromhex(text) for text in config["seccomp"]]
+
+    def program_main(fds, cgroups, rlimits, hello):
+        signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+        for fd in cgroups:
+            try:
+                posix.write(fd, b"0")
+            except OSError as exc:
+                raise Failed("join the run's cgroup: %s" % exc)
+        for number, soft, hard in rlimits:
+            try:
+                resource.setrlimit(number, (soft, hard))
+            except (OSError, ValueError) as exc:
+                raise Failed("set a resource limit: %s" % exc)
+        posix.chdir(config["cwd"])
+        for cap in range(64):
+            libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP
+        libc.prctl(47, 4, 0, 0, 0)  # PR_CAP_AMBIENT, CLEAR_ALL
+        header = struct.pack("=Ii", 0x20080522, 0)
+        check(libc.syscall(nr["capset"], header, bytes(24)), "drop capabilities")
+        check(libc.prctl(38, 1, 0, 0, 0), "set no_new_privs")
+        landlock()
+        stdin_r, stdout_w, stderr_w, report_w = fds
+        for fd, target in ((stdin_r, 0), (stdout_w, 1), (stderr_w, 2), (report_w, 3)):
+            posix.dup2(fd, target)
+        for data in filters:
+            buffer = ctypes.create_string_buffer(data, len(data))
+            prog = Fprog(len(data) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+            check(libc.syscall(nr["seccomp"], 1, 0, ctypes.byref(prog)), "install the seccomp filter")
+        posix.write(hello, b"p")
+        check(libc.syscall(nr["close_range"], 4, 0xFFFFFFFF, 0), "close inherited descriptors")
+        # The program starts as a cold one would: fresh stdio objects, no
+        # module of the server's, nothing of it in __main__.
+        for name in set(sys.modules) - cold_modules:
+            del sys.modules[name]
+        main_globals.pop("_zygote_main", None)
+        sys.stdin = sys.__stdin__ = open(0, "r", closefd=False)
+        exec(bootstrap, main_globals)
+        posix._exit(0)
+
+    def init_main(fds, cgroups, rlimits, status, release, hello):
+        init_setup()
+        program = posix.fork()
+        if program == 0:
+            try:
+                program_main(fds, cgroups, rlimits, hello)
+            except BaseException as exc:
+                fail(hello, "%s" % exc)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE: nothing may read init
+
+        def kill_all():
+            try:
+                posix.kill(-1, 9)
+            except OSError:
+                pass  # nobody left (ESRCH)
+
+        def stop(signum, frame):
+            kill_all()
+
+        signal.signal(signal.SIGUSR1, stop)
+        posix.write(hello, b"r")
+        for fd in list(fds) + list(cgroups) + [hello, 0, 1, 2]:
+            try:
+                posix.close(fd)
+            except OSError:
+                pass
+        record = None
+        while True:
+            try:
+                pid, wait_status, usage = posix.wait4(-1, 0)
+            except ChildProcessError:
+                break
+            if pid == program:
+                cpu = int((usage.ru_utime + usage.ru_stime) * 1e6)
+                record = struct.pack("=qQQ", wait_status, cpu, usage.ru_maxrss)
+                kill_all()  # nothing the run started outlives it
+        if record is not None:
+            posix.write(status, record)
+        posix.close(status)
+        try:
+            posix.read(release, 1)  # until the runner has collected the files
+        finally:
+            posix._exit(0)
+
+    def sandbox(header, fds):
+        stdin_r, stdout_w, stderr_w, report_w, status, release, hello = fds[:7]
+        cgroups = fds[7:]
+        posix.close(control.detach())
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        try:
+            enter_namespaces()
+            init = posix.fork()
+        except BaseException as exc:
+            fail(hello, "%s" % exc)
+        if init == 0:
+            try:
+                init_main(
+                    (stdin_r, stdout_w, stderr_w, report_w),
+                    cgroups,
+                    header["rlimits"],
+                    status,
+                    release,
+                    hello,
+                )
+            except BaseException as exc:
+                fail(hello, "%s" % exc)
+        posix._exit(0)
+
+    posix.write(3, b'{"type":"hello","v":1}')
+    sys.stdout.flush()
+    while True:
+        try:
+            data, ancillary, flags, _ = control.recvmsg(65536, _socket.CMSG_SPACE(64 * 4))
+        except InterruptedError:
+            continue
+        if not data:
+            posix._exit(0)  # the runner is gone
+        fds = []
+        for level, kind, payload in ancillary:
+            if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+                fds.extend(struct.unpack("%di" % (len(payload) // 4), payload[: len(payload) // 4 * 4]))
+        # Children that made their sandbox are gone: reap them.
+        while True:
+            try:
+                if posix.waitpid(-1, posix.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        try:
+            header = json.loads(data)
+            ok = header.get("type") == "sandbox" and len(fds) >= 7
+        except ValueError:
+            ok = False
+        if ok:
+            try:
+                if posix.fork() == 0:
+                    sandbox(header, fds)
+            except OSError:
+                pass  # the runner sees the hello socket close
+        for fd in fds:
+            posix.close(fd)
+
+
+_zygote_main()
