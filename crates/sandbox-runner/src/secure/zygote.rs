@@ -195,14 +195,18 @@ impl Zygote {
             hello_child,
             tasks,
         ));
-        let (hello, pid) = crate::blocking(move || {
-            let deadline = Instant::now() + SETUP_TIMEOUT;
-            let (message, pid) = receive(&hello, deadline)?;
-            let pid = match (message.as_slice(), pid) {
-                (b"r", Some(pid)) => pid,
-                _ => return Err(setup_error(&message)),
-            };
-            Ok((hello, pid))
+        // Init says ready ("r", with its pid) and the program says it is
+        // restricted ("p"), in either order.
+        let deadline = Instant::now() + SETUP_TIMEOUT;
+        let (hello, pid, restricted) = crate::blocking(move || {
+            let mut restricted = false;
+            loop {
+                match receive(&hello, deadline)? {
+                    (message, Some(pid)) if message == b"r" => return Ok((hello, pid, restricted)),
+                    (message, _) if message == b"p" && !restricted => restricted = true,
+                    (message, _) => return Err(setup_error(&message)),
+                }
+            }
         })
         .await?;
         let pid = Pid::from_raw(pid);
@@ -218,14 +222,16 @@ impl Zygote {
             .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
             .open(format!("/proc/{pid}/root{WORK_DIR}"))
             .map_err(io_err("open the sandbox's work dir"))?;
-        crate::blocking(move || {
-            let (message, _) = receive(&hello, Instant::now() + SETUP_TIMEOUT)?;
-            match message.as_slice() {
-                b"p" => Ok(()),
-                _ => Err(setup_error(&message)),
-            }
-        })
-        .await?;
+        if !restricted {
+            crate::blocking(move || {
+                let (message, _) = receive(&hello, deadline)?;
+                match message.as_slice() {
+                    b"p" => Ok(()),
+                    _ => Err(setup_error(&message)),
+                }
+            })
+            .await?;
+        }
         if let Some(group) = sandbox.cgroup.as_ref().filter(|_| tasks_missing(caps)) {
             // cgroup v2: a thread cannot move itself, so the runner moves
             // the program by pid.
