@@ -298,3 +298,42 @@ async fn the_server_keeps_sandboxes_ready_and_says_so() {
     let off = TestServer::start(&["--pool-size", "0"], &[]);
     assert!(get_json(&off.at("/")).await["pool"].is_null());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pooled_program_ends_as_a_cold_one() {
+    let (root, client) = pooled(1);
+    let cold = SandboxClient::from_config(ClientConfig {
+        mode: ExecutionMode::Secure,
+        policy: PolicyChoice::Off,
+        work_root: Some(root.path().to_owned()),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    client.warm().await.unwrap();
+    let programs = [
+        "import atexit, sys\natexit.register(print, 'bye')\nsys.exit(3)",
+        "raise SystemExit('stopped')",
+        "import os\nprint('x', flush=True)\nos._exit(7)",
+        "import threading, time\nthreading.Thread(target=lambda: (time.sleep(0.2), print('late'))).start()",
+        "print(undefined)",
+        "f = open('left-open.txt', 'w')\nf.write('kept')\nclass Noisy:\n    def __del__(self):\n        print('finalized')\nn = Noisy()",
+        "import sys\nsys.exit(None)",
+    ];
+    for code in programs {
+        until_ready(&client, 1).await;
+        let pooled = client.execute(code).await.unwrap();
+        let fresh = cold.execute(code).await.unwrap();
+        let ending = |r: &sandbox_client::ExecutionResult| {
+            (
+                r.status,
+                r.return_code,
+                r.stdout.clone(),
+                r.stderr.clone(),
+                r.output_files.clone(),
+            )
+        };
+        assert_eq!(ending(&pooled), ending(&fresh), "{code}");
+    }
+    assert_eq!(client.pool_stats().unwrap().hits, programs.len() as u64);
+    closes_clean(&client, root.path()).await;
+}

@@ -105,10 +105,25 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         .block_on(interpreter::resolve(None))?
         .bootstrap
         .clone();
-    let payload = stdin_payload(&compiled, b"print(1)");
+    // The bootstrap, then a `run` request (the worker protocol); its
+    // reports go to /dev/null as descriptor 3.
+    let mut payload = stdin_payload(&compiled, b"");
+    payload.extend(sandbox_core::protocol::encode(
+        &sandbox_core::protocol::Request::Run {
+            v: sandbox_core::protocol::VERSION,
+            file: "main.py".into(),
+            guard: None,
+            rlimits: Vec::new(),
+            payload: b"print(1)".len(),
+        },
+        b"print(1)",
+    ));
+    let loader = format!(
+        "__import__('os').dup2(__import__('os').open('/dev/null', 1), 3); {BOOTSTRAP_LOADER}"
+    );
     let bootstrap = measure(|| {
         let mut child = Command::new(&python)
-            .args(["-I", "-B", "-u", "-X", "utf8", "-c", BOOTSTRAP_LOADER])
+            .args(["-I", "-B", "-u", "-X", "utf8", "-c", &loader])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()?;

@@ -39,9 +39,16 @@ def _zygote_main():
     import resource
     import signal
     import _socket
+    import gc
 
+    # What the bootstrap imports anyway (`resource` when the run sets
+    # limits) stays loaded in the sandboxes.
+    cold_modules.update(("_json", "resource"))
     stdin = sys.stdin.buffer
     bootstrap = marshal.loads(stdin.read(int(stdin.readline())))
+    # The compiler sets up its state on first use (about 1.5 ms): once
+    # here, not in every sandbox.
+    compile("pass", "<warm-up>", "exec")
     config = json.loads(stdin.read(int(stdin.readline())))
     libc = ctypes.CDLL(None, use_errno=True)
     nr = config["syscalls"]
@@ -50,6 +57,11 @@ def _zygote_main():
 
     class Failed(Exception):
         pass
+
+    # Set once the program runs the bootstrap: from then on its end is the
+    # program's own (SystemExit unwinds to the interpreter's normal exit,
+    # with atexit handlers and the exit code, as in a cold sandbox).
+    running = []
 
     def check(ret, step):
         if ret == -1:
@@ -167,8 +179,50 @@ def _zygote_main():
             del sys.modules[name]
         main_globals.pop("_zygote_main", None)
         sys.stdin = sys.__stdin__ = open(0, "r", closefd=False)
-        exec(bootstrap, main_globals)
-        posix._exit(0)
+        running.append(True)
+        try:
+            exec(bootstrap, main_globals)
+            code = 0
+        except SystemExit as exc:
+            code = exit_code(exc)
+        finish(code)
+
+    def exit_code(exc):
+        # As the interpreter reads a SystemExit: None is 0, a number is the
+        # status, anything else is printed and is 1.
+        if exc.code is None:
+            return 0
+        if isinstance(exc.code, int):
+            return exc.code & 0xFF
+        try:
+            print(exc.code, file=sys.stderr)
+        except BaseException:
+            pass
+        return 1
+
+    def finish(code):
+        # The interpreter's exit as the program sees it: other threads
+        # joined, atexit handlers run, its objects released (files flushed
+        # and closed, finalizers run), stdio flushed. The rest of a full
+        # finalization would tear down the server's modules, writing to
+        # (and so copying) most of the inherited memory, for nothing.
+        try:
+            if "threading" in sys.modules:
+                sys.modules["threading"]._shutdown()
+            import atexit
+
+            atexit._run_exitfuncs()
+            main_globals.clear()
+            gc.collect()
+        except BaseException:
+            pass
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                if code == 0:
+                    code = 120  # as the interpreter does
+        posix._exit(code)
 
     def init_main(fds, cgroups, rlimits, status, release, hello):
         init_setup()
@@ -177,6 +231,8 @@ def _zygote_main():
             try:
                 program_main(fds, cgroups, rlimits, hello)
             except BaseException as exc:
+                if running:
+                    raise
                 fail(hello, "%s" % exc)
         libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE: nothing may read init
 
@@ -235,9 +291,15 @@ def _zygote_main():
                     hello,
                 )
             except BaseException as exc:
+                if running:
+                    raise
                 fail(hello, "%s" % exc)
         posix._exit(0)
 
+    # Everything the server made stays out of the sandboxes' collections:
+    # a collection would write to every object and copy the page it is on.
+    gc.collect()
+    gc.freeze()
     posix.write(3, b'{"type":"hello","v":1}')
     sys.stdout.flush()
     while True:
@@ -265,10 +327,14 @@ def _zygote_main():
             ok = False
         if ok:
             try:
-                if posix.fork() == 0:
-                    sandbox(header, fds)
+                child = posix.fork()
             except OSError:
-                pass  # the runner sees the hello socket close
+                child = -1  # the runner sees the hello socket close
+            if child == 0:
+                # The sandbox's processes never come back to this loop: they
+                # end in `posix._exit` or unwind to the interpreter's exit.
+                sandbox(header, fds)
+                posix._exit(1)
         for fd in fds:
             posix.close(fd)
 

@@ -808,6 +808,7 @@ pub(crate) async fn execute(
             .set_memory_limit(memory)
             .map_err(io_err("set the run's memory limit"))?;
     }
+    mark("limited");
     let mut rlimits = Vec::new();
     let cpu = limits.cpu_seconds();
     if planned.cpu_seconds() != cpu {
@@ -872,6 +873,7 @@ pub(crate) async fn execute(
         }
         Err(err) => return Err(err.into()),
     };
+    mark("sent");
     let request_code = request.code;
     let compiled = tokio::spawn(async move { worker::compile(&mut reports).await });
 
