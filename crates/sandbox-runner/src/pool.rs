@@ -88,6 +88,8 @@ impl Servers {
     }
 }
 
+/// Longest a refill waits for the runs in progress to end.
+const REFILL_DEFER: Duration = Duration::from_millis(50);
 /// How often idle sandboxes are checked for having died.
 const HEALTH_CHECK: Duration = Duration::from_secs(1);
 /// Longest pause between failed refills (doubling from 50 ms).
@@ -132,6 +134,8 @@ struct Inner {
     size: usize,
     /// Sandboxes taken and not yet finished.
     checked_out: AtomicUsize,
+    /// Woken when a sandbox is taken or a taken one's run ends.
+    changed: tokio::sync::Notify,
     state: Mutex<State>,
     wake: tokio::sync::Notify,
     counters: Counters,
@@ -157,6 +161,7 @@ impl Pool {
         let inner = Arc::new(Inner {
             size,
             checked_out: AtomicUsize::new(0),
+            changed: tokio::sync::Notify::new(),
             state: Mutex::new(State::default()),
             wake: tokio::sync::Notify::new(),
             counters: Counters::default(),
@@ -204,6 +209,7 @@ impl Pool {
             found
         };
         self.inner.wake.notify_one();
+        self.inner.changed.notify_waiters();
         let counter = if found.is_some() {
             &self.inner.counters.hits
         } else {
@@ -311,6 +317,7 @@ pub(crate) struct Lease(Arc<Inner>);
 impl Drop for Lease {
     fn drop(&mut self) {
         self.0.checked_out.fetch_sub(1, Ordering::SeqCst);
+        self.0.changed.notify_waiters();
     }
 }
 
@@ -342,6 +349,28 @@ impl Inner {
         })?;
         shelf.preparing += 1;
         Some((*shape, shelf.recipe.clone()))
+    }
+
+    /// While `shape` still has a sandbox waiting, waits (at most
+    /// [`REFILL_DEFER`]) until no sandbox taken from the pool is running: on
+    /// a small machine, preparing a replacement while a request runs slows
+    /// that request down. An empty shelf is refilled at once.
+    async fn until_runs_end(&self, shape: Shape) {
+        let _ = tokio::time::timeout(REFILL_DEFER, async {
+            loop {
+                let changed = self.changed.notified();
+                let empty = self
+                    .lock()
+                    .shelves
+                    .get(&shape)
+                    .is_none_or(|shelf| shelf.ready.is_empty());
+                if empty || self.checked_out.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                changed.await;
+            }
+        })
+        .await;
     }
 
     /// Files a finished preparation.
@@ -446,7 +475,9 @@ fn refill_thread(inner: Arc<Inner>) {
         loop {
             while let Some((shape, recipe)) = inner.next_job(tasks.len(), parallel) {
                 let servers = servers.clone();
+                let quiet = inner.clone();
                 tasks.spawn(async move {
+                    quiet.until_runs_end(shape).await;
                     let start = Instant::now();
                     let outcome = servers
                         .prepare(shape, recipe)
