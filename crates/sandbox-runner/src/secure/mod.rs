@@ -124,7 +124,9 @@ pub(crate) async fn run(
         let shape = Shape {
             allow_network: limits.allow_network,
         };
-        let pooled = pool.take(shape, || recipe(pool_plan(&layout, &limits)));
+        let pooled = pool
+            .take(shape, || recipe(pool_plan(&layout, &limits)))
+            .await;
         if let Some((prepared, lease)) = pooled {
             let outcome = session::execute(prepared, job, &limits, true).await;
             drop(lease);
