@@ -337,3 +337,65 @@ async fn a_pooled_program_ends_as_a_cold_one() {
     assert_eq!(client.pool_stats().unwrap().hits, programs.len() as u64);
     closes_clean(&client, root.path()).await;
 }
+
+/// What the kernel holds a program to, as it sees it: the same in a pooled
+/// (forked) sandbox as in a cold one. (Pids differ: a cold sandbox's
+/// program is pid 3, after the root's builder; and a forked sandbox's own
+/// tmpfs and /proc sit on the fork server's, so its mount table lists
+/// those paths twice.)
+const KERNEL_LAYERS: &str = r#"import os, socket
+status = dict(l.split(":\t", 1) for l in open("/proc/self/status").read().splitlines() if ":\t" in l)
+for key in ("Uid", "Gid", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "Seccomp_filters"):
+    print(key, status[key].strip())
+for action in (lambda: os.execv("/usr/bin/true", ["true"]), lambda: os.unshare(os.CLONE_NEWUSER) if hasattr(os, "unshare") else os.setns(0)):
+    try:
+        action()
+        print("allowed")
+    except (OSError, AttributeError) as exc:
+        print("refused", type(exc).__name__, getattr(exc, "errno", None))
+try:
+    socket.create_connection(("10.0.0.1", 80), timeout=1)
+except OSError as exc:
+    print("network", type(exc).__name__)
+print("processes", len([p for p in os.listdir("/proc") if p.isdigit()]))
+print("userns", open("/proc/sys/user/max_user_namespaces").read().strip())
+print("hostname", os.uname().nodename, "cwd", os.getcwd(), "tmp", os.listdir("/tmp"))
+print(sorted(set(l.split()[4] for l in open("/proc/self/mountinfo"))))
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pooled_sandbox_has_the_kernel_layers_of_a_cold_one() {
+    let (root, client) = pooled(1);
+    let cold = SandboxClient::from_config(ClientConfig {
+        mode: ExecutionMode::Secure,
+        policy: PolicyChoice::Off,
+        work_root: Some(root.path().to_owned()),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    client.warm().await.unwrap();
+    until_ready(&client, 1).await;
+    let pooled = client.execute(KERNEL_LAYERS).await.unwrap();
+    let fresh = cold.execute(KERNEL_LAYERS).await.unwrap();
+    assert_eq!(pooled.status, Status::Ok, "{pooled:?}");
+    assert_eq!(pooled.stdout, fresh.stdout);
+    for expected in [
+        "CapEff 0000000000000000",
+        "NoNewPrivs 1",
+        "Seccomp 2",
+        "userns 0",
+    ] {
+        assert!(
+            pooled.stdout.contains(expected),
+            "{expected}: {}",
+            pooled.stdout
+        );
+    }
+    assert!(
+        pooled.stdout.contains("refused PermissionError 13"),
+        "{}",
+        pooled.stdout
+    );
+    assert_eq!(client.pool_stats().unwrap().hits, 1);
+    closes_clean(&client, root.path()).await;
+}

@@ -51,6 +51,19 @@ def _zygote_main():
     compile("pass", "<warm-up>", "exec")
     config = json.loads(stdin.read(int(stdin.readline())))
     libc = ctypes.CDLL(None, use_errno=True)
+    # Typed, so every argument reaches the kernel at its full width
+    # (`syscall` and `prctl` are variadic: numbers go as longs).
+    libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
+    libc.unshare.argtypes = [ctypes.c_int]
+
+    def syscall(number, *args):
+        return libc.syscall(
+            ctypes.c_long(number),
+            *(ctypes.c_long(a) if isinstance(a, int) else a for a in args),
+        )
+
+    def prctl(option, *args):
+        return libc.prctl(ctypes.c_int(option), *(ctypes.c_ulong(a) for a in args))
     nr = config["syscalls"]
     control = _socket.socket(fileno=3)
     main_globals = sys.modules["__main__"].__dict__
@@ -118,7 +131,7 @@ def _zygote_main():
             return
         attr = struct.pack("=QQQ", rules["handled"], 0, rules["scope"])[: rules["attr_size"]]
         ruleset = check(
-            libc.syscall(nr["landlock_create_ruleset"], attr, len(attr), 0),
+            syscall(nr["landlock_create_ruleset"], attr, len(attr), 0),
             "create the landlock ruleset",
         )
         for path, access in rules["rules"]:
@@ -130,10 +143,10 @@ def _zygote_main():
                 if not _is_dir(fd):
                     access &= rules["file_access"]
                 rule = struct.pack("=Qi", access, fd)
-                check(libc.syscall(nr["landlock_add_rule"], ruleset, 1, rule, 0), "add the landlock rule for " + path)
+                check(syscall(nr["landlock_add_rule"], ruleset, 1, rule, 0), "add the landlock rule for " + path)
             finally:
                 posix.close(fd)
-        check(libc.syscall(nr["landlock_restrict_self"], ruleset, 0), "restrict with landlock")
+        check(syscall(nr["landlock_restrict_self"], ruleset, 0), "restrict with landlock")
         posix.close(ruleset)
 
     def _is_dir(fd):
@@ -158,11 +171,11 @@ def _zygote_main():
                 raise Failed("set a resource limit: %s" % exc)
         posix.chdir(config["cwd"])
         for cap in range(64):
-            libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP
-        libc.prctl(47, 4, 0, 0, 0)  # PR_CAP_AMBIENT, CLEAR_ALL
+            prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP
+        prctl(47, 4, 0, 0, 0)  # PR_CAP_AMBIENT, CLEAR_ALL
         header = struct.pack("=Ii", 0x20080522, 0)
-        check(libc.syscall(nr["capset"], header, bytes(24)), "drop capabilities")
-        check(libc.prctl(38, 1, 0, 0, 0), "set no_new_privs")
+        check(syscall(nr["capset"], header, bytes(24)), "drop capabilities")
+        check(prctl(38, 1, 0, 0, 0), "set no_new_privs")
         landlock()
         stdin_r, stdout_w, stderr_w, report_w = fds
         for fd, target in ((stdin_r, 0), (stdout_w, 1), (stderr_w, 2), (report_w, 3)):
@@ -170,9 +183,9 @@ def _zygote_main():
         for data in filters:
             buffer = ctypes.create_string_buffer(data, len(data))
             prog = Fprog(len(data) // 8, ctypes.cast(buffer, ctypes.c_void_p))
-            check(libc.syscall(nr["seccomp"], 1, 0, ctypes.byref(prog)), "install the seccomp filter")
+            check(syscall(nr["seccomp"], 1, 0, ctypes.byref(prog)), "install the seccomp filter")
         posix.write(hello, b"p")
-        check(libc.syscall(nr["close_range"], 4, 0xFFFFFFFF, 0), "close inherited descriptors")
+        check(syscall(nr["close_range"], 4, 0xFFFFFFFF, 0), "close inherited descriptors")
         # The program starts as a cold one would: fresh stdio objects, no
         # module of the server's, nothing of it in __main__.
         for name in set(sys.modules) - cold_modules:
@@ -234,7 +247,7 @@ def _zygote_main():
                 if running:
                     raise
                 fail(hello, "%s" % exc)
-        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE: nothing may read init
+        prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE: nothing may read init
 
         def kill_all():
             try:
