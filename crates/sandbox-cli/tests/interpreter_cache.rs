@@ -25,7 +25,12 @@ struct Setup {
 
 impl Setup {
     fn new() -> Self {
-        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        // Not under /tmp, wherever the checkout lives: secure mode replaces
+        // /tmp with its own, so an interpreter there cannot run.
+        let dir = tempfile::Builder::new()
+            .prefix("sandbox-interpreter-cache-")
+            .tempdir_in("/var/tmp")
+            .unwrap();
         let cache = dir.path().join("cache");
         Self { dir, cache }
     }
