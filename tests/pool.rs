@@ -35,6 +35,18 @@ fn pooled_with(size: usize, policy: PolicyChoice) -> (TempDir, SandboxClient) {
     (root, client)
 }
 
+/// A client without a pool, configured as [`pooled`]'s, for side-by-side
+/// comparisons.
+fn cold_client(root: &Path) -> SandboxClient {
+    SandboxClient::from_config(ClientConfig {
+        mode: ExecutionMode::Secure,
+        policy: PolicyChoice::Off,
+        work_root: Some(root.to_owned()),
+        ..ClientConfig::default()
+    })
+    .expect("valid config")
+}
+
 /// Waits until `ready` sandboxes wait in the pool.
 async fn until_ready(client: &SandboxClient, ready: usize) {
     for _ in 0..500 {
@@ -302,13 +314,7 @@ async fn the_server_keeps_sandboxes_ready_and_says_so() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pooled_program_ends_as_a_cold_one() {
     let (root, client) = pooled(1);
-    let cold = SandboxClient::from_config(ClientConfig {
-        mode: ExecutionMode::Secure,
-        policy: PolicyChoice::Off,
-        work_root: Some(root.path().to_owned()),
-        ..ClientConfig::default()
-    })
-    .unwrap();
+    let cold = cold_client(root.path());
     client.warm().await.unwrap();
     let programs = [
         "import atexit, sys\natexit.register(print, 'bye')\nsys.exit(3)",
@@ -366,13 +372,7 @@ print(sorted(set(l.split()[4] for l in open("/proc/self/mountinfo"))))
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pooled_sandbox_has_the_kernel_layers_of_a_cold_one() {
     let (root, client) = pooled(1);
-    let cold = SandboxClient::from_config(ClientConfig {
-        mode: ExecutionMode::Secure,
-        policy: PolicyChoice::Off,
-        work_root: Some(root.path().to_owned()),
-        ..ClientConfig::default()
-    })
-    .unwrap();
+    let cold = cold_client(root.path());
     client.warm().await.unwrap();
     until_ready(&client, 1).await;
     let pooled = client.execute(KERNEL_LAYERS).await.unwrap();
