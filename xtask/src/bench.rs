@@ -18,10 +18,11 @@ const RUNS: usize = 40;
 /// Re-runs itself as an optimised build, then measures.
 pub(crate) fn run(root: &Path) -> Result<()> {
     // `cargo xtask bench policy` measures the policy check alone;
-    // `cargo xtask bench load [REQUESTS] [CONCURRENCY]` soaks the server.
+    // `cargo xtask bench load [REQUESTS] [CONCURRENCY]` soaks the server;
+    // `cargo xtask bench pool` measures the warm sandboxes alone.
     let part = std::env::args().nth(2).unwrap_or_else(|| "all".to_owned());
-    if !["all", "policy", "load"].contains(&part.as_str()) {
-        bail!("unknown bench `{part}` (all, policy or load)");
+    if !["all", "policy", "load", "pool"].contains(&part.as_str()) {
+        bail!("unknown bench `{part}` (all, policy, load or pool)");
     }
     let only_policy = part == "policy";
     if cfg!(debug_assertions) {
@@ -90,6 +91,10 @@ pub(crate) fn run(root: &Path) -> Result<()> {
             .status()?;
         ensure_ok(status.success(), "bare interpreter")
     })?;
+    if part == "pool" {
+        crate::bench_pool::run(&runtime, &python, bare_secure)?;
+        return Ok(());
+    }
     let bwrap = bubblewrap_args(&layout);
     let bwrap_time = match &bwrap {
         Some(args) => Some(measure(|| {

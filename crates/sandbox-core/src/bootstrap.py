@@ -11,12 +11,17 @@
 # program sees a closed input. The code runs as `__main__` from the file
 # the request names; its source is served to tracebacks by a loader on
 # `__main__` (linecache asks it lazily), so tracebacks show the user's
-# lines and none of this bootstrap's frames.
+# lines and none of this bootstrap's frames. The program ends as the
+# interpreter ends one (`finish`), then leaves with `_exit`.
 # Start-up cost matters: only built-in modules and `_json` are imported.
 def _sandbox_main():
     import _json
     import posix
     import sys
+
+    # What the interpreter had loaded before the user's code: the modules
+    # the program's end leaves alone.
+    preloaded = set(sys.modules)
 
     installer = install_guard  # __main__ is emptied of the bootstrap below
     extra_paths = sys.argv[1:]
@@ -161,14 +166,75 @@ def _sandbox_main():
     report('{"type":"compiled"}')
     # Nothing more to report: the code gets stdio only.
     posix.close(3)
+
+    def exit_status(exc):
+        # As the interpreter reads a SystemExit: None is 0, a number is the
+        # status, anything else is printed and is 1.
+        if exc.code is None:
+            return 0
+        if isinstance(exc.code, int):
+            return exc.code & 0xFF
+        try:
+            sys.stderr.write("%s\n" % (exc.code,))
+        except BaseException:
+            pass
+        return 1
+
+    def finish(status):
+        # The interpreter's exit as the program sees it: other threads
+        # joined, atexit handlers run, then its own objects released as
+        # finalization releases them (__main__'s while every module is
+        # whole, then the modules it imported, newest first), so files are
+        # flushed and closed and
+        # finalizers run; stdio flushed. The interpreter's own teardown,
+        # which nothing can observe, is skipped (it costs milliseconds).
+        for module, step in (("threading", "_shutdown"), ("atexit", "_run_exitfuncs")):
+            if module in sys.modules:  # else nothing to join or run
+                try:
+                    getattr(sys.modules[module], step)()
+                except BaseException:
+                    pass
+        try:
+            gc = __import__("gc")
+            main.clear()
+            gc.collect()
+            for name in reversed(list(sys.modules)):
+                namespace = getattr(sys.modules.get(name), "__dict__", None)
+                if name in preloaded or type(namespace) is not dict:
+                    continue
+                # As the interpreter clears a module: `_private` names
+                # first, then the rest but `__builtins__`.
+                for key in list(namespace):
+                    if key[:1] == "_" and key[1:2] != "_":
+                        namespace[key] = None
+                for key in list(namespace):
+                    if key != "__builtins__":
+                        namespace[key] = None
+            gc.collect()
+        except BaseException:
+            pass
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                if status == 0 and stream is sys.stdout:
+                    status = 120  # as the interpreter does
+        posix._exit(status)
+
+    hidden.add(finish.__code__)
     if guard is not None:
         hidden.update(installer(guard, extra_paths, {report_exception.__code__} | hidden))
+    status = 0
     try:
-        exec(code, main)
-    except SystemExit:
-        raise
-    except BaseException as exc:
-        report_exception(exc, exc.__traceback__)
+        try:
+            exec(code, main)
+        except SystemExit:
+            raise
+        except BaseException as exc:
+            report_exception(exc, exc.__traceback__)
+    except SystemExit as exc:
+        status = exit_status(exc)
+    finish(status)
 
 
 def install_guard(spec, extra_paths, own_code):

@@ -12,11 +12,11 @@
 # the cgroup `tasks` files. The server never runs user code and never reads
 # a request's code: each sandbox's program reads its own stdin.
 #
-# Per sandbox: a child enters a new user namespace (the sandbox user mapped
-# to itself), then new mount, pid, ipc, uts, cgroup and (without the
-# network) net namespaces, mounts fresh tmpfs on the work dir, /tmp and
-# /dev/shm, and forks init (pid 1 of the new pid namespace) and exits. Init
-# mounts a fresh /proc, brings up loopback, forks the program, hides itself
+# Per sandbox: the server clones init straight into new user, mount, pid,
+# ipc, uts, cgroup and (without the network) net namespaces: pid 1 of the
+# new pid namespace, a child of the server, which reaps it. Init maps the
+# sandbox user to itself, mounts fresh tmpfs on the work dir, /tmp and
+# /dev/shm and a fresh /proc, brings up loopback, forks the program, hides itself
 # (non-dumpable) and says ready on the hello socket (the kernel attaches its
 # pid there, as the runner sees it). The program joins its cgroups, sets its
 # rlimits, drops every capability, sets no_new_privs, restricts itself with
@@ -54,7 +54,6 @@ def _zygote_main():
     # Typed, so every argument reaches the kernel at its full width
     # (`syscall` and `prctl` are variadic: numbers go as longs).
     libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
-    libc.unshare.argtypes = [ctypes.c_int]
 
     def syscall(number, *args):
         return libc.syscall(
@@ -72,8 +71,8 @@ def _zygote_main():
         pass
 
     # Set once the program runs the bootstrap: from then on its end is the
-    # program's own (SystemExit unwinds to the interpreter's normal exit,
-    # with atexit handlers and the exit code, as in a cold sandbox).
+    # program's own (the bootstrap ends it as in a cold sandbox; an error
+    # before that unwinds to the interpreter's normal exit).
     running = []
 
     def check(ret, step):
@@ -95,13 +94,32 @@ def _zygote_main():
         finally:
             posix._exit(1)
 
+    # Python's own bookkeeping around a fork (locks, at-fork hooks), called
+    # with the GIL held (PyDLL), around a raw `clone` that also makes the
+    # namespaces: one process per sandbox fewer than fork-then-unshare.
+    api = ctypes.PyDLL(None, use_errno=True)
+    clone_flags = ctypes.c_long(0x10000000 | config["unshare"] | signal.SIGCHLD)
+
+    def clone_init():
+        api.PyOS_BeforeFork()
+        pid = api.syscall(ctypes.c_long(nr["clone"]), clone_flags, *(ctypes.c_long(0),) * 4)
+        errno = ctypes.get_errno()
+        if pid == 0:
+            api.PyOS_AfterFork_Child()
+        else:
+            api.PyOS_AfterFork_Parent()
+        if pid == -1:
+            raise Failed("enter new namespaces: %s (errno %d)" % (posix.strerror(errno), errno))
+        return pid
+
+    # Outside the new user namespace: a cloned child sees the overflow ids
+    # until it maps these to themselves.
+    uid, gid = posix.geteuid(), posix.getegid()
+
     def enter_namespaces():
-        uid, gid = posix.geteuid(), posix.getegid()
-        check(libc.unshare(0x10000000), "enter a new user namespace")
         write_file("/proc/self/setgroups", b"deny")
         write_file("/proc/self/uid_map", b"%d %d 1\n" % (uid, uid))
         write_file("/proc/self/gid_map", b"%d %d 1\n" % (gid, gid))
-        check(libc.unshare(config["unshare"]), "enter new namespaces")
         check(libc.mount(None, b"/", None, 0x4000 | (1 << 18), None), "make the mounts private")
         for path, data in config["tmpfs"]:
             check(
@@ -193,49 +211,10 @@ def _zygote_main():
         main_globals.pop("_zygote_main", None)
         sys.stdin = sys.__stdin__ = open(0, "r", closefd=False)
         running.append(True)
-        try:
-            exec(bootstrap, main_globals)
-            code = 0
-        except SystemExit as exc:
-            code = exit_code(exc)
-        finish(code)
-
-    def exit_code(exc):
-        # As the interpreter reads a SystemExit: None is 0, a number is the
-        # status, anything else is printed and is 1.
-        if exc.code is None:
-            return 0
-        if isinstance(exc.code, int):
-            return exc.code & 0xFF
-        try:
-            print(exc.code, file=sys.stderr)
-        except BaseException:
-            pass
-        return 1
-
-    def finish(code):
-        # The interpreter's exit as the program sees it: other threads
-        # joined, atexit handlers run, its objects released (files flushed
-        # and closed, finalizers run), stdio flushed. The rest of a full
-        # finalization would tear down the server's modules, writing to
-        # (and so copying) most of the inherited memory, for nothing.
-        try:
-            if "threading" in sys.modules:
-                sys.modules["threading"]._shutdown()
-            import atexit
-
-            atexit._run_exitfuncs()
-            main_globals.clear()
-            gc.collect()
-        except BaseException:
-            pass
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:
-                if code == 0:
-                    code = 120  # as the interpreter does
-        posix._exit(code)
+        # The bootstrap ends the program itself (as the interpreter would,
+        # then `_exit`); it comes back only if it failed before the code ran.
+        exec(bootstrap, main_globals)
+        posix._exit(0)
 
     def init_main(fds, cgroups, rlimits, status, release, hello):
         init_setup()
@@ -284,30 +263,25 @@ def _zygote_main():
             posix._exit(0)
 
     def sandbox(header, fds):
+        """Init's life, in its new namespaces: it never returns."""
         stdin_r, stdout_w, stderr_w, report_w, status, release, hello = fds[:7]
         cgroups = fds[7:]
         posix.close(control.detach())
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         try:
             enter_namespaces()
-            init = posix.fork()
+            init_main(
+                (stdin_r, stdout_w, stderr_w, report_w),
+                cgroups,
+                header["rlimits"],
+                status,
+                release,
+                hello,
+            )
         except BaseException as exc:
+            if running:
+                raise
             fail(hello, "%s" % exc)
-        if init == 0:
-            try:
-                init_main(
-                    (stdin_r, stdout_w, stderr_w, report_w),
-                    cgroups,
-                    header["rlimits"],
-                    status,
-                    release,
-                    hello,
-                )
-            except BaseException as exc:
-                if running:
-                    raise
-                fail(hello, "%s" % exc)
-        posix._exit(0)
+        posix._exit(1)
 
     # Everything the server made stays out of the sandboxes' collections:
     # a collection would write to every object and copy the page it is on.
@@ -326,7 +300,7 @@ def _zygote_main():
         for level, kind, payload in ancillary:
             if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
                 fds.extend(struct.unpack("%di" % (len(payload) // 4), payload[: len(payload) // 4 * 4]))
-        # Children that made their sandbox are gone: reap them.
+        # Reap the inits of sandboxes that have ended.
         while True:
             try:
                 if posix.waitpid(-1, posix.WNOHANG)[0] == 0:
@@ -340,9 +314,13 @@ def _zygote_main():
             ok = False
         if ok:
             try:
-                child = posix.fork()
-            except OSError:
-                child = -1  # the runner sees the hello socket close
+                child = clone_init()
+            except Failed as exc:
+                child = -1
+                try:
+                    posix.write(fds[6], ("error %s" % exc).encode())
+                except OSError:
+                    pass
             if child == 0:
                 # The sandbox's processes never come back to this loop: they
                 # end in `posix._exit` or unwind to the interpreter's exit.

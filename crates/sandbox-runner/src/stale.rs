@@ -76,7 +76,7 @@ pub fn sweep_stale(work_root: Option<&Path>) -> Swept {
             Err(err) => swept.failures.push(format!("{}: {err}", path.display())),
         }
     }
-    if let Ok(hierarchy) = Hierarchy::detect() {
+    if let Ok(hierarchy) = Hierarchy::detected() {
         for parent in hierarchy.parents() {
             for group in stale_entries(&parent) {
                 match remove_cgroup(&group) {

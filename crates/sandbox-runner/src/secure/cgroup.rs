@@ -21,8 +21,16 @@ pub(crate) enum Hierarchy {
 }
 
 impl Hierarchy {
+    /// [`Hierarchy::detect`] once per process: the probe and the sweep of
+    /// stale runs share it (each check creates and removes a probe group).
+    pub(crate) fn detected() -> &'static Result<Self, String> {
+        static DETECTED: std::sync::OnceLock<Result<Hierarchy, String>> =
+            std::sync::OnceLock::new();
+        DETECTED.get_or_init(Self::detect)
+    }
+
     /// Finds a writable hierarchy, or says why there is none.
-    pub(crate) fn detect() -> Result<Self, String> {
+    fn detect() -> Result<Self, String> {
         let mountinfo = fs::read_to_string("/proc/self/mountinfo")
             .map_err(|e| format!("cannot read /proc/self/mountinfo: {e}"))?;
         let membership = fs::read_to_string("/proc/self/cgroup")

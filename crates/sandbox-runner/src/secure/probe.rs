@@ -117,7 +117,7 @@ fn probe_without_clones() -> Capabilities {
             Err("prctl(PR_GET_SECCOMP) failed: kernel without CONFIG_SECCOMP_FILTER".into())
         },
     });
-    let cgroups = Hierarchy::detect();
+    let cgroups = Hierarchy::detected().clone();
     for name in ["cgroup memory", "cgroup pids"] {
         layers.push(Layer {
             name,

@@ -6,9 +6,9 @@
 //! a base sandbox (the same namespaces and root as any run, see
 //! [`session::prepare_as`]), with the bootstrap already loaded. For each
 //! sandbox the runner sends it one message with the sandbox's descriptors;
-//! it forks a child that enters fresh namespaces of its own (user, mount,
-//! pid, ipc, uts, cgroup, net), mounts fresh tmpfs, and forks init and the
-//! program. The program restricts itself exactly as a cold one (cgroups,
+//! it clones init straight into fresh namespaces of its own (user, mount,
+//! pid, ipc, uts, cgroup, net: one process fewer than fork-then-unshare),
+//! and init mounts fresh tmpfs and forks the program. The program restricts itself exactly as a cold one (cgroups,
 //! rlimits, capabilities, no_new_privs, landlock, seccomp) and says hello
 //! through the worker protocol. From there on the sandbox is a
 //! [`Prepared`] like any other: `session::execute` runs it. See
@@ -413,6 +413,7 @@ fn config(recipe: &Recipe) -> Result<String, SandboxError> {
             "seccomp": libc::SYS_seccomp,
             "capset": libc::SYS_capset,
             "close_range": libc::SYS_close_range,
+            "clone": libc::SYS_clone,
         },
     })
     .to_string())
