@@ -133,8 +133,6 @@ def _sandbox_main():
             traceback.print_exception(type(exc), exc, tb)
         except BaseException:
             sys.__excepthook__(type(exc), exc, tb)
-        sys.stderr.flush()
-        sys.exit(1)
 
     # What only the interpreter's compiler finds (a `return` outside a
     # function, a NUL byte, nesting too deep for it) is a syntax error too,
@@ -185,9 +183,9 @@ def _sandbox_main():
         # joined, atexit handlers run, then its own objects released as
         # finalization releases them (__main__'s while every module is
         # whole, then the modules it imported, newest first), so files are
-        # flushed and closed and
-        # finalizers run; stdio flushed. The interpreter's own teardown,
-        # which nothing can observe, is skipped (it costs milliseconds).
+        # flushed and closed and finalizers run; stdio flushed. The
+        # interpreter's own teardown, which nothing can observe, is skipped
+        # (it costs milliseconds).
         for module, step in (("threading", "_shutdown"), ("atexit", "_run_exitfuncs")):
             if module in sys.modules:  # else nothing to join or run
                 try:
@@ -226,14 +224,12 @@ def _sandbox_main():
         hidden.update(installer(guard, extra_paths, {report_exception.__code__} | hidden))
     status = 0
     try:
-        try:
-            exec(code, main)
-        except SystemExit:
-            raise
-        except BaseException as exc:
-            report_exception(exc, exc.__traceback__)
+        exec(code, main)
     except SystemExit as exc:
         status = exit_status(exc)
+    except BaseException as exc:
+        report_exception(exc, exc.__traceback__)
+        status = 1
     finish(status)
 
 

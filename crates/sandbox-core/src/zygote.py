@@ -16,8 +16,8 @@
 # ipc, uts, cgroup and (without the network) net namespaces: pid 1 of the
 # new pid namespace, a child of the server, which reaps it. Init maps the
 # sandbox user to itself, mounts fresh tmpfs on the work dir, /tmp and
-# /dev/shm and a fresh /proc, brings up loopback, forks the program, hides itself
-# (non-dumpable) and says ready on the hello socket (the kernel attaches its
+# /dev/shm and a fresh /proc, brings up loopback, forks the program, hides
+# itself (non-dumpable) and says ready on the hello socket (the kernel attaches its
 # pid there, as the runner sees it). The program joins its cgroups, sets its
 # rlimits, drops every capability, sets no_new_privs, restricts itself with
 # landlock and seccomp, closes every other descriptor, forgets the modules
