@@ -197,8 +197,27 @@ pub(crate) fn run(root: &Path) -> Result<()> {
             .with_context(|| format!("cannot start {}", cli.display()))?;
         ensure_ok(status.success(), "sandbox run --mode secure")
     });
+    // The same process sent to a local server whose pool keeps sandboxes
+    // ready (`SANDBOX_SERVER_URL` / `--remote`): the warm path of a
+    // `sandbox run` that a cold process cannot reach.
+    let cli_warm = cli_secure.and_then(|cold| {
+        let mut server =
+            crate::bench_server::Server::start(&root.join("target/release/sandbox-server"), None)?;
+        let url = format!("http://{}", server.address);
+        let warm = measure(|| {
+            let status = Command::new(&cli)
+                .args(["run", "--remote", &url])
+                .arg(&script)
+                .stdout(Stdio::null())
+                .status()
+                .with_context(|| format!("cannot start {}", cli.display()))?;
+            ensure_ok(status.success(), "sandbox run --remote")
+        });
+        server.stop();
+        Ok((cold, warm?))
+    });
     let _ = std::fs::remove_file(&script);
-    let cli_secure = cli_secure?;
+    let (cli_secure, cli_warm) = cli_warm?;
 
     println!("\n{:<56} {:>10} {:>8}", "path", "median ms", "× bare");
     let rows = [
@@ -245,6 +264,11 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         (
             "secure mode, `sandbox run p.py` (CLI process)",
             Some(cli_secure),
+            bare_secure,
+        ),
+        (
+            "secure mode, `sandbox run --remote` to a local server",
+            Some(cli_warm),
             bare_secure,
         ),
         (

@@ -29,13 +29,20 @@ fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(async {
-        match cli.command {
+        let outcome = match cli.command {
             cli::Command::Run(args) => run::run(args).await,
             cli::Command::Mcp(args) => mcp::run(args).await,
             cli::Command::Doctor(args) => doctor::run(args).await,
             cli::Command::Check(args) => check::run(args),
             cli::Command::Policy(command) => policy::run(command),
-        }
+        };
+        // What runs left to clean up (a pooled run's end, a killed run's
+        // cgroups) is finished before the process goes.
+        let _ = tokio::task::spawn_blocking(|| {
+            sandbox_client::wait_for_cleanup(std::time::Duration::from_secs(5))
+        })
+        .await;
+        outcome
     });
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -18,6 +18,9 @@ use crate::exit::{self, UsageError};
 /// Runs the command and returns the process exit code.
 pub(crate) async fn run(args: RunArgs) -> Result<u8> {
     let mut config = ClientConfig::from_env().map_err(SandboxError::from)?;
+    // One run per process: a pool (SANDBOX_POOL_SIZE) would prepare
+    // sandboxes only to throw them away.
+    config.pool_size = 0;
     if let Some(python) = &args.python {
         config.python = Some(python.clone());
     }

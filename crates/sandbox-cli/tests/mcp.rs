@@ -168,3 +168,61 @@ async fn a_remote_configuration_is_refused_with_where_to_go() {
         "{stderr}"
     );
 }
+
+/// With a pool (`SANDBOX_POOL_SIZE`), the sandboxes it keeps ready and the
+/// ends of pooled runs are finished before `sandbox mcp` exits: nothing is
+/// left in its work root and no sandbox process outlives it.
+#[tokio::test]
+async fn a_pooled_mcp_server_leaves_nothing_when_its_client_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let mut child = command(&dir, &[])
+        .env("SANDBOX_POOL_SIZE", "2")
+        .env("TMPDIR", work.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start sandbox mcp");
+    let pid = child.id().expect("pid");
+    let io = (
+        child.stdout.take().expect("stdout"),
+        child.stdin.take().expect("stdin"),
+    );
+    let client = ().serve(io).await.expect("initialize");
+    for n in 0..3 {
+        let result = call(
+            &client,
+            "run_python",
+            json!({"code": format!("print({n})")}),
+        )
+        .await;
+        assert_eq!(result.is_error, Some(false), "{result:?}");
+        assert_eq!(text(&result).trim(), n.to_string());
+    }
+    // Closing stdin ends the server; it must finish its clean-up and exit 0.
+    client.cancel().await.unwrap();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait())
+        .await
+        .expect("sandbox mcp exits once its client is gone")
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let left: Vec<_> = std::fs::read_dir(work.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left in the work root: {left:?}");
+    // Run cgroups are named after their runner's pid.
+    let orphans: Vec<String> = ["/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified"]
+        .iter()
+        .filter_map(|root| std::fs::read_dir(root).ok())
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with(&format!("sandbox-{pid}-")))
+        .collect();
+    assert!(
+        orphans.is_empty(),
+        "cgroups of sandbox mcp left: {orphans:?}"
+    );
+}

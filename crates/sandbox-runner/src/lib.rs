@@ -72,11 +72,18 @@ pub use sandbox_core::{
 };
 pub use stale::{Swept, sweep_stale};
 
-/// Waits up to `limit` for the host-side clean-up of abandoned runs
-/// (cgroups removed on background threads) to finish: call it before a
-/// process that killed runs exits, so it leaves nothing behind.
+/// Waits up to `limit` for the host-side clean-up of closed pools, of the
+/// ends of pooled runs and of abandoned runs (cgroups removed on background
+/// threads) to finish: call it before a process that ran code exits, so it
+/// leaves nothing behind.
 pub fn wait_for_cleanup(limit: std::time::Duration) {
-    secure::cgroup::wait_for_removals(limit);
+    let start = std::time::Instant::now();
+    #[cfg(target_os = "linux")]
+    {
+        pool::wait_for_closing(limit);
+        secure::session::wait_for_tails_blocking(limit.saturating_sub(start.elapsed()));
+    }
+    secure::cgroup::wait_for_removals(limit.saturating_sub(start.elapsed()));
 }
 
 /// `limit` lowered to this process's own hard limit where that is lower: an

@@ -22,7 +22,7 @@
 //! says so in the log.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -96,6 +96,8 @@ const REFILL_DEFER: Duration = Duration::from_millis(50);
 const HEALTH_CHECK: Duration = Duration::from_secs(1);
 /// Longest pause between failed refills (doubling from 50 ms).
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// The longest a closing pool waits for the background ends of its runs.
+const TAIL_LIMIT: Duration = Duration::from_secs(5);
 
 /// A shape: what sandboxes differ by within one runner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -147,6 +149,21 @@ struct Inner {
     /// Turns true when the pool's thread has nothing left to prepare or
     /// discard after closing.
     finished: tokio::sync::watch::Sender<bool>,
+    /// This pool is counted in [`CLOSING`].
+    closing: AtomicBool,
+}
+
+/// Pools closed whose thread has not ended yet (it may still be preparing
+/// a sandbox, or discarding one): a process waits for them before it exits
+/// ([`wait_for_closing`]), or what they hold would be left behind.
+static CLOSING: AtomicUsize = AtomicUsize::new(0);
+
+/// Waits up to `limit` for the threads of closed pools to end.
+pub(crate) fn wait_for_closing(limit: Duration) {
+    let start = Instant::now();
+    while CLOSING.load(Ordering::SeqCst) > 0 && start.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// The pool. Dropping it ends every sandbox still waiting.
@@ -172,6 +189,7 @@ impl Pool {
             counters: Counters::default(),
             last_error: Mutex::new(None),
             finished: tokio::sync::watch::Sender::new(false),
+            closing: AtomicBool::new(false),
         });
         let worker = inner.clone();
         let started = std::thread::Builder::new()
@@ -306,7 +324,11 @@ impl Pool {
     fn close_now(&self) -> Vec<Prepared> {
         let drained = {
             let mut state = self.inner.lock();
-            state.closed = true;
+            if !std::mem::replace(&mut state.closed, true) {
+                // Under the lock: the thread sees `closed` only after this.
+                CLOSING.fetch_add(1, Ordering::SeqCst);
+                self.inner.closing.store(true, Ordering::SeqCst);
+            }
             state
                 .shelves
                 .values_mut()
@@ -326,6 +348,8 @@ impl Pool {
                 .await;
         let mut finished = self.inner.finished.subscribe();
         let _ = finished.wait_for(|done| *done).await;
+        // Runs that already answered may still be ending.
+        crate::secure::session::wait_for_tails(TAIL_LIMIT).await;
     }
 
     /// What the pool did so far.
@@ -563,4 +587,7 @@ fn refill_thread(inner: Arc<Inner>) {
     // (and with them their base sandboxes); then the pool is closed.
     drop(servers);
     inner.finished.send_replace(true);
+    if inner.closing.swap(false, Ordering::SeqCst) {
+        CLOSING.fetch_sub(1, Ordering::SeqCst);
+    }
 }

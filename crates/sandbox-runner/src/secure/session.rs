@@ -6,7 +6,7 @@ use std::os::fd::{AsRawFd as _, OwnedFd};
 use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -908,34 +908,50 @@ pub(crate) async fn execute(
     // reaped: the cgroups and the run dir can go while init exits.
     // Otherwise they wait for init (and with it the namespace) to be gone.
     let leftovers = Leftovers { cgroup, run_dir };
-    let early = if reported {
-        Ok(leftovers.remove_in_background())
+    let (init_exit, Removed { oom, peak_kb }) = if reported && waited {
+        // A pooled run answers once its counters are read: init's exit and
+        // the removals (about a millisecond) finish in the background,
+        // counted by `Tail` so closing the pool or the process waits.
+        let (counters, leftovers) = blocking(move || Ok((leftovers.counters(), leftovers))).await?;
+        let tail = Tail::start();
+        tokio::spawn(async move {
+            let _ = waiter.await;
+            drop(guard);
+            let _ = leftovers.remove_in_background().await;
+            drop(tail);
+        });
+        (None, counters)
     } else {
-        Err(leftovers)
+        let early = if reported {
+            Ok(leftovers.remove_in_background())
+        } else {
+            Err(leftovers)
+        };
+        let init_exit = waiter
+            .await
+            .map_err(|err| SandboxError::io("wait for the sandbox", std::io::Error::other(err)))?
+            .map_err(io_err("wait for the sandbox"))?;
+        mark("reaped");
+        guard.0 = None;
+        let removal = early.unwrap_or_else(Leftovers::remove_in_background);
+        let removed = removal.await.map_err(|err| {
+            SandboxError::io("clean up the sandbox", std::io::Error::other(err))
+        })??;
+        (Some(init_exit.exit), removed)
     };
-    let init_exit = waiter
-        .await
-        .map_err(|err| SandboxError::io("wait for the sandbox", std::io::Error::other(err)))?
-        .map_err(io_err("wait for the sandbox"))?;
-    mark("reaped");
-    guard.0 = None;
-    let removal = early.unwrap_or_else(Leftovers::remove_in_background);
     tokio::spawn(async move {
         tokio::time::sleep(DRAIN_GRACE).await;
         let _ = stop_tx.send(true);
     });
     let stdout = stdout_task.await.unwrap_or_default();
     let stderr = stderr_task.await.unwrap_or_default();
-    let Removed { oom, peak_kb } = removal
-        .await
-        .map_err(|err| SandboxError::io("clean up the sandbox", std::io::Error::other(err)))??;
-
     mark("cleaned");
     let compiled = compiled.await;
     let exit = match status {
         Some(s) if libc::WIFSIGNALED(s.wait_status) => Exit::Signal(libc::WTERMSIG(s.wait_status)),
         Some(s) => Exit::Code(libc::WEXITSTATUS(s.wait_status)),
-        None => init_exit.exit,
+        // No status record: the pooled shortcut above was not taken.
+        None => init_exit.unwrap_or(Exit::Signal(libc::SIGKILL)),
     };
     // Killed from outside before it took the request (SIGKILL lands a
     // moment after `kill` returns, so the request may still have gone into
@@ -1057,12 +1073,19 @@ struct Removed {
 }
 
 impl Leftovers {
+    /// The memory counters, read before the cgroups go.
+    fn counters(&self) -> Removed {
+        Removed {
+            oom: self.cgroup.as_ref().is_some_and(Cgroup::oom_killed),
+            peak_kb: self.cgroup.as_ref().and_then(Cgroup::peak_memory_kb),
+        }
+    }
+
     /// Reads the memory counters, then removes the cgroups and the run dir,
     /// on a blocking thread.
     fn remove_in_background(self) -> tokio::task::JoinHandle<Result<Removed, SandboxError>> {
         tokio::task::spawn_blocking(move || {
-            let oom = self.cgroup.as_ref().is_some_and(Cgroup::oom_killed);
-            let peak_kb = self.cgroup.as_ref().and_then(Cgroup::peak_memory_kb);
+            let Removed { oom, peak_kb } = self.counters();
             if let Some(group) = self.cgroup {
                 group.remove();
             }
@@ -1071,6 +1094,42 @@ impl Leftovers {
             }
             Ok(Removed { oom, peak_kb })
         })
+    }
+}
+
+/// Ends of pooled runs still finishing in the background.
+static TAILS: AtomicUsize = AtomicUsize::new(0);
+
+/// One run's background end, counted while it lasts (also when its task
+/// is dropped with its runtime).
+struct Tail;
+
+impl Tail {
+    fn start() -> Self {
+        TAILS.fetch_add(1, Ordering::SeqCst);
+        Self
+    }
+}
+
+impl Drop for Tail {
+    fn drop(&mut self) {
+        TAILS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Waits up to `limit` for the background ends of pooled runs.
+pub(crate) async fn wait_for_tails(limit: Duration) {
+    let start = Instant::now();
+    while TAILS.load(Ordering::SeqCst) > 0 && start.elapsed() < limit {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// [`wait_for_tails`] for a thread outside any runtime.
+pub(crate) fn wait_for_tails_blocking(limit: Duration) {
+    let start = Instant::now();
+    while TAILS.load(Ordering::SeqCst) > 0 && start.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(2));
     }
 }
 
