@@ -56,6 +56,68 @@ async fn timeout() {
     assert_result_snapshot!(run(request).await);
 }
 
+/// `filename` names the code in syntax errors, the compiler's refusals and
+/// policy diagnostics; names that mean other origins to the interpreter
+/// (`<frozen …>`, `<string>`) or carry directories are refused by name.
+#[tokio::test]
+async fn the_codes_file_name_is_used_and_checked() {
+    for mode in [ExecutionMode::Simple, ExecutionMode::Secure] {
+        let client = SandboxClient::new();
+        let syntax = client
+            .execute_request(
+                ExecutionRequest::new("x = (\n")
+                    .with_filename("job.py")
+                    .with_mode(mode),
+            )
+            .await
+            .unwrap();
+        assert!(
+            syntax.stderr.starts_with("  File \"job.py\", line "),
+            "{mode}: {}",
+            syntax.stderr
+        );
+        // Found by the interpreter's compiler, not the parser before it.
+        let compiled = client
+            .execute_request(
+                ExecutionRequest::new("return 1\n")
+                    .with_filename("job.py")
+                    .with_mode(mode),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            compiled.status,
+            sandbox_client::Status::SyntaxError,
+            "{mode}"
+        );
+        assert!(
+            compiled.stderr.contains("File \"job.py\", line 1"),
+            "{mode}: {}",
+            compiled.stderr
+        );
+        for bad in [
+            "<frozen zipimport>",
+            "<string>",
+            "dir/job.py",
+            "../job.py",
+            ".job.py",
+            "a b.py",
+            "",
+        ] {
+            let err = client
+                .execute_request(
+                    ExecutionRequest::new("print(1)")
+                        .with_filename(bad)
+                        .with_mode(mode),
+                )
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("`filename`"), "{bad:?}: {err}");
+        }
+    }
+}
+
 /// The original's curl body is a valid request, unknown fields are
 /// rejected by name, and results survive a round trip.
 #[test]

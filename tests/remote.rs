@@ -61,6 +61,39 @@ pub(crate) fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "code run under its own file name",
+            request: ExecutionRequest::new(
+                "print(__file__)\ndef f():\n    raise ValueError('x')\nf()\n",
+            )
+            .with_filename("job.py"),
+            check: |r| {
+                assert_eq!(r.status, Status::Error);
+                assert_eq!(r.stdout, "job.py\n");
+                assert!(
+                    r.stderr.contains("File \"job.py\", line 4, in <module>"),
+                    "{}",
+                    r.stderr
+                );
+                assert!(
+                    r.stderr.contains("File \"job.py\", line 3, in f"),
+                    "{}",
+                    r.stderr
+                );
+            },
+        },
+        Case {
+            name: "a policy violation under the code's file name",
+            request: ExecutionRequest::new("import subprocess\n").with_filename("job.py"),
+            check: |r| {
+                assert_eq!(r.status, Status::PolicyViolation);
+                assert!(
+                    r.stderr.starts_with("job.py:1:8: blocked-import"),
+                    "{}",
+                    r.stderr
+                );
+            },
+        },
+        Case {
             name: "a syntax error",
             request: ExecutionRequest::new("print('unclosed'\n"),
             check: |r| {

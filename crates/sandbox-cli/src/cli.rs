@@ -172,7 +172,9 @@ pub(crate) struct RunArgs {
     pub(crate) output_dir: Option<PathBuf>,
 
     /// Print the full result as JSON (the execution contract) instead of
-    /// passing the program's output through.
+    /// passing the program's output through. When nothing could run (a bad
+    /// option or file, an unreachable server) stdout gets the HTTP API's
+    /// error object instead: `{"error": {"code": ..., "message": ...}}`.
     #[arg(long)]
     pub(crate) json: bool,
 

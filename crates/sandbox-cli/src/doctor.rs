@@ -19,14 +19,23 @@ pub(crate) async fn run(args: DoctorArgs) -> Result<u8> {
     }
     let configured = config.isolation;
     let caps = probe_isolation();
+    let python = interpreter(config.python.as_deref()).await;
     let mut out = std::io::stdout().lock();
     writeln!(out, "Secure-mode layers on this machine:")?;
     for layer in &caps.layers {
         writeln!(out, "  {layer}")?;
     }
+    // The interpreter is a layer too: without a usable one nothing runs.
+    match &python {
+        Ok(found) => writeln!(out, "  {:<13} ok: {found}", "interpreter")?,
+        Err(reason) => writeln!(out, "  {:<13} MISSING: {reason}", "interpreter")?,
+    }
     writeln!(out, "\nIsolation levels:")?;
     for level in [Isolation::Full, Isolation::NoCgroups, Isolation::BestEffort] {
-        let missing = caps.missing_for(level);
+        let mut missing: Vec<&str> = caps.missing_for(level).iter().map(|l| l.name).collect();
+        if python.is_err() {
+            missing.push("interpreter");
+        }
         let marker = if level == configured {
             " (configured)"
         } else {
@@ -35,17 +44,23 @@ pub(crate) async fn run(args: DoctorArgs) -> Result<u8> {
         if missing.is_empty() {
             writeln!(out, "  {:<12} ready{marker}", level.as_str())?;
         } else {
-            let names: Vec<&str> = missing.iter().map(|l| l.name).collect();
             writeln!(
                 out,
                 "  {:<12} cannot run: missing {}{marker}",
                 level.as_str(),
-                names.join(", ")
+                missing.join(", ")
             )?;
         }
     }
-    let layers_ready = caps.missing_for(configured).is_empty();
-    if !layers_ready {
+    let layers_ready = caps.missing_for(configured).is_empty() && python.is_ok();
+    if python.is_err() {
+        writeln!(
+            out,
+            "\nSecure mode cannot run without a usable interpreter: set SANDBOX_PYTHON (or \
+             --python) to a Python 3 installed outside {}.",
+            sandbox_client::PRIVATE_PATHS.join(", ")
+        )?;
+    } else if !layers_ready {
         writeln!(
             out,
             "\nSecure mode will refuse to run at `{configured}`. Fix the missing layers, or choose a \
@@ -65,6 +80,28 @@ pub(crate) async fn run(args: DoctorArgs) -> Result<u8> {
         )?,
     }
     Ok(if layers_ready && trial.is_ok() { 0 } else { 1 })
+}
+
+/// The interpreter secure mode would run (`requested`, else `python3` on
+/// PATH): its path and version, or why it cannot be used.
+async fn interpreter(requested: Option<&std::path::Path>) -> Result<String, String> {
+    let found = sandbox_client::interpreter::resolve(requested)
+        .await
+        .map_err(|e| e.to_string())?;
+    let layout = sandbox_client::interpreter::layout(requested)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some((path, private)) = layout.hidden_by_sandbox() {
+        return Err(format!(
+            "`{}` lies under {private}, which the sandbox replaces with its own",
+            path.display()
+        ));
+    }
+    let (major, minor, patch) = found.version;
+    Ok(format!(
+        "{} (Python {major}.{minor}.{patch})",
+        found.path.display()
+    ))
 }
 
 /// Runs `print` in a secure sandbox with `config`: what ran it, or why it

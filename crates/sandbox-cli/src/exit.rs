@@ -64,6 +64,26 @@ pub(crate) fn for_error(err: &anyhow::Error) -> u8 {
     }
 }
 
+/// The stable code of an error that stopped the run before it started, as
+/// the HTTP API names its errors (`--json` prints it in that shape).
+pub(crate) fn error_code(err: &anyhow::Error) -> String {
+    if err.downcast_ref::<sandbox_core::ConfigError>().is_some() {
+        return "invalid_config".into();
+    }
+    match err.downcast_ref::<SandboxError>() {
+        Some(SandboxError::Config(_)) => "invalid_config".into(),
+        Some(SandboxError::InvalidRequest(_)) => "invalid_request".into(),
+        Some(SandboxError::Server { code, .. }) => code.clone(),
+        Some(SandboxError::Connection { .. }) => "connection_error".into(),
+        Some(SandboxError::ApiTimeout { .. }) => "api_timeout".into(),
+        Some(SandboxError::Interpreter { .. }) => "no_interpreter".into(),
+        Some(SandboxError::Unsupported { .. }) => "unsupported".into(),
+        Some(_) => "sandbox_error".into(),
+        None if err.downcast_ref::<UsageError>().is_some() => "invalid_request".into(),
+        None => "sandbox_error".into(),
+    }
+}
+
 /// A mistake in the command line that clap cannot see (an unreadable
 /// `--input`, a malformed `NAME=PATH`).
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod doctor;
 mod exit;
+mod hints;
 mod mcp;
 mod policy;
 mod run;
@@ -16,7 +17,12 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return bad_command_line(&err),
+    };
+    // Scripts that parse `--json` output get JSON whatever happens.
+    let json = matches!(&cli.command, cli::Command::Run(args) if args.json);
     init_tracing(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -48,8 +54,44 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("sandbox: error: {err:#}");
+            if json {
+                print_error_json(&exit::error_code(&err), &format!("{err:#}"));
+            }
             ExitCode::from(exit::for_error(&err))
         }
+    }
+}
+
+/// Clap's own message and exit code, and with `run --json` the error as
+/// JSON on stdout too.
+fn bad_command_line(err: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let _ = err.print();
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        return ExitCode::SUCCESS;
+    }
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let is_run = args.iter().find(|a| !a.to_string_lossy().starts_with('-')) == Some(&"run".into());
+    if is_run && args.iter().any(|a| a == "--json") {
+        let rendered = err.render().to_string();
+        let message = rendered
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ");
+        print_error_json("invalid_request", message);
+    }
+    ExitCode::from(exit::USAGE)
+}
+
+/// `{"error": {"code", "message"}}`: the HTTP API's error body.
+fn print_error_json(code: &str, message: &str) {
+    let body = sandbox_core::ApiError::new(code, message);
+    if let Ok(text) = serde_json::to_string_pretty(&body) {
+        println!("{text}");
     }
 }
 

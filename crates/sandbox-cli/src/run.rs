@@ -68,6 +68,10 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
         writeln!(stdout)?;
     } else {
         render(&result, args.output_dir.is_some())?;
+        let mut stderr = std::io::stderr().lock();
+        for hint in crate::hints::for_result(&args.file, &args.inputs, &result) {
+            writeln!(stderr, "sandbox: hint: {hint}")?;
+        }
     }
     Ok(exit::for_result(&result))
 }
@@ -89,6 +93,13 @@ pub(crate) fn read_code(file: &Path) -> Result<String> {
 fn build_request(args: &RunArgs) -> Result<ExecutionRequest> {
     let code = read_code(&args.file)?;
     let mut request = ExecutionRequest::new(code);
+    // Tracebacks and diagnostics name the user's file, not the sandbox's.
+    request.filename = args
+        .file
+        .file_name()
+        .and_then(|name| name.to_str())
+        .filter(|name| sandbox_core::files::is_code_name(name))
+        .map(str::to_owned);
     request.mode = args.mode;
     request.memory_mb = args.memory_mb;
     request.allow_network = args.allow_network;

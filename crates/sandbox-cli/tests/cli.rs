@@ -213,6 +213,147 @@ fn missing_code_file_is_a_usage_error() {
     assert!(run.stderr.contains("no-such-file.py"), "{run:#?}");
 }
 
+/// With `--json`, stdout is JSON whatever happens: when nothing ran, the
+/// HTTP API's error body (`{"error": {"code", "message"}}`) with the usual
+/// exit code.
+#[test]
+fn json_without_a_result_prints_an_error_object_and_keeps_the_exit_code() {
+    let ws = Workspace::new();
+    let cases: [(&[&str], i32, &str, &str); 4] = [
+        (
+            &["run", "--json", "missing.py"],
+            2,
+            "invalid_request",
+            "missing.py",
+        ),
+        (
+            &["run", "--json", "--timeout", "-1", "-"],
+            2,
+            "invalid_request",
+            "--timeout",
+        ),
+        (
+            &["run", "--json", "--no-such-flag", "-"],
+            2,
+            "invalid_request",
+            "--no-such-flag",
+        ),
+        (
+            &["run", "--json", "--remote", "http://127.0.0.1:9", "-"],
+            120,
+            "connection_error",
+            "127.0.0.1:9",
+        ),
+    ];
+    for (args, code, error_code, mentioned) in cases {
+        let run = run(&mut ws.sandbox(args), "print(1)\n");
+        assert_code(&run, code);
+        let value: Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|err| panic!("{args:?}: stdout is not JSON ({err}): {run:#?}"));
+        assert_eq!(value["error"]["code"], error_code, "{args:?}: {value}");
+        let message = value["error"]["message"].as_str().expect("a message");
+        assert!(message.contains(mentioned), "{args:?}: {message}");
+        // The human line stays on stderr.
+        assert!(run.stderr.contains(mentioned), "{args:?}: {run:#?}");
+    }
+    // Without --json nothing is printed on stdout.
+    let run = run(&mut ws.sandbox(["run", "missing.py"]), "");
+    assert_eq!(run.stdout, "");
+}
+
+/// Tracebacks, syntax errors and policy diagnostics name the script the
+/// user gave, not the sandbox's own name for it.
+#[test]
+fn diagnostics_name_the_users_file() {
+    let ws = Workspace::new();
+    ws.write("jobs/agent.py", "def f():\n    1 / 0\nf()\n");
+    ws.write("broken.py", "print(x +)\n");
+    ws.write("blocked.py", "import subprocess\n");
+    let traceback = run(&mut ws.sandbox(["run", "jobs/agent.py"]), "");
+    assert_code(&traceback, 1);
+    assert!(
+        traceback
+            .stderr
+            .contains("File \"agent.py\", line 3, in <module>"),
+        "{traceback:#?}"
+    );
+    let syntax = run(&mut ws.sandbox(["run", "broken.py"]), "");
+    assert_code(&syntax, 121);
+    assert!(
+        syntax.stderr.starts_with("  File \"broken.py\", line 1"),
+        "{syntax:#?}"
+    );
+    let policy = run(&mut ws.sandbox(["run", "blocked.py"]), "");
+    assert_code(&policy, 122);
+    assert!(policy.stderr.starts_with("blocked.py:1:8: "), "{policy:#?}");
+    // Code from standard input keeps the default name.
+    let stdin = ws.run_stdin(&[], "1 / 0\n");
+    assert!(
+        stdin.stderr.contains("File \"main.py\", line 1"),
+        "{stdin:#?}"
+    );
+}
+
+/// A file or module next to the script that was not passed with --input
+/// gets a hint naming the option, and none once it is passed.
+#[test]
+fn files_next_to_the_script_get_a_hint_to_pass_them() {
+    let ws = Workspace::new();
+    ws.write(
+        "agent.py",
+        "import helper\nprint(open('data.csv').read().strip(), helper.X)\n",
+    );
+    ws.write("helper.py", "X = 1\n");
+    ws.write("data.csv", "a,b\n");
+    let first = run(&mut ws.sandbox(["run", "agent.py"]), "");
+    assert_code(&first, 122);
+    assert!(
+        first
+            .stderr
+            .contains("sandbox: hint: `helper.py` is next to the script on this machine")
+            && first.stderr.contains("add `--input helper.py`"),
+        "{first:#?}"
+    );
+    let second = run(
+        &mut ws.sandbox(["run", "agent.py", "--input", "helper.py"]),
+        "",
+    );
+    assert_code(&second, 1);
+    assert!(
+        second
+            .stderr
+            .contains("sandbox: hint: `data.csv` is on this machine")
+            && second.stderr.contains("add `--input data.csv`"),
+        "{second:#?}"
+    );
+    let third = run(
+        &mut ws.sandbox(["run", "agent.py", "-i", "helper.py", "-i", "data.csv"]),
+        "",
+    );
+    assert_code(&third, 0);
+    assert_eq!(third.stdout, "a,b 1\n");
+    assert!(!third.stderr.contains("hint"), "{third:#?}");
+    // Nothing to point at: no hint.
+    let plain = ws.run_stdin(&[], "open('nowhere.csv')\n");
+    assert_code(&plain, 1);
+    assert!(!plain.stderr.contains("hint"), "{plain:#?}");
+}
+
+/// A script saved with a UTF-8 byte-order mark runs as Python runs it, and
+/// `check` agrees.
+#[test]
+fn a_script_with_a_byte_order_mark_runs() {
+    let ws = Workspace::new();
+    ws.write("bom.py", "\u{feff}print('with a BOM')\n");
+    for mode in ["secure", "simple"] {
+        let run = run(&mut ws.sandbox(["run", "--mode", mode, "bom.py"]), "");
+        assert_code(&run, 0);
+        assert_eq!(run.stdout, "with a BOM\n", "{mode}");
+    }
+    let check = run(&mut ws.sandbox(["check", "bom.py"]), "");
+    assert_code(&check, 0);
+}
+
 #[test]
 fn program_exit_code_is_passed_through() {
     let ws = Workspace::new();

@@ -101,6 +101,53 @@ fn doctor_fails_when_a_real_run_fails() {
     }
 }
 
+/// The interpreter is a layer of its own: a missing one, or one the
+/// sandbox would hide (under /tmp), makes every level "cannot run".
+#[test]
+fn doctor_checks_the_interpreter_as_a_layer() {
+    let hidden = tempfile::Builder::new()
+        .prefix("doctor-")
+        .tempdir_in("/tmp")
+        .expect("temp dir under /tmp");
+    let link = hidden.path().join("python3");
+    std::os::unix::fs::symlink(SYSTEM_PYTHON, &link).expect("link the interpreter");
+    for (python, needle) in [
+        (
+            PathBuf::from("/nonexistent/python3"),
+            "was not found".to_owned(),
+        ),
+        (
+            link.clone(),
+            format!("`{}` lies under /tmp", link.display()),
+        ),
+    ] {
+        let output = sandbox(Path::new(SANDBOX))
+            .arg("doctor")
+            .env("SANDBOX_PYTHON", &python)
+            .output()
+            .expect("run doctor");
+        let text = String::from_utf8_lossy(&output.stdout);
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("interpreter"))
+            .unwrap_or_else(|| panic!("no interpreter line:\n{text}"));
+        assert!(line.contains("MISSING") && line.contains(&needle), "{line}");
+        assert!(
+            text.contains("full         cannot run: missing interpreter (configured)"),
+            "{text}"
+        );
+        assert_eq!(output.status.code(), Some(1), "{text}");
+    }
+    let output = sandbox(Path::new(SANDBOX))
+        .arg("doctor")
+        .env("SANDBOX_PYTHON", SYSTEM_PYTHON)
+        .output()
+        .expect("run doctor");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("interpreter   ok: "), "{text}");
+    assert!(text.contains("(Python 3."), "{text}");
+}
+
 /// The binary, copied where an unprivileged user can run it.
 fn public_copy() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");

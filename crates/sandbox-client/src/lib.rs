@@ -31,12 +31,14 @@ pub mod blocking;
 mod remote;
 pub mod tool;
 
+pub use sandbox_core::secure::PRIVATE_PATHS;
 pub use sandbox_core::{
     ClientConfig, ConfigError, ExecutionMode, ExecutionRequest, ExecutionResult, Isolation,
     MAX_POOL_SIZE, Policy, PolicyChoice, RequestError, SandboxError, Status, Usage, Violation,
     vars,
 };
 use sandbox_runner::Runner;
+pub use sandbox_runner::interpreter;
 pub use sandbox_runner::secure::{Capabilities, Layer, probe as probe_isolation};
 pub use sandbox_runner::{
     PoolStats, Swept, explained, names_alternatives, sweep_stale, wait_for_cleanup,

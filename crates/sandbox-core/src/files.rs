@@ -62,6 +62,20 @@ pub fn validate_file_name(name: &str) -> Result<(), RequestError> {
     Ok(())
 }
 
+/// Whether `name` may be the name code runs as (`ExecutionRequest::filename`):
+/// a plain file name of letters, digits and `_ - . + @`, not starting with
+/// `.` or `-`, at most 255 bytes. Narrower than an input file's name: it
+/// appears in every traceback, and names such as `<frozen …>` or `<string>`
+/// mean code of other origins to the interpreter and to the policy guard.
+pub fn is_code_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with(['.', '-'])
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '+' | '@'))
+}
+
 /// Validates a whole set of names: each one, and that no name is also used as
 /// a directory of another (`data` and `data/x.csv` cannot both be files).
 pub fn validate_file_set<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<(), RequestError> {
@@ -86,6 +100,35 @@ pub fn validate_file_set<'a>(names: impl IntoIterator<Item = &'a str>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_names_are_plain_file_names() {
+        for name in [
+            "agent.py",
+            "my-script.py",
+            "résumé_2.py",
+            "a+b@c.py",
+            "script",
+        ] {
+            assert!(is_code_name(name), "{name}");
+        }
+        for name in [
+            "",
+            ".hidden.py",
+            "-x.py",
+            "dir/x.py",
+            "<frozen zipimport>",
+            "<string>",
+            "a b.py",
+            "x\0.py",
+            "x\n.py",
+            "../x.py",
+            "a\\b.py",
+        ] {
+            assert!(!is_code_name(name), "{name:?}");
+        }
+        assert!(!is_code_name(&"x".repeat(256)));
+    }
 
     #[test]
     fn accepts_ordinary_names() {

@@ -28,8 +28,8 @@ pub mod vars;
 
 pub use config::{ClientConfig, MAX_POOL_SIZE, PolicyChoice};
 pub use contract::{
-    ApiError, ApiErrorDetail, ExecutionMode, ExecutionRequest, ExecutionResult, Status, Usage,
-    Violation,
+    ApiError, ApiErrorDetail, DEFAULT_FILENAME, ExecutionMode, ExecutionRequest, ExecutionResult,
+    Status, Usage, Violation,
 };
 pub use error::{ConfigError, RequestError, SandboxError};
 pub use limits::Limits;

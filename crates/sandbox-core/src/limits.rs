@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::config::ClientConfig;
 use crate::contract::{ExecutionMode, ExecutionRequest};
 use crate::error::RequestError;
-use crate::files::validate_file_set;
+use crate::files::{is_code_name, validate_file_set};
 
 /// Longest accepted timeout: one day.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
@@ -81,6 +81,20 @@ impl Limits {
                 "memory_mb",
                 memory_mb.to_string(),
                 format!("{MIN_MEMORY_MB} to {MAX_MEMORY_MB} MiB"),
+            ));
+        }
+        if let Some(name) = &request.filename
+            && !is_code_name(name)
+        {
+            return Err(out_of_range(
+                "filename",
+                format!(
+                    "`{}`",
+                    name.chars().take(80).collect::<String>().escape_debug()
+                ),
+                "a plain file name such as `agent.py`: letters, digits and `_ - . + @`, not \
+                 starting with `.` or `-`, at most 255 bytes"
+                    .into(),
             ));
         }
         if request.input_files.len() > MAX_INPUT_FILES {

@@ -196,6 +196,7 @@ impl Runner {
         let limits = Limits::resolve(&request, &self.config)?;
         let policy = self.config.policy_for(limits.mode);
         if let Err(rejection) = policy::validate_request(&request, policy) {
+            let main = request.file_name().to_owned();
             let rejection = match policy {
                 Some(policy) if names_alternatives(&rejection) => {
                     let (python, policy) = (self.config.python.clone(), policy.clone());
@@ -209,7 +210,7 @@ impl Runner {
                 }
                 _ => rejection,
             };
-            return Ok(refused(rejection, limits.mode));
+            return Ok(refused(rejection, limits.mode, &main));
         }
         let guard = policy.and_then(|policy| {
             let local = policy::local_modules(request.input_files.keys().map(String::as_str));
@@ -278,7 +279,7 @@ fn sandbox_failed(mode: ExecutionMode, message: String) -> ExecutionResult {
 /// line when the compiler gave one.
 pub(crate) fn compile_refused(
     mode: ExecutionMode,
-    file: &str,
+    main: &str,
     code: &str,
     (line, column): (Option<u32>, Option<u32>),
     message: &str,
@@ -295,19 +296,13 @@ pub(crate) fn compile_refused(
         message: message.to_owned(),
         excerpt: sandbox_core::diagnostic::Excerpt::new(text.unwrap_or(""), column, 1),
     };
-    refused(
-        Rejection::Syntax {
-            file: (file != "main.py").then(|| file.to_owned()),
-            issue,
-        },
-        mode,
-    )
+    refused(Rejection::Syntax { file: None, issue }, mode, main)
 }
 
 /// The result for code refused before running: a syntax error (rendered as
 /// Python would) or policy violations (rendered as a linter would), with
-/// nothing spawned.
-fn refused(rejection: Rejection, mode: ExecutionMode) -> ExecutionResult {
+/// nothing spawned. `main` is the name the main code runs as.
+fn refused(rejection: Rejection, mode: ExecutionMode, main: &str) -> ExecutionResult {
     let violations = rejection.violations();
     let mut result = match rejection {
         Rejection::Syntax { file, issue } => {
@@ -320,7 +315,7 @@ fn refused(rejection: Rejection, mode: ExecutionMode) -> ExecutionResult {
                 "syntax error{place} at line {}, column {}: {}; nothing ran",
                 issue.line, issue.column, issue.message
             ));
-            result.stderr = issue.render(file.as_deref().unwrap_or("main.py"));
+            result.stderr = issue.render(file.as_deref().unwrap_or(main));
             result
         }
         Rejection::Policy(diagnostics) => {
@@ -330,7 +325,7 @@ fn refused(rejection: Rejection, mode: ExecutionMode) -> ExecutionResult {
                 "the code breaks the sandbox policy ({n} violation{}); nothing ran",
                 if n == 1 { "" } else { "s" }
             ));
-            result.stderr = policy::render_diagnostics("main.py", &diagnostics);
+            result.stderr = policy::render_diagnostics(main, &diagnostics);
             result
         }
     };

@@ -26,6 +26,7 @@ pub(crate) async fn run(
     guard: Option<String>,
 ) -> Result<ExecutionResult, SandboxError> {
     let python = interpreter::resolve(config.python.as_deref()).await?;
+    let name = request.file_name().to_owned();
     let inputs = Arc::new(request.input_files);
     let parent = config.work_root.clone();
     let workdir = {
@@ -41,7 +42,7 @@ pub(crate) async fn run(
     let plan = ExecutionPlan::simple(&python.path, workdir.work(), workdir.tmp(), limits.clone());
     let run = Request::Run {
         v: protocol::VERSION,
-        file: "main.py".to_owned(),
+        file: name.clone(),
         guard,
         rlimits: Vec::new(),
         payload: request.code.len(),
@@ -67,7 +68,7 @@ pub(crate) async fn run(
     {
         return Ok(crate::compile_refused(
             limits.mode,
-            "main.py",
+            &name,
             &request.code,
             (*line, *column),
             message,

@@ -7,5 +7,5 @@ mod result;
 mod serde_helpers;
 
 pub use api_error::{ApiError, ApiErrorDetail};
-pub use request::{ExecutionMode, ExecutionRequest};
+pub use request::{DEFAULT_FILENAME, ExecutionMode, ExecutionRequest};
 pub use result::{ExecutionResult, Status, Usage, Violation};

@@ -96,9 +96,31 @@ pub struct ExecutionRequest {
         schema(value_type = BTreeMap<String, String>, example = json!({"data.csv": "aWQsdmFsdWUKMSwxMDAK"}))
     )]
     pub input_files: BTreeMap<String, Vec<u8>>,
+    /// The name the code runs as: its `__file__`, and the file named in
+    /// tracebacks and diagnostics, e.g. `agent.py`. A plain file name (no
+    /// directories); `main.py` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "agent.py"))]
+    pub filename: Option<String>,
 }
 
+/// The name code runs as when its request names none.
+pub const DEFAULT_FILENAME: &str = "main.py";
+
 impl ExecutionRequest {
+    /// The name the code runs as: [`ExecutionRequest::filename`], else
+    /// [`DEFAULT_FILENAME`].
+    pub fn file_name(&self) -> &str {
+        self.filename.as_deref().unwrap_or(DEFAULT_FILENAME)
+    }
+
+    /// Runs the code as `name` (see [`ExecutionRequest::filename`]).
+    #[must_use]
+    pub fn with_filename(mut self, name: impl Into<String>) -> Self {
+        self.filename = Some(name.into());
+        self
+    }
+
     /// A request for `code` with every other setting left to the defaults.
     pub fn new(code: impl Into<String>) -> Self {
         Self {

@@ -33,9 +33,6 @@ use crate::workdir::write_files;
 use crate::worker::{self, Channel, Compile};
 use sandbox_core::protocol::{self, Request};
 
-/// The name the code runs under.
-const WORKER_FILE: &str = "main.py";
-
 /// How long the sandbox may take to set itself up and start the
 /// interpreter; past it the run is abandoned (init is killed on drop).
 pub(super) const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -854,7 +851,7 @@ pub(crate) async fn execute(
     let started = Instant::now();
     let run = Request::Run {
         v: protocol::VERSION,
-        file: WORKER_FILE.to_owned(),
+        file: request.file_name().to_owned(),
         guard: guard_spec.clone(),
         rlimits,
         payload: request.code.len(),
@@ -874,6 +871,7 @@ pub(crate) async fn execute(
         Err(err) => return Err(err.into()),
     };
     mark("sent");
+    let request_name = request.file_name().to_owned();
     let request_code = request.code;
     let compiled = tokio::spawn(async move { worker::compile(&mut reports).await });
 
@@ -978,7 +976,7 @@ pub(crate) async fn execute(
     {
         let mut result = crate::compile_refused(
             limits.mode,
-            WORKER_FILE,
+            &request_name,
             &request_code,
             (line, column),
             &message,
