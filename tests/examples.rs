@@ -100,7 +100,17 @@ mod programs {
         static BUILT: OnceLock<Vec<(String, PathBuf)>> = OnceLock::new();
         BUILT.get_or_init(|| {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let output = Command::new(cargo)
+            let mut command = Command::new(cargo);
+            // What cargo set for this test run must not reach the nested
+            // cargo: build scripts watching such variables (ring's) would
+            // rerun and everything above them rebuild, here and in the next
+            // plain `cargo` command.
+            for (name, _) in std::env::vars_os() {
+                if name.to_str().is_some_and(is_cargo_run_variable) {
+                    command.env_remove(name);
+                }
+            }
+            let output = command
                 .args([
                     "build",
                     "--quiet",
@@ -128,6 +138,22 @@ mod programs {
                 })
                 .collect()
         })
+    }
+
+    /// Variables cargo sets for the program it runs (see `xtask`'s twin).
+    fn is_cargo_run_variable(name: &str) -> bool {
+        [
+            "CARGO_MANIFEST_",
+            "CARGO_PKG_",
+            "CARGO_PRIMARY_PACKAGE",
+            "CARGO_CRATE_NAME",
+            "CARGO_BIN_NAME",
+            "CARGO_BIN_EXE_",
+            "CARGO_TARGET_TMPDIR",
+            "CARGO_RUSTC_CURRENT_DIR",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
     }
 
     /// Runs example `name` and returns its stdout; it must exit 0.

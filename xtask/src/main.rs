@@ -9,6 +9,7 @@
 //! - `bench`: median wall time of `print(1)` per execution path, with ratios
 //!   to the bare interpreter measured in the same run; server throughput and
 //!   latency at concurrency 1, 8, 32 beside local execution
+//! - `install`: `sandbox` and `sandbox-server` into cargo's bin dir
 //! - `docker`: the `python-sandbox` image from deploy/Dockerfile, where a
 //!   Docker engine answers (an error naming the problem where none does)
 //! - `image`: the same image with podman from host-built binaries (see
@@ -50,6 +51,8 @@ tasks:
           `bench load [REQUESTS] [CONCURRENCY]`: 10,000 requests from 64 connections to the
           release server with its defaults, every answer counted, then no process, run dir or
           cgroup left behind and a clean SIGTERM stop
+  install put `sandbox` and `sandbox-server` on PATH: cargo install --locked --path for each
+          (into $CARGO_HOME/bin, usually ~/.cargo/bin); says so when that dir is not on PATH
   docker  build the python-sandbox image (deploy/Dockerfile); needs a running Docker engine;
           further arguments go to docker build
   image   build the python-sandbox image with podman, without Docker or a registry: the
@@ -70,6 +73,7 @@ fn main() -> Result<()> {
         "bench" => bench::run(&root()),
         "docker" => docker::run(&root(), std::env::args().skip(2).collect()),
         "image" => image::build(&root()),
+        "install" => install(),
         "" | "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())
@@ -126,6 +130,49 @@ fn cargo(args: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// `cargo install` of both binaries from this checkout, then whether the
+/// shell will find them.
+fn install() -> Result<()> {
+    for krate in ["sandbox-cli", "sandbox-server"] {
+        let path = root().join("crates").join(krate);
+        let path = path.to_str().context("the checkout's path is not UTF-8")?;
+        // This checkout's target dir: what `cargo build --release` built
+        // is reused.
+        let target = root().join("target");
+        let target = target
+            .to_str()
+            .context("the checkout's path is not UTF-8")?;
+        cargo(&[
+            "install",
+            "--locked",
+            "--path",
+            path,
+            "--target-dir",
+            target,
+        ])?;
+    }
+    let bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .map(|home| home.join("bin"))
+        .context("neither CARGO_HOME nor HOME is set")?;
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir == bin));
+    if on_path {
+        eprintln!(
+            "installed: `sandbox` and `sandbox-server` in {}",
+            bin.display()
+        );
+    } else {
+        eprintln!(
+            "installed in {}, which is not on PATH: add `export PATH=\"{}:$PATH\"` to your shell's profile",
+            bin.display(),
+            bin.display()
+        );
+    }
+    Ok(())
+}
+
 fn lint() -> Result<()> {
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&[
@@ -141,34 +188,97 @@ fn lint() -> Result<()> {
 }
 
 fn test() -> Result<()> {
+    eprintln!(
+        "cargo xtask test: set-up, container image, doctests, then every test. On a fresh \
+         2-core machine most of the first run is compiling (about 25 minutes); once built, \
+         about 5 minutes."
+    );
+    let mut stages = Stages::new(4);
     // Install what the tests need (only what is missing), so this one
     // command does all set-up on a fresh machine.
-    let status = Command::new("bash")
-        .arg(root().join(".ci/setup"))
-        .status()
-        .context("cannot run .ci/setup")?;
-    if !status.success() {
-        bail!(".ci/setup failed: the tests' requirements are not installed");
-    }
+    stages.run(
+        "set-up: system packages that are missing (apt-get, as root) and the deploy \
+         validators (PyPI, into target/)",
+        || {
+            let status = Command::new("bash")
+                .arg(root().join(".ci/setup"))
+                .status()
+                .context("cannot run .ci/setup")?;
+            if !status.success() {
+                bail!(".ci/setup failed: the tests' requirements are not installed");
+            }
+            Ok(())
+        },
+    )?;
     // The container tests run the image: build it (seconds when cached).
-    image::build(&root())?;
+    stages.run(
+        "container image (podman; cached under target/image)",
+        || image::build(&root()),
+    )?;
     // Doctests first (nextest does not run them), so the run ends on the
     // summary of the main suite.
-    cargo(&["test", "--workspace", "--doc"])?;
+    stages.run("doctests", || cargo(&["test", "--workspace", "--doc"]))?;
     let has_nextest = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["nextest", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if has_nextest {
-        cargo(&[
-            "nextest",
-            "run",
-            "--workspace",
-            "--all-targets",
-            "--no-fail-fast",
-        ])
-    } else {
-        eprintln!("cargo-nextest is not installed; running the same tests with cargo test");
-        cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])
+    stages.run("the test suite (builds the tests first)", || {
+        if has_nextest {
+            cargo(&[
+                "nextest",
+                "run",
+                "--workspace",
+                "--all-targets",
+                "--no-fail-fast",
+            ])
+        } else {
+            eprintln!("cargo-nextest is not installed; running the same tests with cargo test");
+            cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])
+        }
+    })?;
+    stages.summary();
+    Ok(())
+}
+
+/// Numbered stages that say what they do before, and how long they took
+/// after: a long command that talks.
+struct Stages {
+    total: usize,
+    done: Vec<(String, std::time::Duration)>,
+}
+
+impl Stages {
+    fn new(total: usize) -> Self {
+        Self {
+            total,
+            done: Vec::new(),
+        }
+    }
+
+    fn run(&mut self, what: &str, work: impl FnOnce() -> Result<()>) -> Result<()> {
+        let n = self.done.len() + 1;
+        eprintln!("\n== test stage {n}/{}: {what}", self.total);
+        let start = std::time::Instant::now();
+        let outcome = work();
+        let took = start.elapsed();
+        let verdict = if outcome.is_ok() { "done" } else { "FAILED" };
+        eprintln!(
+            "== test stage {n}/{}: {verdict} in {:.0} s",
+            self.total,
+            took.as_secs_f64()
+        );
+        let name = what.split([':', '(']).next().unwrap_or(what).trim();
+        self.done.push((name.to_owned(), took));
+        outcome
+    }
+
+    fn summary(&self) {
+        let parts: Vec<String> = self
+            .done
+            .iter()
+            .map(|(name, took)| format!("{name} {:.0} s", took.as_secs_f64()))
+            .collect();
+        let total: f64 = self.done.iter().map(|(_, t)| t.as_secs_f64()).sum();
+        eprintln!("\nall stages: {} (total {total:.0} s)", parts.join(", "));
     }
 }

@@ -54,6 +54,15 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("sandbox: error: {err:#}");
+            if let Some(sandbox_client::SandboxError::Server {
+                status: 401 | 403, ..
+            }) = err.downcast_ref()
+            {
+                eprintln!(
+                    "sandbox: hint: give the server's API key with --api-key KEY or \
+                     SANDBOX_API_KEY"
+                );
+            }
             if json {
                 print_error_json(&exit::error_code(&err), &format!("{err:#}"));
             }

@@ -2,6 +2,7 @@
 
 use std::fs;
 use std::io::{Read as _, Write as _};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -34,6 +35,13 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
         config.policy = parse_policy(policy)?;
     }
     if let Some(url) = &args.remote {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(UsageError(format!(
+                "--remote `{url}` is not an http:// or https:// URL (for example \
+                 http://localhost:8000)"
+            ))
+            .into());
+        }
         config.server_url = Some(url.trim_end_matches('/').to_owned());
     }
     if let Some(key) = &args.api_key {
@@ -67,7 +75,11 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
         serde_json::to_writer_pretty(&mut stdout, &result)?;
         writeln!(stdout)?;
     } else {
-        render(&result, args.output_dir.is_some())?;
+        // A level chosen on purpose needs no reminder of what it leaves out
+        // on every run; the JSON result keeps the note.
+        let chosen =
+            args.isolation.is_some() || std::env::var_os(sandbox_core::vars::ISOLATION).is_some();
+        render(&result, args.output_dir.is_some(), chosen)?;
         let mut stderr = std::io::stderr().lock();
         for hint in crate::hints::for_result(&args.file, &args.inputs, &result) {
             writeln!(stderr, "sandbox: hint: {hint}")?;
@@ -110,14 +122,24 @@ fn build_request(args: &RunArgs) -> Result<ExecutionRequest> {
     Ok(request)
 }
 
-/// A `--timeout` value: a positive number of seconds.
+/// A `--timeout` value: a positive number of seconds, at most the
+/// contract's maximum.
 pub(crate) fn parse_timeout(secs: f64) -> Result<Duration> {
+    let max = sandbox_core::limits::MAX_TIMEOUT;
     Ok(Duration::try_from_secs_f64(secs)
         .ok()
-        .filter(|d| !d.is_zero())
+        .filter(|d| !d.is_zero() && *d <= max)
         .ok_or_else(|| {
+            // `{}` of a huge float prints every digit; `{:e}` stays short.
+            let shown =
+                if secs.is_finite() && (secs.abs() >= 1e9 || (secs != 0.0 && secs.abs() < 1e-6)) {
+                    format!("{secs:e}")
+                } else {
+                    secs.to_string()
+                };
             UsageError(format!(
-                "--timeout {secs} must be a positive number of seconds"
+                "--timeout {shown} must be a positive number of seconds, at most {}",
+                max.as_secs()
             ))
         })?)
 }
@@ -184,7 +206,7 @@ fn read_input(path: &Path) -> Result<Vec<u8>> {
 
 /// Passes the program's output through and explains anything unusual in one
 /// `sandbox:` line each on stderr.
-fn render(result: &ExecutionResult, saved_outputs: bool) -> Result<()> {
+fn render(result: &ExecutionResult, saved_outputs: bool, chosen_isolation: bool) -> Result<()> {
     std::io::stdout()
         .lock()
         .write_all(result.stdout.as_bytes())?;
@@ -197,7 +219,13 @@ fn render(result: &ExecutionResult, saved_outputs: bool) -> Result<()> {
         writeln!(stderr, "sandbox: stderr was truncated at the output cap")?;
     }
     if let Some(message) = &result.message {
-        writeln!(stderr, "sandbox: {}: {message}", result.status)?;
+        let notes: Vec<&str> = message
+            .split(". ")
+            .filter(|note| !(chosen_isolation && is_isolation_note(note)))
+            .collect();
+        if !notes.is_empty() {
+            writeln!(stderr, "sandbox: {}: {}", result.status, notes.join(". "))?;
+        }
     }
     if !saved_outputs && !result.output_files.is_empty() {
         writeln!(
@@ -207,6 +235,23 @@ fn render(result: &ExecutionResult, saved_outputs: bool) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// This process's umask, from /proc (Linux 4.7 and later); the usual 022
+/// where it cannot be read.
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("Umask:"))?;
+            u32::from_str_radix(line["Umask:".len()..].trim(), 8).ok()
+        })
+        .unwrap_or(0o022)
+}
+
+/// The note of a run at an isolation level that goes without layers.
+fn is_isolation_note(note: &str) -> bool {
+    note.starts_with("isolation ") && note.contains(" ran without: ")
 }
 
 /// Writes each output file under `dir`, each through a temporary file and a
@@ -225,6 +270,11 @@ fn save_outputs(dir: &Path, result: &ExecutionResult) -> Result<()> {
             .with_context(|| format!("cannot write into `{}`", parent.display()))?;
         temp.write_all(contents)
             .with_context(|| format!("cannot write `{}`", target.display()))?;
+        // A temporary file is private (0600); a saved output is an
+        // ordinary file, as the umask makes it.
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()))
+            .with_context(|| format!("cannot set the mode of `{}`", target.display()))?;
         temp.persist(&target)
             .with_context(|| format!("cannot save `{}`", target.display()))?;
     }

@@ -444,6 +444,21 @@ fn csv_example_saves_result_into_output_dir() {
         ["result.txt"],
         "the unchanged input is not an output"
     );
+    // An ordinary file, as the umask makes one (not a temporary file's 0600).
+    use std::os::unix::fs::PermissionsExt as _;
+    let umask = fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("Umask:"))?.to_owned();
+            u32::from_str_radix(line["Umask:".len()..].trim(), 8).ok()
+        })
+        .unwrap_or(0o022);
+    let mode = fs::metadata(out.join("result.txt"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o666 & !umask, "mode {mode:o}");
 }
 
 #[test]
@@ -697,6 +712,41 @@ fn invalid_timeout_is_a_usage_error_naming_the_option() {
     let (code, marker) = ws.marker_code();
     let run = ws.run_stdin(&["--timeout", "100000"], &code);
     assert_rejected(&run, &marker, &["timeout", "100000"]);
+    // An absurd value is named briefly, with the bound.
+    let run = ws.run_stdin(&["--timeout", "1e300"], &code);
+    assert_rejected(&run, &marker, &["--timeout 1e300 must be", "at most 86400"]);
+    assert!(run.stderr.len() < 200, "{run:#?}");
+}
+
+#[test]
+fn a_remote_that_is_not_a_url_is_a_usage_error_naming_the_flag() {
+    let ws = Workspace::new();
+    let run = ws.run_stdin(&["--remote", "localhost:8000"], "print(1)\n");
+    assert_code(&run, 2);
+    assert!(
+        run.stderr
+            .contains("--remote `localhost:8000` is not an http:// or https:// URL"),
+        "{run:#?}"
+    );
+}
+
+/// A level chosen on purpose is not announced on every run; the JSON
+/// result keeps the note.
+#[test]
+fn a_chosen_isolation_level_is_not_announced_on_every_run() {
+    let ws = Workspace::new();
+    let run = ws.run_stdin(&["--isolation", "no-cgroups"], "print(1)\n");
+    assert_code(&run, 0);
+    assert_eq!(run.stderr, "", "{run:#?}");
+    let json_run = ws.run_stdin(&["--isolation", "no-cgroups", "--json"], "print(1)\n");
+    let message = json(&json_run)["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("ran without: cgroup memory, cgroup pids"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -860,16 +910,12 @@ fn top_level_help_names_the_environment_variables() {
     let ws = Workspace::new();
     let run = run(&mut ws.sandbox(["--help"]), "");
     assert_code(&run, 0);
-    for var in [
-        "SANDBOX_MODE",
-        "SANDBOX_TIMEOUT",
-        "SANDBOX_ALLOW_NETWORK",
-        "SANDBOX_MAX_MEMORY_MB",
-        "SANDBOX_PYTHON",
-        "SANDBOX_MAX_OUTPUT_BYTES",
-        ".env",
-        "sandbox run --help",
-    ] {
+    // Every variable the client reads (the server's own are in its help).
+    let client_vars = sandbox_core::vars::ALL
+        .iter()
+        .map(|(name, _)| *name)
+        .take_while(|name| *name != sandbox_core::vars::HOST);
+    for var in client_vars.chain([".env", "sandbox run --help"]) {
         assert!(run.stdout.contains(var), "help lacks {var}");
     }
 }

@@ -141,6 +141,11 @@ fn server_refusals_map_to_exit_codes_with_the_servers_message() {
     );
     assert_eq!((code, stdout.as_str()), (120, ""), "{stderr}");
     assert!(stderr.contains("401 `unauthorized`"), "{stderr}");
+    // Said for a command line, not in HTTP headers.
+    assert!(
+        stderr.contains("sandbox: hint: give the server's API key with --api-key KEY"),
+        "{stderr}"
+    );
 
     let args = [
         "run",

@@ -98,10 +98,45 @@ pub(crate) fn with_tree<R>(code: &str, walk: impl FnOnce(&[Stmt]) -> R) -> Resul
     stacker::maybe_grow(stack, stack, || {
         let parsed = ruff_python_parser::parse_module(code).map_err(|err| {
             let offset = usize::from(err.location.start()).min(code.len());
-            locate(code, offset, err.error.to_string())
+            match unclosed_bracket(code) {
+                // As CPython says it: the bracket, not where the parser
+                // noticed (often the next line, or the end of the file).
+                Some((at, bracket))
+                    if at <= offset
+                        && (code[at..offset].contains('\n') || offset >= code.trim_end().len()) =>
+                {
+                    locate(code, at, format!("'{bracket}' was never closed"))
+                }
+                _ => locate(code, offset, err.error.to_string()),
+            }
         })?;
         Ok(walk(parsed.suite()))
     })
+}
+
+/// The innermost bracket still open at the end of `code`: its byte offset
+/// and character. Only asked once parsing failed (it parses again, keeping
+/// the tokens).
+fn unclosed_bracket(code: &str) -> Option<(usize, char)> {
+    use ruff_python_ast::token::TokenKind as T;
+    use ruff_text_size::Ranged as _;
+    let parsed = ruff_python_parser::parse_unchecked(
+        code,
+        ruff_python_parser::ParseOptions::from(ruff_python_parser::Mode::Module),
+    );
+    let mut open = Vec::new();
+    for token in parsed.tokens().iter() {
+        match token.kind() {
+            T::Lpar => open.push((usize::from(token.start()), '(')),
+            T::Lsqb => open.push((usize::from(token.start()), '[')),
+            T::Lbrace => open.push((usize::from(token.start()), '{')),
+            T::Rpar | T::Rsqb | T::Rbrace => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.pop()
 }
 
 /// The issue `message` at byte `offset` of `code`: line, character
@@ -139,6 +174,34 @@ mod tests {
         ] {
             assert_eq!(check(code), Ok(()), "{code:?}");
         }
+    }
+
+    /// As CPython reports them: the bracket left open, where it opens.
+    #[test]
+    fn an_unclosed_bracket_is_named_where_it_opens() {
+        for (code, line, column, message) in [
+            ("print('unclosed'\n", 1, 6, "'(' was never closed"),
+            ("x = [1, 2,\ny = 3\n", 1, 5, "'[' was never closed"),
+            ("x = [1,\n  (2,\n", 2, 3, "'(' was never closed"),
+            ("d = {'a': 1,\n 'b' 2\n", 1, 5, "'{' was never closed"),
+            ("x = (1,\n)\ny = [\n", 3, 5, "'[' was never closed"),
+        ] {
+            let issue = check(code).unwrap_err();
+            assert_eq!(
+                (issue.line, issue.column, issue.message.as_str()),
+                (line, column, message),
+                "{code:?}"
+            );
+        }
+        assert_eq!(
+            check("print('x'").unwrap_err().message,
+            "'(' was never closed"
+        );
+        // An error before the open bracket, or on its line, is reported as
+        // itself.
+        let issue = check("print(1 +)\nx = (\n").unwrap_err();
+        assert_eq!((issue.line, issue.column), (1, 10));
+        assert_ne!(issue.message, "'(' was never closed");
     }
 
     #[test]
