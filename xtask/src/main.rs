@@ -52,7 +52,7 @@ tasks:
           release server with its defaults, every answer counted, then no process, run dir or
           cgroup left behind and a clean SIGTERM stop
   install put `sandbox` and `sandbox-server` on PATH: cargo install --locked --path for each
-          (into $CARGO_HOME/bin, usually ~/.cargo/bin); says so when that dir is not on PATH
+          (into $CARGO_HOME/bin, usually ~/.cargo/bin, which rustup's set-up puts on PATH)
   docker  build the python-sandbox image (deploy/Dockerfile); needs a running Docker engine;
           further arguments go to docker build
   image   build the python-sandbox image with podman, without Docker or a registry: the
@@ -130,8 +130,7 @@ fn cargo(args: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// `cargo install` of both binaries from this checkout, then whether the
-/// shell will find them.
+/// `cargo install` of both binaries from this checkout, and where they went.
 fn install() -> Result<()> {
     for krate in ["sandbox-cli", "sandbox-server"] {
         let path = root().join("crates").join(krate);
@@ -156,20 +155,14 @@ fn install() -> Result<()> {
         .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
         .map(|home| home.join("bin"))
         .context("neither CARGO_HOME nor HOME is set")?;
-    let on_path = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir == bin));
-    if on_path {
-        eprintln!(
-            "installed: `sandbox` and `sandbox-server` in {}",
-            bin.display()
-        );
-    } else {
-        eprintln!(
-            "installed in {}, which is not on PATH: add `export PATH=\"{}:$PATH\"` to your shell's profile",
-            bin.display(),
-            bin.display()
-        );
-    }
+    // rustup puts this dir on the PATH of what cargo runs, so whether the
+    // user's shell has it cannot be told from here.
+    eprintln!(
+        "installed `sandbox` and `sandbox-server` in {}; if your shell does not find them, add \
+         `export PATH=\"{}:$PATH\"` to its profile",
+        bin.display(),
+        bin.display()
+    );
     Ok(())
 }
 
@@ -190,8 +183,8 @@ fn lint() -> Result<()> {
 fn test() -> Result<()> {
     eprintln!(
         "cargo xtask test: set-up, container image, doctests, then every test. On a fresh \
-         2-core machine most of the first run is compiling (about 25 minutes); once built, \
-         about 5 minutes."
+         2-core machine most of the first run is compiling (about 20 minutes); once built, \
+         about 2 minutes."
     );
     let mut stages = Stages::new(4);
     // Install what the tests need (only what is missing), so this one
