@@ -17,7 +17,10 @@ pub(crate) fn for_result(
     let given: Vec<&str> = inputs.iter().map(|spec| input_name(spec)).collect();
     let mut hints = Vec::new();
     let mut missing = |name: &str, why: &str| {
-        if given.contains(&name)
+        // The name comes from the program's output: only a name an input
+        // could have (relative, no `..`) is looked up next to the script.
+        if sandbox_core::files::validate_file_name(name).is_err()
+            || given.contains(&name)
             || hints
                 .iter()
                 .any(|h: &String| h.contains(&format!("`{name}`")))
@@ -121,6 +124,31 @@ fn after<'a>(stderr: &'a str, marker: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_outside_the_script_dir_are_not_looked_up() {
+        // data.csv in the scripts dir and one level above it.
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("scripts");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("data.csv"), "x").unwrap();
+        std::fs::write(root.path().join("data.csv"), "x").unwrap();
+        let script = dir.join("job.py");
+        let mut result = ExecutionResult::new(Status::Error, sandbox_client::ExecutionMode::Secure);
+        for (name, hinted) in [
+            ("data.csv", true),
+            ("../data.csv", false),
+            ("sub/../data.csv", false),
+        ] {
+            result.stderr =
+                format!("FileNotFoundError: [Errno 2] No such file or directory: '{name}'\n");
+            assert_eq!(
+                !for_result(&script, &[], &result).is_empty(),
+                hinted,
+                "{name}"
+            );
+        }
+    }
 
     #[test]
     fn input_names_follow_the_spec() {
