@@ -35,10 +35,10 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
         config.policy = parse_policy(policy)?;
     }
     if let Some(url) = &args.remote {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
+        if !sandbox_core::config::is_server_url(url) {
             return Err(UsageError(format!(
-                "--remote `{url}` is not an http:// or https:// URL (for example \
-                 http://localhost:8000)"
+                "--remote `{url}` is not {} (for example http://localhost:8000)",
+                sandbox_core::config::SERVER_URL_EXPECTED
             ))
             .into());
         }
@@ -165,7 +165,7 @@ pub(crate) fn read_inputs(specs: &[String]) -> Result<std::collections::BTreeMap
 }
 
 /// `NAME=PATH` or `PATH` (named after its last component).
-fn parse_input(spec: &str) -> Result<(String, PathBuf)> {
+pub(crate) fn parse_input(spec: &str) -> Result<(String, PathBuf)> {
     let (name, path) = match spec.split_once('=') {
         Some((name, path)) => (name.to_owned(), PathBuf::from(path)),
         None => {

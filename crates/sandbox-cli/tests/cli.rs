@@ -725,7 +725,7 @@ fn a_remote_that_is_not_a_url_is_a_usage_error_naming_the_flag() {
     assert_code(&run, 2);
     assert!(
         run.stderr
-            .contains("--remote `localhost:8000` is not an http:// or https:// URL"),
+            .contains("--remote `localhost:8000` is not an `http://` or `https://` URL"),
         "{run:#?}"
     );
 }

@@ -78,11 +78,11 @@ impl SandboxClient {
     pub fn from_config(config: ClientConfig) -> Result<Self, SandboxError> {
         let backend = match config.server_url.clone() {
             Some(url) => {
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                if !sandbox_core::config::is_server_url(&url) {
                     return Err(sandbox_core::ConfigError::OutOfRange {
                         field: "server_url",
                         value: format!("`{url}`"),
-                        expected: "an `http://` or `https://` URL".into(),
+                        expected: sandbox_core::config::SERVER_URL_EXPECTED.into(),
                     }
                     .into());
                 }

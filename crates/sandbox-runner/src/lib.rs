@@ -81,9 +81,18 @@ pub fn wait_for_cleanup(limit: std::time::Duration) {
     #[cfg(target_os = "linux")]
     {
         pool::wait_for_closing(limit);
-        secure::session::wait_for_tails_blocking(limit.saturating_sub(start.elapsed()));
+        secure::session::wait_for_tails(limit.saturating_sub(start.elapsed()));
     }
     secure::cgroup::wait_for_removals(limit.saturating_sub(start.elapsed()));
+}
+
+/// Waits until `counter` (work still running on other threads or tasks)
+/// is zero, at most `limit`, polling every 2 ms.
+pub(crate) fn wait_for_zero(counter: &std::sync::atomic::AtomicUsize, limit: std::time::Duration) {
+    let start = std::time::Instant::now();
+    while counter.load(std::sync::atomic::Ordering::SeqCst) > 0 && start.elapsed() < limit {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
 }
 
 /// `limit` lowered to this process's own hard limit where that is lower: an

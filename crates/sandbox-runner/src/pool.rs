@@ -160,10 +160,7 @@ static CLOSING: AtomicUsize = AtomicUsize::new(0);
 
 /// Waits up to `limit` for the threads of closed pools to end.
 pub(crate) fn wait_for_closing(limit: Duration) {
-    let start = Instant::now();
-    while CLOSING.load(Ordering::SeqCst) > 0 && start.elapsed() < limit {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    crate::wait_for_zero(&CLOSING, limit);
 }
 
 /// The pool. Dropping it ends every sandbox still waiting.
@@ -349,7 +346,8 @@ impl Pool {
         let mut finished = self.inner.finished.subscribe();
         let _ = finished.wait_for(|done| *done).await;
         // Runs that already answered may still be ending.
-        crate::secure::session::wait_for_tails(TAIL_LIMIT).await;
+        let _ = tokio::task::spawn_blocking(|| crate::secure::session::wait_for_tails(TAIL_LIMIT))
+            .await;
     }
 
     /// What the pool did so far.

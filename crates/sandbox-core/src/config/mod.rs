@@ -247,11 +247,11 @@ impl ClientConfig {
             })?;
         }
         if let Some(v) = text(vars::SERVER_URL)? {
-            if !(v.starts_with("http://") || v.starts_with("https://")) {
+            if !is_server_url(&v) {
                 return Err(ConfigError::InvalidVar {
                     name: vars::SERVER_URL,
                     value: v,
-                    expected: "an `http://` or `https://` URL",
+                    expected: SERVER_URL_EXPECTED,
                 });
             }
             config.server_url = Some(v.trim_end_matches('/').to_owned());
@@ -357,6 +357,15 @@ fn read_dotenv(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
         Err(err) => return Err(wrap(err)),
     };
     iter.collect::<Result<Vec<_>, _>>().map_err(wrap)
+}
+
+/// What a server URL must look like (`server_url`, `SANDBOX_SERVER_URL`,
+/// `--remote`).
+pub const SERVER_URL_EXPECTED: &str = "an `http://` or `https://` URL";
+
+/// Whether `url` can be a server's base URL: `http://` or `https://`.
+pub fn is_server_url(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
 }
 
 /// A policy setting: `default`, `none`, or the path of a policy file.

@@ -374,10 +374,7 @@ static PENDING: AtomicUsize = AtomicUsize::new(0);
 /// Waits up to `limit` for the cgroups of abandoned runs to be removed, so
 /// a process that exits right after killing its runs leaves none behind.
 pub(crate) fn wait_for_removals(limit: Duration) {
-    let start = std::time::Instant::now();
-    while PENDING.load(Ordering::SeqCst) > 0 && start.elapsed() < limit {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    crate::wait_for_zero(&PENDING, limit);
 }
 
 impl Drop for Cgroup {

@@ -1115,20 +1115,10 @@ impl Drop for Tail {
     }
 }
 
-/// Waits up to `limit` for the background ends of pooled runs.
-pub(crate) async fn wait_for_tails(limit: Duration) {
-    let start = Instant::now();
-    while TAILS.load(Ordering::SeqCst) > 0 && start.elapsed() < limit {
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
-
-/// [`wait_for_tails`] for a thread outside any runtime.
-pub(crate) fn wait_for_tails_blocking(limit: Duration) {
-    let start = Instant::now();
-    while TAILS.load(Ordering::SeqCst) > 0 && start.elapsed() < limit {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+/// Waits up to `limit` for the background ends of pooled runs (blocking:
+/// their tasks must be able to run meanwhile).
+pub(crate) fn wait_for_tails(limit: Duration) {
+    crate::wait_for_zero(&TAILS, limit);
 }
 
 /// The host ids the sandbox user maps to: this process's, or `nobody`'s
