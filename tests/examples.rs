@@ -269,7 +269,7 @@ mod programs {
                 "  policy off:     error - FileNotFoundError: [Errno 2] No such file or directory: '/etc/shadow'",
                 "== subprocess",
                 "  default policy: policy_violation - blocked-import (line 2)",
-                "  policy off:     error - PermissionError: [Errno 13] Permission denied: '/bin/sh'",
+                "  policy off:     error - OSError: [Errno 38] Function not implemented: '/bin/sh'",
                 "== network",
                 "  default policy: policy_violation - blocked-import (line 3)",
                 "  policy off:     error - PermissionError: [Errno 1] Operation not permitted",

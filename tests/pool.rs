@@ -417,7 +417,7 @@ async fn a_pooled_sandbox_has_the_kernel_layers_of_a_cold_one() {
         );
     }
     assert!(
-        pooled.stdout.contains("refused PermissionError 13"),
+        pooled.stdout.contains("refused OSError 38"),
         "{}",
         pooled.stdout
     );

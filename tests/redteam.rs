@@ -157,6 +157,7 @@ attacks! {
     execve_ctypes_sh,
     exec_copied_binary,
     ld_so_exec,
+    ld_so_written_program,
     memfd_exec,
     fork_bomb,
     inotify_quota,

@@ -149,19 +149,19 @@ async fn the_network_switch_works_both_ways() {
 }
 
 #[tokio::test]
-async fn only_the_interpreter_can_be_executed() {
+async fn nothing_is_executed_after_the_interpreter_starts() {
     let code = r#"
 import subprocess, sys
-try:
-    subprocess.run(["/bin/ls", "/"])
-    print("ls ran")
-except PermissionError as e:
-    print("ls blocked:", e)
-print(subprocess.run([sys.executable, "-c", "print(6 * 7)"], capture_output=True, text=True).stdout.strip())
+for argv in (["/bin/ls", "/"], [sys.executable, "-c", "print(6 * 7)"]):
+    try:
+        subprocess.run(argv)
+        print("ran")
+    except OSError as e:
+        print("blocked:", e.strerror)
 "#;
     let result = client(ExecutionMode::Secure).execute(code).await.unwrap();
     assert_eq!(
-        result.stdout, "ls blocked: [Errno 13] Permission denied: '/bin/ls'\n42\n",
+        result.stdout, "blocked: Function not implemented\nblocked: Function not implemented\n",
         "{}",
         result.stderr
     );

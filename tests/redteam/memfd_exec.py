@@ -1,6 +1,6 @@
 # Execute a binary from an anonymous memfd (no path on any filesystem, so path rules may not apply).
 # If it runs, it must still be inside the sandbox: it cannot read the canary.
-# Secure mode sets vm.memfd_noexec=2 in the sandbox's pid namespace, so the exec must fail.
+# Nothing is executed after the interpreter starts (the exec gate), whatever the runner's privileges.
 # expect-status: ok
 # expect-stdout: EXEC BLOCKED
 # forbid-stdout: EXEC RAN UNCONTAINED

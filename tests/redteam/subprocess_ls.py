@@ -1,6 +1,6 @@
 # Run a host binary with subprocess.run(['/usr/bin/ls', '/']).
 # expect-status: error
-# expect-stderr: PermissionError
+# expect-stderr: OSError: [Errno 38] Function not implemented
 # forbid-stdout: RAN
 import subprocess
 

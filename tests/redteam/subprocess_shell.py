@@ -1,7 +1,7 @@
 # Run a shell with subprocess.run('id', shell=True) and /bin/sh directly.
 # expect-status: error
 # expect-stdout: /bin/sh: blocked
-# expect-stderr: PermissionError
+# expect-stderr: OSError: [Errno 38] Function not implemented
 # forbid-stdout: uid=
 import subprocess
 

@@ -123,7 +123,7 @@ def _zygote_main():
         check(libc.mount(None, b"/", None, 0x4000 | (1 << 18), None), "make the mounts private")
         for path, data in config["tmpfs"]:
             check(
-                libc.mount(b"tmpfs", path.encode(), b"tmpfs", 0x2 | 0x4, data.encode()),
+                libc.mount(b"tmpfs", path.encode(), b"tmpfs", 0x2 | 0x4 | 0x8, data.encode()),
                 "mount the tmpfs at " + path,
             )
 

@@ -14,9 +14,10 @@
 //!    mounts a small tmpfs root on the empty run dir and has a helper fill
 //!    it as the sandbox user, binds `/usr` and the interpreter's prefixes
 //!    read-only, the device nodes, tmpfs for `/sandbox`, `/tmp`, `/dev/shm`
-//!    (size and inode caps), a fresh `/proc`; `pivot_root`, detaches the old
+//!    (size and inode caps; `noexec`, like the root), a fresh `/proc`; `pivot_root`, detaches the old
 //!    root, remounts `/` read-only; sets namespaced sysctls, the hostname,
-//!    loopback; adds landlock rules for what it mounted; forks the program.
+//!    loopback; adds landlock rules for what it mounted; installs the exec
+//!    gate on itself (see `exec_gate`) and forks the program.
 //!    The parent opens `/sandbox` by descriptor and finds the program's pid
 //!    while init is dumpable; then init makes itself non-dumpable.
 //! 4. **Limits**: the program first moves itself into its cgroups (memory,
@@ -31,7 +32,9 @@
 //!    execute only the interpreter and its loader), closes every inherited
 //!    descriptor, and installs seccomp last.
 //! 6. **Exec** the interpreter (`-I -S -B -u -X utf8`, site-packages put on
-//!    `sys.path` by the bootstrap) with a fixed environment.
+//!    `sys.path` by the bootstrap) with a fixed environment. Init lets this
+//!    one exec through the gate and closes it: every later exec in the
+//!    sandbox fails with `ENOSYS`.
 //! 7. **After**: when the program exits (or the timeout or output cap makes
 //!    the parent ask init to), init kills every process left in the
 //!    namespace and reports the exit; the parent collects the output files
@@ -49,6 +52,8 @@
 
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) mod cgroup;
+#[cfg(target_os = "linux")]
+mod exec_gate;
 #[cfg(target_os = "linux")]
 mod landlock;
 pub mod probe;

@@ -148,7 +148,9 @@ pub(crate) fn prepare_mounts(root: &Path, plan: &SecurePlan) -> io::Result<Vec<P
                     source: Some(c"tmpfs".to_owned()),
                     target: cstring(&inside(root, path))?,
                     fstype: Some(c"tmpfs".to_owned()),
-                    flags: libc::MS_NOSUID | libc::MS_NODEV,
+                    // Nothing the program writes can be executed or mapped
+                    // executable (the loader maps with PROT_EXEC).
+                    flags: libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
                     data: Some(CString::new(tmpfs_options(path, *bytes, *inodes))?),
                     remount: None,
                 },

@@ -553,6 +553,7 @@ pub(super) async fn prepare_as(
             rlimits,
             switch_to: nix::unistd::geteuid().is_root().then_some(SANDBOX_ID),
             seccomp,
+            exec_gate: super::exec_gate::program(),
             landlock_rules,
             fds: ChildFds {
                 stdin: stdin_r.as_raw_fd(),

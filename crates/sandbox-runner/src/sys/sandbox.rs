@@ -13,8 +13,10 @@
 //!
 //! Processes:
 //! - **init** (pid 1 of the new pid namespace): sets up the mount namespace,
-//!   hostname and loopback, forks the program and says it is ready (the
+//!   hostname and loopback, installs the exec gate on itself (see
+//!   `secure::exec_gate`), forks the program and says it is ready (the
 //!   parent then writes the input files while the interpreter starts),
+//!   lets the program's `execve` through the gate and closes it,
 //!   reaps every process, and when
 //!   the program ends kills everything left in the namespace, reports the
 //!   program's wait status and rusage, and waits for the parent's release
@@ -77,6 +79,7 @@ pub(crate) enum Stage {
     CloseDescriptors = 25,
     Seccomp = 26,
     Exec = 27,
+    ExecGate = 30,
     /// Mount number `n` of the plan is reported as `Mount + n`.
     Mount = 100,
 }
@@ -105,6 +108,7 @@ impl Stage {
             25 => "close inherited descriptors",
             26 => "install seccomp",
             27 => "execute the interpreter",
+            30 => "install the exec gate",
             n if n >= 100 => return format!("mount #{}", n - 100),
             _ => "an unknown step",
         };
@@ -187,6 +191,9 @@ pub(crate) struct ChildSpec {
     /// root, so the program runs as an unprivileged host user.
     pub(crate) switch_to: Option<u32>,
     pub(crate) seccomp: Vec<Vec<libc::sock_filter>>,
+    /// The exec gate (see `secure::exec_gate`): init installs it on itself
+    /// with a listener and lets through only the program's own `execve`.
+    pub(crate) exec_gate: Vec<libc::sock_filter>,
     /// Landlock rules for mounts made inside (tmpfs, proc): their inodes do
     /// not exist before the clone, so init adds them to the ruleset after
     /// mounting, by path inside and access mask.
@@ -438,7 +445,7 @@ fn init_main(spec: &ChildSpec) -> ! {
                 c"tmpfs".as_ptr(),
                 spec.root.as_ptr(),
                 c"tmpfs".as_ptr(),
-                libc::MS_NOSUID | libc::MS_NODEV,
+                libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
                 spec.root_data.as_ptr().cast(),
             ),
             Stage::MountRoot,
@@ -509,6 +516,7 @@ fn init_main(spec: &ChildSpec) -> ! {
                 std::ptr::null(),
                 libc::MS_NOSUID
                     | libc::MS_NODEV
+                    | libc::MS_NOEXEC
                     | libc::MS_REMOUNT
                     | libc::MS_BIND
                     | libc::MS_RDONLY,
@@ -555,13 +563,27 @@ fn init_main(spec: &ChildSpec) -> ! {
             }
         }
 
+        // The exec gate on init itself, so every process of the sandbox
+        // inherits it; its listener stays with init alone.
+        let gate_program = libc::sock_fprog {
+            len: spec.exec_gate.len() as u16,
+            filter: spec.exec_gate.as_ptr().cast_mut(),
+        };
+        let gate = libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            libc::SECCOMP_FILTER_FLAG_NEW_LISTENER as u32,
+            &gate_program,
+        ) as c_int;
+        check(gate, Stage::ExecGate);
+
         // The child only runs `program_main`, which execs or exits.
         let program = fork_raw(0);
         if program == -1 {
             fail(Stage::Fork as u32, 126);
         }
         if program == 0 {
-            program_main(spec);
+            program_main(spec, gate);
         }
         libc::signal(
             libc::SIGUSR1,
@@ -587,6 +609,7 @@ fn init_main(spec: &ChildSpec) -> ! {
         libc::close(FD_GO);
         libc::close(FD_READY);
         let program = program as libc::pid_t;
+        pass_one_exec(gate, program);
 
         // Init: stdio and the set-up descriptors are the program's now.
         for fd in [
@@ -638,6 +661,70 @@ fn init_main(spec: &ChildSpec) -> ! {
         // the parent has collected the output files.
         read_byte(FD_RELEASE);
         libc::_exit(0)
+    }
+}
+
+/// Waits at the exec gate for the program's `execve` of the interpreter,
+/// lets it through and closes the gate: from then on every exec in the
+/// sandbox answers `ENOSYS`. Returns early if the program dies first.
+fn pass_one_exec(listener: c_int, program: libc::pid_t) {
+    // SAFETY: raw syscalls on locals (a pollfd array, the kernel's
+    // notification structs, zero-initialised as the ioctl requires).
+    unsafe {
+        let pidfd = libc::syscall(libc::SYS_pidfd_open, program, 0u32) as c_int;
+        let watched = if pidfd >= 0 { 2 } else { 1 };
+        loop {
+            let mut fds = [
+                libc::pollfd {
+                    fd: listener,
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: pidfd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            if libc::poll(fds.as_mut_ptr(), watched, -1) < 0 {
+                if *libc::__errno_location() == libc::EINTR {
+                    continue;
+                }
+                break;
+            }
+            if fds[0].revents & libc::POLLIN != 0 {
+                let mut notif: libc::seccomp_notif = std::mem::zeroed();
+                if libc::ioctl(listener, libc::SECCOMP_IOCTL_NOTIF_RECV, &mut notif) < 0 {
+                    match *libc::__errno_location() {
+                        // Interrupted, or the caller died meanwhile.
+                        libc::EINTR | libc::ENOENT => continue,
+                        _ => break,
+                    }
+                }
+                // Only the program exists besides init until it runs.
+                let ours = notif.pid as libc::pid_t == program;
+                let response = libc::seccomp_notif_resp {
+                    id: notif.id,
+                    val: 0,
+                    error: if ours { 0 } else { -libc::EPERM },
+                    flags: if ours {
+                        libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32
+                    } else {
+                        0
+                    },
+                };
+                libc::ioctl(listener, libc::SECCOMP_IOCTL_NOTIF_SEND, &response);
+                if ours {
+                    break;
+                }
+            } else if fds[0].revents != 0 || fds[1].revents != 0 {
+                break; // the program ended before its exec
+            }
+        }
+        if pidfd >= 0 {
+            libc::close(pidfd);
+        }
+        libc::close(listener);
     }
 }
 
@@ -693,10 +780,13 @@ struct CapData {
 }
 
 /// The program process. Never returns.
-fn program_main(spec: &ChildSpec) -> ! {
+fn program_main(spec: &ChildSpec, gate: c_int) -> ! {
     // SAFETY (whole function): as in `init_main`, raw syscalls on prepared
     // data and locals only; every path ends in execve or _exit.
     unsafe {
+        // The gate's listener is init's alone: whoever holds it decides
+        // which execs happen.
+        libc::close(gate);
         libc::signal(libc::SIGUSR1, libc::SIG_DFL);
         // Into the run's cgroups first, before anything is allocated: "0"
         // in `tasks` moves the writing thread itself, which the kernel does
