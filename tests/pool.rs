@@ -226,8 +226,10 @@ async fn a_sandbox_killed_while_it_waits_is_replaced() {
     // Served by the replacement if it was ready in time, else cold: never
     // by the dead one.
     assert_eq!(stats.hits + stats.misses, 1, "{stats:?}");
-    assert!(stats.refills >= 2, "{stats:?}");
+    // The replacement may still be on its way under load.
     until_ready(&client, 1).await;
+    let stats = client.pool_stats().unwrap();
+    assert!(stats.refills >= 2, "{stats:?}");
     closes_clean(&client, root.path()).await;
 }
 

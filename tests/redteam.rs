@@ -62,7 +62,8 @@
 //! `ABSTRACT_SOCKET` (a host abstract socket name, without the leading NUL),
 //! `HOST_PID` (this test process), `SENTINEL_PID` (a host `sleep` that must
 //! survive), `HOST_HOSTNAME`, `HOST_COMM` (this process's name), `HOST_EXE`
-//! (this test binary), `SECRET_ENV` (a variable of this process, e.g.
+//! (this test binary), `HOST_BOOT_ID` and `HOST_CMDLINE` (the host's
+//! `/proc/sys/kernel/random/boot_id` and `/proc/cmdline`, trimmed), `SECRET_ENV` (a variable of this process, e.g.
 //! `CARGO_MANIFEST_DIR`),
 //! `HOST_ENV_NAMES` (a Python list of this process's variable names, minus
 //! the few the sandbox sets itself), `INTERPRETER_PATHS` (a Python list of
@@ -158,6 +159,8 @@ attacks! {
     exec_copied_binary,
     ld_so_exec,
     ld_so_written_program,
+    proc_host_facts,
+    inotify_host_files,
     memfd_exec,
     fork_bomb,
     inotify_quota,
@@ -245,6 +248,8 @@ const PLACEHOLDERS: &[&str] = &[
     "HOST_HOSTNAME",
     "HOST_COMM",
     "HOST_EXE",
+    "HOST_BOOT_ID",
+    "HOST_CMDLINE",
     "SECRET_ENV",
     "HOST_ENV_NAMES",
     "INTERPRETER_PATHS",
@@ -539,6 +544,14 @@ struct Host {
 
 static HOST: OnceCell<Host> = OnceCell::const_new();
 
+/// A host file's text, trimmed (for placeholders; empty when unreadable).
+fn host_file(path: &str) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
 async fn host() -> &'static Host {
     HOST.get_or_init(probe_host).await
 }
@@ -781,6 +794,8 @@ impl Fixture {
             ("HOST_HOSTNAME", host.hostname.clone()),
             ("HOST_COMM", host.comm.clone()),
             ("HOST_EXE", path(&host.exe)),
+            ("HOST_BOOT_ID", host_file("/proc/sys/kernel/random/boot_id")),
+            ("HOST_CMDLINE", host_file("/proc/cmdline")),
             ("SECRET_ENV", host.secret_env.clone()),
             ("HOST_ENV_NAMES", py_list(&host.env_names)),
             ("INTERPRETER_PATHS", py_list(&host.interpreter_paths)),

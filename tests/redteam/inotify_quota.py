@@ -1,7 +1,7 @@
 # Hoard inotify instances: the kernel charges them to the runner's user host-wide, so the
-# sandbox's own namespace quota must stop it after a small share (16), not at the host's limit.
+# sandbox's own namespace quota must stop it (at zero: inotify is refused), not at the host's limit.
 # expect-status: ok
-# expect-stdout: LIMITED after 16
+# expect-stdout: LIMITED after 0
 # forbid-stdout: UNLIMITED
 import ctypes
 import os

@@ -390,3 +390,79 @@ fn remove_cgroups_named(name: &str) {
         }
     }
 }
+
+/// The attacks of the red-team suite (`tests/redteam/`) on what runs and
+/// what `/proc` shows, run again by an unprivileged user (the `no-cgroups`
+/// level such a runner uses, its interpreter Debian's): each file's
+/// `expect-stdout` lines must appear and its `forbid-stdout` text must not,
+/// and a canary the user could read on the host never shows.
+#[test]
+fn an_unprivileged_runner_contains_the_attacks_on_exec_and_proc() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "this test drops from root to nobody"
+    );
+    let (dir, bin) = public_copy();
+    let canary = dir.path().join("canary.txt");
+    let secret = "canary-secret-5c1f0e";
+    std::fs::write(&canary, secret).expect("write canary");
+    std::fs::set_permissions(&canary, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let host = |path: &str| {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    };
+    let redteam = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/redteam");
+    for name in [
+        "ld_so_exec",
+        "ld_so_written_program",
+        "memfd_exec",
+        "execve_ctypes_sh",
+        "proc_host_facts",
+        "inotify_host_files",
+    ] {
+        let source = std::fs::read_to_string(redteam.join(format!("{name}.py")))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let code = source
+            .replace("{CANARY_FILE}", &canary.to_string_lossy())
+            .replace("{HOST_BOOT_ID}", &host("/proc/sys/kernel/random/boot_id"))
+            .replace("{HOST_CMDLINE}", &host("/proc/cmdline"));
+        let args = [
+            "run",
+            "--mode",
+            "secure",
+            "--isolation",
+            "no-cgroups",
+            "--json",
+            "-",
+        ];
+        let output = run_with_stdin(as_nobody(&bin, &args), &code);
+        let text = String::from_utf8_lossy(&output.stdout);
+        let result: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!(
+                "{name}: {e}: {text}\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        let stdout = result["stdout"].as_str().unwrap_or_default();
+        assert_eq!(result["status"], "ok", "{name}: {result}");
+        assert!(
+            !text.contains(secret),
+            "{name}: the canary leaked: {result}"
+        );
+        for line in source.lines().take_while(|l| l.starts_with('#')) {
+            if let Some(expected) = line.strip_prefix("# expect-stdout: ") {
+                assert!(
+                    expected.split(" | ").any(|e| stdout.contains(e)),
+                    "{name}: no `{expected}` in:\n{stdout}"
+                );
+            } else if let Some(forbidden) = line.strip_prefix("# forbid-stdout: ") {
+                assert!(
+                    !stdout.contains(forbidden),
+                    "{name}: `{forbidden}` in:\n{stdout}"
+                );
+            }
+        }
+    }
+}

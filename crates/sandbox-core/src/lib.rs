@@ -21,6 +21,7 @@ pub mod files;
 pub mod limits;
 pub mod plan;
 pub mod policy;
+pub mod proc_view;
 pub mod protocol;
 pub mod secure;
 pub mod syntax;

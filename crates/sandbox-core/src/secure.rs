@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::limits::Limits;
 use crate::plan::{BOOTSTRAP_LOADER, Resource, Rlimit, base_env, process_rlimits};
+use crate::proc_view::{self, HostFacts, ProcView};
 
 /// Where the work dir appears inside the sandbox (cwd and `HOME`).
 pub const WORK_DIR: &str = "/sandbox";
@@ -201,6 +202,9 @@ pub struct SecurePlan {
     pub hostname: String,
     /// Mounts, in order, after the root is set up.
     pub mounts: Vec<Mount>,
+    /// Files of the fresh `/proc` covered by the sandbox's own contents,
+    /// bound over it after the mounts.
+    pub proc_views: Vec<ProcView>,
     /// Symlinks in the root.
     pub symlinks: Vec<Symlink>,
     /// Generated files in the root.
@@ -247,11 +251,13 @@ pub enum HostEntry {
 
 impl SecurePlan {
     /// Builds the plan. `host` answers how a host path exists and
-    /// `link_target` reads a symlink; both are passed in so this stays pure.
+    /// `link_target` reads a symlink; both are passed in so this stays pure,
+    /// as are the `facts` the `/proc` views keep.
     pub fn new(
         python: &InterpreterLayout,
         limits: Limits,
         input_bytes: u64,
+        facts: &HostFacts,
         host: impl Fn(&Path) -> HostEntry,
         link_target: impl Fn(&Path) -> Option<PathBuf>,
     ) -> Self {
@@ -404,6 +410,8 @@ impl SecurePlan {
         execute.extend(python.loader.iter().cloned());
 
         let rlimits = process_rlimits(&limits);
+        let proc_views =
+            proc_view::views(facts, limits.memory_mb, |p| host(p) != HostEntry::Missing);
 
         Self {
             program: python.executable.clone(),
@@ -412,6 +420,7 @@ impl SecurePlan {
             cwd: WORK_DIR.into(),
             hostname: HOSTNAME.into(),
             mounts,
+            proc_views,
             symlinks,
             files,
             landlock: LandlockRules {
@@ -458,7 +467,15 @@ mod tests {
             _ => HostEntry::Missing,
         };
         let link = |p: &Path| Some(PathBuf::from(format!("usr{}", p.display())));
-        let plan = SecurePlan::new(&python, limits, 1000, host, link);
+        let facts = HostFacts {
+            cpus: vec![0, 1],
+            memory_kb: 1 << 20,
+        };
+        let host = |p: &Path| match p.to_str().unwrap() {
+            "/proc/stat" | "/proc/sys/kernel/random/boot_id" => HostEntry::Present,
+            other => host(Path::new(other)),
+        };
+        let plan = SecurePlan::new(&python, limits, 1000, &facts, host, link);
         insta::assert_json_snapshot!(plan);
     }
 
@@ -477,7 +494,7 @@ mod tests {
             "/usr" | "/opt/py" | "/srv/tools/python3" => HostEntry::Present,
             _ => HostEntry::Missing,
         };
-        let plan = SecurePlan::new(&python, limits, 0, host, |_| None);
+        let plan = SecurePlan::new(&python, limits, 0, &HostFacts::default(), host, |_| None);
         let binds: Vec<&Path> = plan
             .mounts
             .iter()

@@ -40,6 +40,7 @@ def _zygote_main():
     import signal
     import _socket
     import gc
+    import time
 
     # What the bootstrap imports anyway (`resource` when the run sets
     # limits) stays loaded in the sandboxes.
@@ -127,8 +128,50 @@ def _zygote_main():
                 "mount the tmpfs at " + path,
             )
 
+    # Time namespace offsets count from the host's clocks; this server's
+    # own (its base sandbox's) are in its `timens_offsets`.
+    base_offsets = {}
+    with open("/proc/self/timens_offsets") as offsets:
+        for line in offsets:
+            name, seconds, _ = line.split()
+            base_offsets[name] = int(seconds)
+    boot_id_mark, boot_time_mark = config["view_marks"]
+
+    def proc_views():
+        # Written to the fresh /tmp (empty until the program runs), bound
+        # over /proc read-only, then unlinked.
+        raw = bytearray(posix.urandom(16))
+        raw[6] = (raw[6] & 0x0F) | 0x40
+        raw[8] = (raw[8] & 0x3F) | 0x80
+        hex_id = raw.hex()
+        boot_id = "-".join((hex_id[:8], hex_id[8:12], hex_id[12:16], hex_id[16:20], hex_id[20:]))
+        boot_time = str(int(time.time()))
+        for index, (path, contents) in enumerate(config["views"]):
+            source = b"/tmp/.view-%d" % index
+            fd = posix.open(source, posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL, 0o444)
+            try:
+                posix.write(fd, contents.replace(boot_id_mark, boot_id).replace(boot_time_mark, boot_time).encode())
+            finally:
+                posix.close(fd)
+            check(libc.mount(source, path.encode(), None, 0x1000, None), "bind the view of " + path)
+            check(
+                libc.mount(None, path.encode(), None, 0x20 | 0x1000 | 0x1 | 0x2 | 0x4 | 0x8, None),
+                "make the view of %s read-only" % path,
+            )
+            posix.unlink(source)
+
+    def time_namespace():
+        # The program's clocks (uptime, process start times) count from now.
+        check(libc.unshare(0x80), "make the time namespace")  # CLONE_NEWTIME
+        lines = []
+        for name, clock in (("monotonic", time.CLOCK_MONOTONIC), ("boottime", time.CLOCK_BOOTTIME)):
+            lines.append("%s %d 0\n" % (name, base_offsets.get(name, 0) - int(time.clock_gettime(clock))))
+        write_file("/proc/self/timens_offsets", "".join(lines).encode())
+
     def init_setup():
         check(libc.mount(b"proc", b"/proc", b"proc", 0x2 | 0x4 | 0x8, None), "mount a fresh /proc")
+        proc_views()
+        time_namespace()
         for path, value in config["sysctls"]:
             try:
                 write_file(path, value.encode())

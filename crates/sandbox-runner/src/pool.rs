@@ -80,6 +80,7 @@ impl Servers {
                 Ok(prepared) => return Ok((prepared, true)),
                 Err(err) => tracing::warn!(
                     %err,
+                    why = std::error::Error::source(&err).map(ToString::to_string),
                     "the sandbox pool's fork server failed to make a sandbox; preparing a cold one"
                 ),
             }

@@ -146,9 +146,14 @@ pub(crate) async fn run(
             }
         }
     }
-    let plan = SecurePlan::new(&layout, limits.clone(), input_bytes, host_entry, |p| {
-        std::fs::read_link(p).ok()
-    });
+    let plan = SecurePlan::new(
+        &layout,
+        limits.clone(),
+        input_bytes,
+        host_facts(),
+        host_entry,
+        |p| std::fs::read_link(p).ok(),
+    );
     match session::run(recipe(plan), job, &limits).await {
         Err(SandboxError::Io { action, source }) if action == session::CLONE_STEP => {
             Err(missing_layers(probe::cached(), config.isolation)
@@ -193,9 +198,19 @@ fn pool_plan(layout: &sandbox_core::secure::InterpreterLayout, limits: &Limits) 
         memory_mb: sandbox_core::limits::MAX_MEMORY_MB,
         ..limits.clone()
     };
-    SecurePlan::new(layout, most, POOL_INPUT_BYTES, host_entry, |p| {
-        std::fs::read_link(p).ok()
-    })
+    let mut plan = SecurePlan::new(
+        layout,
+        most,
+        POOL_INPUT_BYTES,
+        host_facts(),
+        host_entry,
+        |p| std::fs::read_link(p).ok(),
+    );
+    // Made before its request, a pooled sandbox shows the default limit.
+    plan.proc_views = sandbox_core::proc_view::views(host_facts(), limits.memory_mb, |p| {
+        host_entry(p) != sandbox_core::secure::HostEntry::Missing
+    });
+    plan
 }
 
 /// Stocks `pool` with sandboxes for `config`'s default shape, so the first
@@ -267,6 +282,17 @@ fn unused_layers(caps: &Capabilities, isolation: Isolation) -> Vec<&'static str>
             .map(|l| l.name)
             .collect(),
     }
+}
+
+/// What the `/proc` views keep of this machine, read once.
+#[cfg(target_os = "linux")]
+fn host_facts() -> &'static sandbox_core::proc_view::HostFacts {
+    static FACTS: std::sync::LazyLock<sandbox_core::proc_view::HostFacts> =
+        std::sync::LazyLock::new(|| {
+            let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+            sandbox_core::proc_view::HostFacts::parse(&read("/proc/stat"), &read("/proc/meminfo"))
+        });
+    &FACTS
 }
 
 #[cfg(target_os = "linux")]

@@ -11,6 +11,7 @@ use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 
 use nix::sys::statvfs::{FsFlags, statvfs};
+use sandbox_core::proc_view;
 use sandbox_core::secure::{Mount, SANDBOX_ID, SecurePlan};
 
 use super::landlock::HostRules;
@@ -18,6 +19,59 @@ use crate::sys::sandbox::{PreparedMount, TreeEntry};
 
 /// The old root's mount point inside the new one (left empty after).
 pub(crate) const OLD_ROOT: &str = ".oldroot";
+/// Where the `/proc` views are written in the root, to be bound over
+/// `/proc` and removed once the root is pivoted into.
+pub(crate) const VIEWS_DIR: &str = "/.views";
+
+/// What makes one sandbox's `/proc` views its own.
+#[derive(Debug, Clone)]
+pub(crate) struct Boot {
+    /// `/proc/sys/kernel/random/boot_id`: a random version-4 UUID.
+    pub(crate) id: String,
+    /// `btime`: when the sandbox was made, seconds since the epoch.
+    pub(crate) time: u64,
+}
+
+impl Boot {
+    /// A fresh boot id and the current time.
+    pub(crate) fn now() -> io::Result<Self> {
+        let mut bytes = [0u8; 16];
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))?;
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let id = format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        );
+        let time = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Ok(Self { id, time })
+    }
+}
+
+/// The view file of `plan.proc_views[index]` in the root.
+fn view_file(index: usize) -> PathBuf {
+    Path::new(VIEWS_DIR).join(index.to_string())
+}
+
+/// The root's entries init removes after pivoting (files, then their
+/// directory), as paths inside.
+pub(crate) fn scratch(plan: &SecurePlan) -> Vec<PathBuf> {
+    if plan.proc_views.is_empty() {
+        return Vec::new();
+    }
+    (0..plan.proc_views.len())
+        .map(view_file)
+        .chain([PathBuf::from(VIEWS_DIR)])
+        .collect()
+}
 
 /// `path` (absolute, as seen inside) under the new root's mount point `root`.
 pub(crate) fn inside(root: &Path, path: &Path) -> PathBuf {
@@ -27,7 +81,7 @@ pub(crate) fn inside(root: &Path, path: &Path) -> PathBuf {
 /// The root tmpfs's contents, parents first: directories for every mount
 /// point, empty files for bound files and devices, the plan's symlinks and
 /// generated files, and the old root's mount point; by path under `root`.
-pub(crate) fn tree(root: &Path, plan: &SecurePlan) -> io::Result<Vec<TreeEntry>> {
+pub(crate) fn tree(root: &Path, plan: &SecurePlan, boot: &Boot) -> io::Result<Vec<TreeEntry>> {
     let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
     let add_parents = |dirs: &mut BTreeSet<PathBuf>, path: &Path| {
         for ancestor in path.ancestors().skip(1) {
@@ -64,6 +118,12 @@ pub(crate) fn tree(root: &Path, plan: &SecurePlan) -> io::Result<Vec<TreeEntry>>
     for file in &plan.files {
         add_parents(&mut dirs, &file.path);
         files.push((file.path.clone(), file.contents.clone().into_bytes()));
+    }
+    for (index, view) in plan.proc_views.iter().enumerate() {
+        let path = view_file(index);
+        add_parents(&mut dirs, &path);
+        let contents = proc_view::render(&view.contents, &boot.id, boot.time);
+        files.push((path, contents.into_bytes()));
     }
     let mut dirs: Vec<PathBuf> = dirs.into_iter().collect();
     dirs.sort_by_key(|d| d.components().count());
@@ -118,6 +178,16 @@ pub(crate) fn locked_flags(path: &Path) -> libc::c_ulong {
 
 /// The plan's mounts as `mount(2)` calls with host paths.
 pub(crate) fn prepare_mounts(root: &Path, plan: &SecurePlan) -> io::Result<Vec<PreparedMount>> {
+    let views = plan.proc_views.iter().enumerate().map(|(index, view)| {
+        Ok(PreparedMount {
+            source: Some(cstring(&inside(root, &view_file(index)))?),
+            target: cstring(&inside(root, &view.path))?,
+            fstype: None,
+            flags: libc::MS_BIND,
+            data: None,
+            remount: Some(libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC),
+        })
+    });
     plan.mounts
         .iter()
         .map(|mount| {
@@ -164,6 +234,7 @@ pub(crate) fn prepare_mounts(root: &Path, plan: &SecurePlan) -> io::Result<Vec<P
                 },
             })
         })
+        .chain(views)
         .collect()
 }
 

@@ -40,9 +40,11 @@ pub(super) const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) const SYSCTLS: &[(&str, &[u8])] = &[
     // No executing code written to memory (memfd), kernel 6.3+.
     ("/proc/sys/vm/memfd_noexec", b"2"),
-    // inotify is charged to the runner's user host-wide: a small share.
-    ("/proc/sys/user/max_inotify_instances", b"16"),
-    ("/proc/sys/user/max_inotify_watches", b"4096"),
+    // No inotify: the binds share the host's inodes, so a watch would see
+    // host processes and other sandboxes use them (and it is charged to
+    // the runner's user host-wide).
+    ("/proc/sys/user/max_inotify_instances", b"0"),
+    ("/proc/sys/user/max_inotify_watches", b"0"),
     // seccomp already denies new namespaces; this says so twice.
     ("/proc/sys/user/max_user_namespaces", b"0"),
     ("/proc/sys/user/max_mnt_namespaces", b"0"),
@@ -52,8 +54,8 @@ pub(super) const SYSCTLS: &[(&str, &[u8])] = &[
 /// it makes (each makes one of each, and sets its own to zero).
 const ZYGOTE_SYSCTLS: &[(&str, &[u8])] = &[
     ("/proc/sys/vm/memfd_noexec", b"2"),
-    ("/proc/sys/user/max_inotify_instances", b"16"),
-    ("/proc/sys/user/max_inotify_watches", b"4096"),
+    ("/proc/sys/user/max_inotify_instances", b"0"),
+    ("/proc/sys/user/max_inotify_watches", b"0"),
     ("/proc/sys/user/max_user_namespaces", b"1024"),
     ("/proc/sys/user/max_mnt_namespaces", b"1024"),
     ("/proc/sys/user/max_net_namespaces", b"1024"),
@@ -374,7 +376,17 @@ pub(super) async fn prepare_as(
     recipe: Arc<Recipe>,
     zygote: Option<ZygoteStart>,
 ) -> Result<Prepared, SandboxError> {
-    let plan = recipe.plan.clone();
+    let plan = match zygote {
+        // A fork server's sandboxes mount a fresh /proc of their own and
+        // cover it with their views; the kernel refuses that mount where
+        // the /proc it would stack on has files covered.
+        Some(_) if !recipe.plan.proc_views.is_empty() => {
+            let mut base = (*recipe.plan).clone();
+            base.proc_views.clear();
+            Arc::new(base)
+        }
+        _ => recipe.plan.clone(),
+    };
     let bootstrap = recipe.bootstrap.clone();
     let isolation = recipe.isolation;
     let caps = super::probe::for_isolation(isolation);
@@ -398,7 +410,8 @@ pub(super) async fn prepare_as(
     mark("run dir");
     let root = run_dir.path().to_owned();
     let mounts = rootfs::prepare_mounts(&root, &plan).map_err(io_err("prepare the mounts"))?;
-    let tree = rootfs::tree(&root, &plan).map_err(io_err("prepare the sandbox root"))?;
+    let boot = rootfs::Boot::now().map_err(io_err("make a boot id"))?;
+    let tree = rootfs::tree(&root, &plan, &boot).map_err(io_err("prepare the sandbox root"))?;
     let host_rules = rootfs::host_rules(&plan);
     let masks = landlock::Masks::for_kernel(caps.landlock_abi);
     let landlock_fd = if caps.landlock && zygote.is_none() {
@@ -544,6 +557,10 @@ pub(super) async fn prepare_as(
             .map(|(path, value)| Ok((cstring(path.as_bytes())?, *value)))
             .collect::<Result<_, SandboxError>>()?,
             mounts,
+            scratch: rootfs::scratch(&plan)
+                .iter()
+                .map(|path| cstring(path.as_os_str().as_bytes()))
+                .collect::<Result<_, SandboxError>>()?,
             hostname: plan.hostname.as_bytes().to_vec(),
             loopback,
             cwd: cstring(plan.cwd.as_os_str().as_bytes())?,

@@ -398,9 +398,16 @@ fn config(recipe: &Recipe) -> Result<String, SandboxError> {
             hex
         })
         .collect();
+    let views: Vec<_> = plan
+        .proc_views
+        .iter()
+        .map(|view| json!([view.path.to_string_lossy(), view.contents]))
+        .collect();
     Ok(json!({
         "unshare": unshare,
         "tmpfs": tmpfs,
+        "views": views,
+        "view_marks": [sandbox_core::proc_view::BOOT_ID, sandbox_core::proc_view::BOOT_TIME],
         "sysctls": sysctls,
         "loopback": !plan.allow_network,
         "landlock": landlock,

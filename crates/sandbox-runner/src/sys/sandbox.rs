@@ -80,6 +80,8 @@ pub(crate) enum Stage {
     Seccomp = 26,
     Exec = 27,
     ExecGate = 30,
+    TimeNamespace = 31,
+    Scratch = 32,
     /// Mount number `n` of the plan is reported as `Mount + n`.
     Mount = 100,
 }
@@ -109,6 +111,8 @@ impl Stage {
             26 => "install seccomp",
             27 => "execute the interpreter",
             30 => "install the exec gate",
+            31 => "make the time namespace",
+            32 => "remove the /proc views' sources",
             n if n >= 100 => return format!("mount #{}", n - 100),
             _ => "an unknown step",
         };
@@ -179,6 +183,9 @@ pub(crate) struct ChildSpec {
     /// nothing of the host.
     pub(crate) scrub: Vec<(usize, usize)>,
     pub(crate) mounts: Vec<PreparedMount>,
+    /// Entries of the root removed after the pivot (the sources of the
+    /// `/proc` views: files, then their directory), as paths inside.
+    pub(crate) scratch: Vec<CString>,
     pub(crate) hostname: Vec<u8>,
     pub(crate) loopback: Option<libc::ifreq>,
     pub(crate) cwd: CString,
@@ -509,6 +516,11 @@ fn init_main(spec: &ChildSpec) -> ! {
             Stage::DetachOldRoot,
         );
         libc::rmdir(spec.old_root_inside.as_ptr());
+        for path in &spec.scratch {
+            if libc::unlink(path.as_ptr()) == -1 {
+                check(libc::rmdir(path.as_ptr()), Stage::Scratch);
+            }
+        }
         check(
             libc::mount(
                 std::ptr::null(),
@@ -562,6 +574,38 @@ fn init_main(spec: &ChildSpec) -> ! {
                 libc::close(fd);
             }
         }
+
+        // A time namespace for the program: its monotonic and boot clocks
+        // (uptime, process start times) count from now, not from the
+        // host's boot.
+        // Offsets count from the host's clocks; the new namespace starts
+        // with ours (non-zero if the runner itself runs in a time
+        // namespace), which the file shows before it is written.
+        check(libc::unshare(CLONE_NEWTIME), Stage::TimeNamespace);
+        let offsets_file = c"/proc/self/timens_offsets";
+        let fd = libc::open(offsets_file.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+        check(fd, Stage::TimeNamespace);
+        let mut current = [0u8; 256];
+        let read = libc::read(fd, current.as_mut_ptr().cast(), current.len());
+        libc::close(fd);
+        let current = &current[..read.max(0) as usize];
+        let mut offsets = Line::new();
+        for (name, clock) in [
+            (&b"monotonic"[..], libc::CLOCK_MONOTONIC),
+            (&b"boottime"[..], libc::CLOCK_BOOTTIME),
+        ] {
+            let mut now: libc::timespec = std::mem::zeroed();
+            libc::clock_gettime(clock, &mut now);
+            offsets.push(name);
+            offsets.push(b" ");
+            offsets.push_int(clock_offset(current, name) - now.tv_sec as i64);
+            offsets.push(b" 0\n");
+        }
+        let fd = libc::open(offsets_file.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+        check(fd, Stage::TimeNamespace);
+        let written = libc::write(fd, offsets.bytes().as_ptr().cast(), offsets.bytes().len());
+        check(written.min(0) as c_int, Stage::TimeNamespace);
+        libc::close(fd);
 
         // The exec gate on init itself, so every process of the sandbox
         // inherits it; its listener stays with init alone.
@@ -661,6 +705,81 @@ fn init_main(spec: &ChildSpec) -> ! {
         // the parent has collected the output files.
         read_byte(FD_RELEASE);
         libc::_exit(0)
+    }
+}
+
+/// `CLONE_NEWTIME`, which `clone(2)` cannot take (it overlaps the exit
+/// signal bits), so init unshares it for its children.
+const CLONE_NEWTIME: c_int = 0x80;
+
+/// The seconds of `name`'s line in a `timens_offsets` text
+/// (`monotonic -120 0`), or 0.
+fn clock_offset(text: &[u8], name: &[u8]) -> i64 {
+    for line in text.split(|&b| b == b'\n') {
+        let mut fields = line.split(|&b| b == b' ').filter(|f| !f.is_empty());
+        if fields.next() != Some(name) {
+            continue;
+        }
+        let Some(field) = fields.next() else { return 0 };
+        let (negative, digits) = match field.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, field),
+        };
+        let mut value: i64 = 0;
+        for &digit in digits {
+            if !digit.is_ascii_digit() {
+                return 0;
+            }
+            value = value
+                .saturating_mul(10)
+                .saturating_add(i64::from(digit - b'0'));
+        }
+        return if negative { -value } else { value };
+    }
+    0
+}
+
+/// A short line built without allocating (the child may not allocate).
+struct Line {
+    buf: [u8; 128],
+    len: usize,
+}
+
+impl Line {
+    fn new() -> Self {
+        Self {
+            buf: [0; 128],
+            len: 0,
+        }
+    }
+
+    /// Appends what fits.
+    fn push(&mut self, bytes: &[u8]) {
+        let n = bytes.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
+        self.len += n;
+    }
+
+    fn push_int(&mut self, value: i64) {
+        if value < 0 {
+            self.push(b"-");
+        }
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = value.unsigned_abs();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        self.push(&digits[at..]);
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 }
 
@@ -901,5 +1020,26 @@ fn program_main(spec: &ChildSpec, gate: c_int) -> ! {
             spec.envp.as_ptr(),
         );
         fail(Stage::Exec as u32, 127)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_offsets_need_no_allocation() {
+        let mut line = Line::new();
+        line.push(b"monotonic ");
+        line.push_int(-1234567);
+        line.push(b" ");
+        line.push_int(0);
+        line.push_int(i64::MIN);
+        assert_eq!(line.bytes(), b"monotonic -1234567 0-9223372036854775808");
+        let text = b"monotonic      -17    0\nboottime  42 0\n";
+        assert_eq!(clock_offset(text, b"monotonic"), -17);
+        assert_eq!(clock_offset(text, b"boottime"), 42);
+        assert_eq!(clock_offset(b"", b"boottime"), 0);
+        assert_eq!(clock_offset(b"boottime x1 0", b"boottime"), 0);
     }
 }
