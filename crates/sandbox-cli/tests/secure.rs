@@ -157,6 +157,23 @@ fn public_copy() -> (tempfile::TempDir, PathBuf) {
     (dir, bin)
 }
 
+/// [`public_copy`], for a test that drops from root to nobody.
+fn public_copy_for_nobody() -> (tempfile::TempDir, PathBuf) {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "this test drops from root to nobody"
+    );
+    public_copy()
+}
+
+/// A file everyone may read, in `dir`.
+fn public_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write file");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    path
+}
+
 fn as_nobody(bin: &Path, args: &[&str]) -> Command {
     let mut command = Command::new("setpriv");
     command
@@ -173,14 +190,8 @@ fn as_nobody(bin: &Path, args: &[&str]) -> Command {
 
 #[test]
 fn an_unprivileged_user_gets_secure_mode_without_cgroups() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test drops from root to nobody"
-    );
-    let (dir, bin) = public_copy();
-    let input = dir.path().join("in.txt");
-    std::fs::write(&input, "from the host").expect("write input");
-    std::fs::set_permissions(&input, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let (dir, bin) = public_copy_for_nobody();
+    let input = public_file(dir.path(), "in.txt", "from the host");
     let input_arg = format!("in.txt={}", input.display());
     let code = "import os\nprint(os.getuid(), open('/proc/self/uid_map').read().split())\n\
                 print(open('/proc/self/status').read().count('NoNewPrivs:\\t1'))\n\
@@ -398,15 +409,9 @@ fn remove_cgroups_named(name: &str) {
 /// and a canary the user could read on the host never shows.
 #[test]
 fn an_unprivileged_runner_contains_the_attacks_on_exec_and_proc() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test drops from root to nobody"
-    );
-    let (dir, bin) = public_copy();
-    let canary = dir.path().join("canary.txt");
+    let (dir, bin) = public_copy_for_nobody();
     let secret = "canary-secret-5c1f0e";
-    std::fs::write(&canary, secret).expect("write canary");
-    std::fs::set_permissions(&canary, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let canary = public_file(dir.path(), "canary.txt", secret);
     let host = |path: &str| {
         std::fs::read_to_string(path)
             .unwrap_or_default()
