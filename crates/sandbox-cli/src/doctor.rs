@@ -43,6 +43,9 @@ pub(crate) async fn run(args: DoctorArgs) -> Result<u8> {
         };
         if missing.is_empty() {
             writeln!(out, "  {:<12} ready{marker}", level.as_str())?;
+            if let Some(gap) = level.unbounded() {
+                writeln!(out, "  {:<12} (does not bound: {gap})", "")?;
+            }
         } else {
             writeln!(
                 out,

@@ -69,6 +69,21 @@ pub enum Isolation {
 }
 
 impl Isolation {
+    /// What this level leaves unbounded, for `sandbox doctor` and docs.
+    pub fn unbounded(self) -> Option<&'static str> {
+        match self {
+            Self::Full => None,
+            Self::NoCgroups | Self::BestEffort => Some(
+                "without a memory cgroup, memory is capped by RLIMIT_AS (address space), which \
+                 does not count kernel memory: System V IPC is refused and TCP buffers are held \
+                 to 1 MiB per socket, but pipe and unix-socket buffers are bounded only by the \
+                 open-file limit (256) times their size (pipes by the host's per-user pipe \
+                 quota, unix sockets up to 4 MiB each); and processes are capped by \
+                 RLIMIT_NPROC, which counts every process of the host user",
+            ),
+        }
+    }
+
     /// The name used in configuration and results.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -50,6 +50,26 @@ pub(super) const SYSCTLS: &[(&str, &[u8])] = &[
     ("/proc/sys/user/max_mnt_namespaces", b"0"),
     ("/proc/sys/user/max_net_namespaces", b"0"),
 ];
+/// The sysctls a sandbox's init writes: a run's, or a fork server's base
+/// sandbox's; both with [`KERNEL_MEMORY_QUOTAS`].
+pub(super) fn sysctls(
+    zygote: bool,
+) -> impl Iterator<Item = &'static (&'static str, &'static [u8])> {
+    (if zygote { ZYGOTE_SYSCTLS } else { SYSCTLS })
+        .iter()
+        .chain(KERNEL_MEMORY_QUOTAS.iter())
+}
+
+/// Kernel memory that RLIMIT_AS does not see (the `no-cgroups` level),
+/// bounded where the namespace lets it be: the TCP buffers of the
+/// sandbox's own network namespace (1 MiB per socket; they grow to 32 MiB
+/// by default). System V IPC is refused by seccomp where no memory cgroup
+/// counts it; pipe and unix-socket buffers have no per-namespace bound (see
+/// `Isolation::unbounded`).
+const KERNEL_MEMORY_QUOTAS: [(&str, &[u8]); 2] = [
+    ("/proc/sys/net/ipv4/tcp_rmem", b"4096 131072 1048576"),
+    ("/proc/sys/net/ipv4/tcp_wmem", b"4096 16384 1048576"),
+];
 /// A fork server's base sandbox: room for the namespaces of the sandboxes
 /// it makes (each makes one of each, and sets its own to zero).
 const ZYGOTE_SYSCTLS: &[(&str, &[u8])] = &[
@@ -548,14 +568,9 @@ pub(super) async fn prepare_as(
             tree,
             fs_id: SANDBOX_ID,
             scrub: own_arguments_and_environment(),
-            sysctls: (if zygote.is_some() {
-                ZYGOTE_SYSCTLS
-            } else {
-                SYSCTLS
-            })
-            .iter()
-            .map(|(path, value)| Ok((cstring(path.as_bytes())?, *value)))
-            .collect::<Result<_, SandboxError>>()?,
+            sysctls: sysctls(zygote.is_some())
+                .map(|(path, value)| Ok((cstring(path.as_bytes())?, *value)))
+                .collect::<Result<_, SandboxError>>()?,
             mounts,
             scratch: rootfs::scratch(&plan)
                 .iter()

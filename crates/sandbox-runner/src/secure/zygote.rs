@@ -33,7 +33,7 @@ use serde_json::json;
 
 use super::cgroup::Cgroup;
 use super::session::{
-    self, Init, Prepared, Recipe, SETUP_TIMEOUT, SYSCTLS, Sandbox, ZygoteStart, io_err, pipe_pair,
+    self, Init, Prepared, Recipe, SETUP_TIMEOUT, Sandbox, ZygoteStart, io_err, pipe_pair,
 };
 use super::{landlock, rootfs};
 use crate::worker::Channel;
@@ -366,8 +366,7 @@ fn config(recipe: &Recipe) -> Result<String, SandboxError> {
             _ => None,
         })
         .collect();
-    let sysctls: Vec<_> = SYSCTLS
-        .iter()
+    let sysctls: Vec<_> = session::sysctls(false)
         .map(|(path, value)| json!([path, String::from_utf8_lossy(value)]))
         .collect();
     let landlock = caps.landlock.then(|| {
