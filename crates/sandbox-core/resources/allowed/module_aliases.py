@@ -61,3 +61,13 @@ d = Device("linux", 3)
 print(d.os, d.sys, d.code)
 record = {"os": "linux", "types": ["a"]}
 print(record["os"], len(record["types"]))
+
+
+def numeric_columns(frame):
+    # pandas' own `api.types` module (the code is not run without pandas).
+    import pandas as pd
+
+    return [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+
+
+print(numeric_columns.__name__)

@@ -101,6 +101,9 @@ pub(crate) struct ModuleValues {
     imported: Vec<bool>,
     /// Reached from any binding (`import` or `from ... import`).
     reached: Vec<bool>,
+    /// The module each name bound by `import` names (`np` is `numpy`),
+    /// `None` when imports bind it to different modules.
+    imported_as: HashMap<String, Option<String>>,
 }
 
 impl ModuleValues {
@@ -115,6 +118,23 @@ impl ModuleValues {
             exprs: builder.exprs,
             imported,
             reached,
+            imported_as: builder.imported_as,
+        }
+    }
+
+    /// The dotted name `expr` spells when it is a plain chain of
+    /// attributes on a name bound by `import` (`np.linalg` is
+    /// `numpy.linalg`).
+    pub(crate) fn dotted(&self, expr: &Expr) -> Option<String> {
+        match expr {
+            Expr::Name(name) => self.imported_as.get(name.id.as_str())?.clone(),
+            Expr::Attribute(attribute) => {
+                let mut owner = self.dotted(&attribute.value)?;
+                owner.push('.');
+                owner.push_str(attribute.attr.id.as_str());
+                Some(owner)
+            }
+            _ => None,
         }
     }
 
@@ -163,6 +183,7 @@ struct Builder<'a> {
     exprs: HashMap<usize, Node>,
     atoms: HashMap<Atom<'a>, Node>,
     imports: Vec<Node>,
+    imported_as: HashMap<String, Option<String>>,
     from_imports: Vec<Node>,
     /// The enclosing bodies, innermost last (none at module level).
     frames: Vec<Frame>,
@@ -361,12 +382,23 @@ impl<'a> Visitor<'a> for Builder<'a> {
         match stmt {
             Stmt::Import(import) => {
                 for alias in &import.names {
-                    let bound = match &alias.asname {
-                        Some(asname) => asname.id.as_str(),
-                        None => alias.name.id.split('.').next().unwrap_or_default(),
+                    let (bound, module) = match &alias.asname {
+                        Some(asname) => (asname.id.as_str(), alias.name.id.as_str()),
+                        None => {
+                            let top = alias.name.id.split('.').next().unwrap_or_default();
+                            (top, top)
+                        }
                     };
                     let node = self.name(bound);
                     self.imports.push(node);
+                    self.imported_as
+                        .entry(bound.to_owned())
+                        .and_modify(|known| {
+                            if known.as_deref() != Some(module) {
+                                *known = None;
+                            }
+                        })
+                        .or_insert_with(|| Some(module.to_owned()));
                 }
             }
             Stmt::ImportFrom(import) => {

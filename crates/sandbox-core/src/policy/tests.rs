@@ -294,3 +294,19 @@ fn modules_under_other_names_are_judged_by_the_policy_in_effect() {
         Ok(())
     );
 }
+
+#[test]
+fn allowed_packages_own_submodules_are_not_the_denied_modules_of_that_name() {
+    assert_eq!(
+        rules_fired("import pandas as pd\npd.api.types.is_list_like([])\npd.io.pickle\n"),
+        []
+    );
+    // Only those submodules, and only spelled as their package's path.
+    assert_eq!(
+        rules_fired("import pandas as pd\npd.core.types\nm = pd.api\nm.types\n"),
+        [
+            ("module-internals".to_owned(), 2),
+            ("module-internals".to_owned(), 4)
+        ]
+    );
+}

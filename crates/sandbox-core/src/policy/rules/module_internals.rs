@@ -43,11 +43,23 @@ const RENAMED_MODULES: &[(&str, &str)] = &[
     ("reducer", "multiprocessing.reduction"),
 ];
 
+/// Submodules of allowed packages whose names are those of denied modules:
+/// `pd.api.types` is pandas' own module, not the standard library's `types`.
+const SUBMODULES_NAMED_LIKE_DENIED: &[&str] = &["pandas.api.types", "pandas.io.pickle"];
+
 pub(crate) fn check_attribute(checker: &mut Checker<'_>, attribute: &ExprAttribute) {
     let Some(origin) = checker.modules.origin(&attribute.value) else {
         return;
     };
     let attr = nfkc(attribute.attr.id.as_str());
+    if let Some(owner) = checker.modules.dotted(&attribute.value) {
+        let dotted = format!("{owner}.{attr}");
+        if SUBMODULES_NAMED_LIKE_DENIED.contains(&dotted.as_str())
+            && checker.policy.module(&dotted).is_allowed()
+        {
+            return;
+        }
+    }
     if let Some(message) = refusal(checker, &attr, origin) {
         checker.report(Rule::ModuleInternals, attribute.attr.range, message);
     }
