@@ -1,5 +1,5 @@
 # expect: module-internals
-# A module passed to the program's own function or class.
+# A module passed to the program's own function or class, or kept in one.
 import pathlib
 
 
@@ -19,3 +19,10 @@ class Holder:
 
 
 Holder(pathlib).escape()
+
+
+class Settings:
+    backend = pathlib
+
+
+Settings.backend.os.getcwd()

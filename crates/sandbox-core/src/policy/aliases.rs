@@ -288,6 +288,11 @@ impl<'a> Builder<'a> {
         let node = self.expr(value);
         self.bind(target, node);
         self.bind_callable(target, value);
+        // A name bound in a class body is an attribute of the class.
+        if let (Expr::Name(name), Some(Frame::Class)) = (target, self.frames.last()) {
+            let to = self.atom(Atom::Attr(nfkc(name.id.as_str())));
+            self.flow(node, to);
+        }
     }
 
     /// Where `return` and `yield` send values here, if anywhere.
@@ -616,6 +621,7 @@ mod tests {
             "import pathlib\ndef gen():\n    yield pathlib\nnext(gen())",
             "import pathlib\nx = pathlib if 1 else None\nx",
             "import pathlib\nsetattr(o, 'mod', pathlib)\nq.mod",
+            "import pathlib\nclass C:\n    m = pathlib\nC.m",
         ] {
             assert_eq!(origin_of_last(code), Some(Origin::Import), "{code}");
         }
