@@ -115,6 +115,35 @@ async fn a_violation_is_refused_before_anything_runs() {
 }
 
 #[tokio::test]
+async fn a_module_under_another_name_is_refused_before_anything_runs() {
+    let marker = tempfile::tempdir().unwrap();
+    let witness = marker.path().join("ran");
+    let code = format!(
+        "open({:?}, 'w').write('x')\nimport pathlib\nm = pathlib\nm.os.system(\"echo PWNED\")\n",
+        witness.display().to_string()
+    );
+    let client = SandboxClient::new();
+    let result = client.execute(code).await.unwrap();
+    assert_eq!(result.status, Status::PolicyViolation, "{}", result.stderr);
+    let found: Vec<(&str, u32, u32)> = result
+        .violations
+        .iter()
+        .map(|v| (v.rule.as_str(), v.line, v.column))
+        .collect();
+    assert_eq!(found, [("module-internals", 4, 3)]);
+    assert!(
+        result.stderr.contains(
+            "main.py:4:3: module-internals `os` reaches the module `os`, which the sandbox \
+             policy denies"
+        ),
+        "{}",
+        result.stderr
+    );
+    assert!(!result.stdout.contains("PWNED"));
+    assert!(!witness.exists(), "the code ran");
+}
+
+#[tokio::test]
 async fn input_python_files_are_held_to_the_policy_and_importable() {
     let client = SandboxClient::new();
     let request = ExecutionRequest::new("import helper\nprint(helper.double(21))\n")
@@ -205,6 +234,25 @@ async fn the_guard_stops_what_the_syntax_rules_cannot_see() {
             "`os.exec` is blocked by the sandbox policy",
         ),
         (
+            "import typing\ntyping.sys.modules['_posixsubprocess'].fork_exec()\n",
+            "sandbox.PolicyError: `_posixsubprocess.fork_exec` is blocked by the sandbox policy: running other programs is not allowed",
+        ),
+        (
+            "import zipfile\nsp = zipfile.importlib.import_module('subprocess')\n\
+             fork_exec = getattr(sp, '_fork_exec', None) or sp._posixsubprocess.fork_exec\n\
+             fork_exec()\n",
+            "sandbox.PolicyError: `_posixsubprocess.fork_exec` is blocked by the sandbox policy",
+        ),
+        (
+            "import typing, zipfile\ntyping.sys.modules.pop('_posixsubprocess')\n\
+             zipfile.importlib.import_module('_posixsubprocess')\n",
+            "sandbox.BlockedImport: import of `_posixsubprocess` is blocked by the sandbox policy",
+        ),
+        (
+            "import zipfile\nzipfile.importlib.import_module('_xxsubinterpreters')\n",
+            "sandbox.BlockedImport: import of `_xxsubinterpreters` is blocked by the sandbox policy",
+        ),
+        (
             "import socket\nsocket.socket(socket.AF_UNIX).connect('/tmp/peer')\n",
             "`socket.connect` is blocked by the sandbox policy: network access is off for this run",
         ),
@@ -229,6 +277,30 @@ async fn the_guard_stops_what_the_syntax_rules_cannot_see() {
             result.stderr
         );
     }
+}
+
+#[tokio::test]
+async fn no_program_starts_through_the_private_spawner() {
+    // `multiprocessing` starts programs through `_posixsubprocess.fork_exec`
+    // with the right arguments for this interpreter and raises no audit
+    // event on the way; the program would write `pwned.txt` and print.
+    let code = "\
+import pathlib, time, zipfile
+util = zipfile.importlib.import_module('multiprocessing.util')
+try:
+    util.spawnv_passfds(b'/bin/sh', [b'sh', b'-c', b'echo PWNED; echo x > pwned.txt'], [])
+except PermissionError as err:
+    print(type(err).__name__, err)
+time.sleep(0.3)
+print('ran:', pathlib.Path('pwned.txt').exists())
+";
+    let result = guard_only().execute(code).await.unwrap();
+    assert_eq!(result.status, Status::Ok, "{}", result.stderr);
+    assert_eq!(
+        result.stdout,
+        "PolicyError `_posixsubprocess.fork_exec` is blocked by the sandbox policy: running \
+         other programs is not allowed\nran: False\n"
+    );
 }
 
 #[tokio::test]

@@ -244,7 +244,8 @@ def install_guard(spec, extra_paths, own_code):
     the user's own code are held to the module lists, while the standard
     library and installed packages import what they need; audit events that
     run programs, reach a disabled network or open the interpreter's
-    internals from user code raise an error that names the policy.
+    internals from user code raise an error that names the policy, and so
+    does `_posixsubprocess.fork_exec`, which starts programs without one.
     """
     import builtins
     import posix
@@ -330,6 +331,41 @@ def install_guard(spec, extra_paths, own_code):
 
     wrapper_code = guarded_import.__code__
     running = "running other programs is not allowed"
+
+    # `_posixsubprocess.fork_exec` starts a program without an audit event:
+    # `subprocess.Popen` raises its own first (refused below), but
+    # `multiprocessing` and code that holds the module (`sys.modules`, an
+    # allowed module's attribute) call it directly. Under the guard nothing
+    # may start a program, so it is replaced, before anything can take a
+    # reference to it, by a function that refuses; nothing then holds the
+    # original. Loading such a module afresh (after taking it out of
+    # `sys.modules`) would bring the original back, and a sub-interpreter
+    # starts without these hooks, so their imports are refused from any
+    # frame.
+    sealed = frozenset(
+        (
+            "_posixsubprocess",
+            "_interpreters",
+            "_interpchannels",
+            "_interpqueues",
+            "_xxsubinterpreters",
+            "_xxinterpchannels",
+            "_testcapi",
+            "_testinternalcapi",
+        )
+    )
+
+    def fork_exec(*args, **kwargs):
+        raise PolicyError(
+            "`_posixsubprocess.fork_exec` is blocked by the sandbox policy: %s" % running
+        )
+
+    try:
+        import _posixsubprocess
+    except ImportError:
+        pass
+    else:
+        _posixsubprocess.fork_exec = fork_exec
     offline = "network access is off for this run"
     internals = "it opens the interpreter's internals"
     always = {
@@ -341,6 +377,8 @@ def install_guard(spec, extra_paths, own_code):
         "os.forkpty": running,
         "subprocess.Popen": running,
         "pty.spawn": running,
+        "_winapi.CreateProcess": running,
+        "os.startfile": running,
     }
     if not network:
         for event in (
@@ -375,6 +413,12 @@ def install_guard(spec, extra_paths, own_code):
     def hook(event, args):
         if busy[0]:
             return
+        if event == "import" and args[0] in sealed:
+            raise BlockedImport(
+                "import of `%s` is blocked by the sandbox policy: it starts programs or "
+                "interpreters outside the policy" % args[0],
+                name=args[0],
+            )
         reason = always.get(event)
         if reason is None:
             if event not in from_user:
@@ -407,7 +451,7 @@ def install_guard(spec, extra_paths, own_code):
 
     builtins.__import__ = guarded_import
     sys.addaudithook(hook)
-    return (guarded_import.__code__, hook.__code__, caller.__code__)
+    return (guarded_import.__code__, hook.__code__, caller.__code__, fork_exec.__code__)
 
 
 _sandbox_main()

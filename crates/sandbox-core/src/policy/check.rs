@@ -7,6 +7,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::TextRange;
 
+use super::aliases::ModuleValues;
 use super::scope::Scope;
 use super::{Policy, Rule, rules};
 use crate::contract::{ExecutionRequest, Violation};
@@ -163,9 +164,8 @@ pub fn local_modules<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeSet<S
 pub(crate) struct Checker<'a> {
     pub(crate) policy: &'a Policy,
     pub(crate) local_modules: &'a BTreeSet<String>,
-    /// Names bound by imports anywhere in the module: their attributes are
-    /// a module's attributes.
-    pub(crate) module_names: HashSet<&'a str>,
+    /// Which expressions may hold a module (see [`ModuleValues`]).
+    pub(crate) modules: ModuleValues,
     source: &'a str,
     file: Option<&'a str>,
     line_starts: Vec<usize>,
@@ -185,14 +185,12 @@ impl<'a> Checker<'a> {
         local_modules: &'a BTreeSet<String>,
         suite: &'a [Stmt],
     ) -> Vec<Diagnostic> {
-        let mut imports = ImportBindings::default();
-        imports.visit_body(suite);
         let mut line_starts = vec![0];
         line_starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
         let mut checker = Checker {
             policy,
             local_modules,
-            module_names: imports.names,
+            modules: ModuleValues::build(suite),
             source,
             file,
             line_starts,
@@ -310,6 +308,7 @@ impl<'a> Visitor<'a> for Checker<'a> {
             Expr::Call(call) => {
                 rules::forbidden_builtin::check_call(self, call);
                 rules::dynamic_attribute::check_call(self, call);
+                rules::module_internals::check_call(self, call);
             }
             Expr::Name(name) => {
                 rules::forbidden_builtin::check_name(self, name);
@@ -345,28 +344,5 @@ impl<'a> Visitor<'a> for Checker<'a> {
             rules::format_introspection::check_text(self, literal.range, &literal.value);
         }
         visitor::walk_interpolated_string_element(self, element);
-    }
-}
-
-/// Collects the names `import` statements bind anywhere in the module
-/// (`from` imports bind functions and classes as often as modules, so their
-/// names are left out).
-#[derive(Default)]
-struct ImportBindings<'a> {
-    names: HashSet<&'a str>,
-}
-
-impl<'a> Visitor<'a> for ImportBindings<'a> {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        if let Stmt::Import(import) = stmt {
-            for alias in &import.names {
-                let bound = match &alias.asname {
-                    Some(asname) => asname.id.as_str(),
-                    None => alias.name.id.split('.').next().unwrap_or_default(),
-                };
-                self.names.insert(bound);
-            }
-        }
-        visitor::walk_stmt(self, stmt);
     }
 }

@@ -12,7 +12,12 @@
 //! (`subprocess.Popen`, `os.system`, `os.exec`, `os.posix_spawn`), reach
 //! the network when it is off, or open the interpreter's internals from
 //! user code (`ctypes.dlopen`, `sys._getframe`, `code.__new__`, `exec`,
-//! `compile`) raise an exception that names the policy.
+//! `compile`) raise an exception that names the policy. So does
+//! `_posixsubprocess.fork_exec`, which starts a program without an audit
+//! event (`multiprocessing` calls it, and user code can reach it through
+//! `sys.modules`): the guard replaces it before the user's code starts and
+//! refuses any later import of it, or of the modules that start
+//! sub-interpreters (which would run without the hooks).
 //!
 //! Defence in depth only: the kernel is the boundary.
 

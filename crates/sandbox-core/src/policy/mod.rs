@@ -12,6 +12,7 @@
 //! ([`Policy::from_toml`]) or taken from the built-in default
 //! ([`Policy::secure_default`]).
 
+mod aliases;
 mod check;
 mod file;
 mod guard;

@@ -103,6 +103,16 @@ pub(crate) const DEFAULT_DENY: &[&str] = &[
     "signal",
     "ssl",
     "types",
+    // Private modules behind the ones above: what starts programs without
+    // an audit event (`_posixsubprocess.fork_exec`), the raw `os` of each
+    // platform, foreign functions, and sub-interpreters (which start
+    // without the in-interpreter guard).
+    "_ctypes",
+    "_interpreters",
+    "_posixsubprocess",
+    "_winapi",
+    "_xxsubinterpreters",
+    "nt",
 ];
 
 /// Built-ins that run code, import by name, expose namespaces or wait for
@@ -124,11 +134,11 @@ pub(crate) const FORBIDDEN_BUILTINS: &[&str] = &[
 /// What to do instead of importing `module` (its top-level name).
 pub(crate) fn import_hint(module: &str) -> &'static str {
     match module.split('.').next().unwrap_or(module) {
-        "os" | "shutil" | "posix" => {
+        "os" | "shutil" | "posix" | "nt" => {
             "read and write files in the work dir with `open()` or `pathlib.Path`"
         }
         "sys" => "print to stdout and let the program end normally instead of using `sys`",
-        "subprocess" | "pty" | "multiprocessing" => {
+        "subprocess" | "pty" | "multiprocessing" | "_posixsubprocess" | "_winapi" => {
             "running other programs is not allowed; do the work in Python"
         }
         "socket" | "urllib" | "requests" | "http" | "ftplib" | "smtplib" | "ssl" | "asyncio" => {

@@ -276,3 +276,37 @@ fn refusals_name_only_allowed_modules_the_interpreter_has() {
     // What is allowed does not change.
     assert!(validate("import numpy\n", None, Some(&probed), &BTreeSet::new()).is_ok());
 }
+
+#[test]
+fn modules_under_other_names_are_judged_by_the_policy_in_effect() {
+    let code = "import pathlib\nm = pathlib\nm.os.getcwd()\nm.PurePath('a')\n";
+    assert_eq!(rules_fired(code), [("module-internals".to_owned(), 3)]);
+    let allowing = Policy::secure_default().clone().allow_modules(["os"]);
+    assert_eq!(
+        validate(code, None, Some(&allowing), &BTreeSet::new()),
+        Ok(())
+    );
+    let without_rule = Policy::secure_default()
+        .clone()
+        .with_rule(Rule::ModuleInternals, false);
+    assert_eq!(
+        validate(code, None, Some(&without_rule), &BTreeSet::new()),
+        Ok(())
+    );
+}
+
+#[test]
+fn allowed_packages_own_submodules_are_not_the_denied_modules_of_that_name() {
+    assert_eq!(
+        rules_fired("import pandas as pd\npd.api.types.is_list_like([])\npd.io.pickle\n"),
+        []
+    );
+    // Only those submodules, and only spelled as their package's path.
+    assert_eq!(
+        rules_fired("import pandas as pd\npd.core.types\nm = pd.api\nm.types\n"),
+        [
+            ("module-internals".to_owned(), 2),
+            ("module-internals".to_owned(), 4)
+        ]
+    );
+}

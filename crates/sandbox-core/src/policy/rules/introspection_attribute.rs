@@ -27,6 +27,7 @@ use ruff_python_ast::{Expr, ExprAttribute, ExprName, StmtFunctionDef};
 
 use super::nfkc;
 use crate::policy::Rule;
+use crate::policy::aliases::Origin;
 use crate::policy::check::Checker;
 
 /// Attributes that reach interpreter internals, with what they expose.
@@ -100,17 +101,24 @@ pub(crate) fn check_attribute(checker: &mut Checker<'_>, attribute: &ExprAttribu
         );
         return;
     }
+    // A module's `__dict__`: read from anything that holds a module, but
+    // not from what an attribute chain reads out of one (`pathlib.Path` is
+    // a class, and its dictionary is not the module's).
+    let receiver = attribute.value.as_ref();
     if attr == "__dict__"
-        && let Expr::Name(receiver) = attribute.value.as_ref()
-        && checker.module_names.contains(receiver.id.as_str())
+        && !receiver.is_attribute_expr()
+        && checker.modules.origin(receiver) == Some(Origin::Import)
     {
+        let shown = match receiver {
+            Expr::Name(name) => format!("`{}.__dict__`", name.id),
+            _ => "`.__dict__` of a module".to_owned(),
+        };
         checker.report(
             Rule::IntrospectionAttribute,
             attribute.attr.range,
             format!(
-                "`{}.__dict__` is blocked by the sandbox policy: a module's dictionary holds \
-                 everything it imported; use the module's public names",
-                receiver.id
+                "{shown} is blocked by the sandbox policy: a module's dictionary holds \
+                 everything it imported; use the module's public names"
             ),
         );
     }
