@@ -14,6 +14,7 @@
 //! - `pool`:     warm sandboxes: pooled results equal cold ones, nothing carries over, refills, metrics
 //! - `secure`:   secure mode's layers seen from inside, and its limits
 //! - `redteam`:  one attack per tests/redteam/*.py against secure mode, contained by effect
+//! - `data_stack`: numpy, pandas and matplotlib (a pinned venv) with the standard library in secure mode
 //! - `client`:   configuration paths, the blocking client, concurrency
 //! - `docs`:     the README documents every environment variable
 //! - `serving`:  a real sandbox-server process on a loopback port, and HTTP helpers
@@ -34,6 +35,9 @@ mod compile;
 mod connections;
 mod container;
 mod contract;
+// Secure mode, which exists on Linux alone.
+#[cfg(target_os = "linux")]
+mod data_stack;
 mod deploy;
 mod docs;
 mod examples;

@@ -426,6 +426,7 @@ fn an_unprivileged_runner_contains_the_attacks_on_exec_and_proc() {
         "execve_ctypes_sh",
         "proc_host_facts",
         "inotify_host_files",
+        "kernel_memory_hoard",
     ] {
         let source = std::fs::read_to_string(redteam.join(format!("{name}.py")))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
