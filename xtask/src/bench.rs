@@ -127,6 +127,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
             file: "main.py".into(),
             guard: None,
             rlimits: Vec::new(),
+            no_exec: false,
             payload: b"print(1)".len(),
         },
         b"print(1)",

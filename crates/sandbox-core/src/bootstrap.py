@@ -24,6 +24,7 @@ def _sandbox_main():
     preloaded = set(sys.modules)
 
     installer = install_guard  # __main__ is emptied of the bootstrap below
+    quiet_tracker = quiet_resource_tracker
     extra_paths = sys.argv[1:]
     requests = sys.stdin.buffer
 
@@ -61,6 +62,8 @@ def _sandbox_main():
         source = source[1:]
     name = request.get("file") or "main.py"
     guard = request.get("guard")
+    if request.get("no_exec"):
+        quiet_tracker()
     if request.get("rlimits"):
         import resource
 
@@ -85,7 +88,7 @@ def _sandbox_main():
     sys.path.insert(0, posix.getcwd())
     sys.path.extend(p for p in extra_paths if p not in sys.path)
     main = sys.modules["__main__"].__dict__
-    for key in ("_sandbox_main", "install_guard", "__cached__"):
+    for key in ("_sandbox_main", "install_guard", "quiet_resource_tracker", "__cached__"):
         main.pop(key, None)
     main["__file__"] = name
     main["__loader__"] = MainLoader()
@@ -231,6 +234,45 @@ def _sandbox_main():
         report_exception(exc, exc.__traceback__)
         status = 1
     finish(status)
+
+
+def quiet_resource_tracker():
+    """Makes multiprocessing's resource tracker a no-op, when it loads.
+
+    The tracker is a helper process started by executing the interpreter,
+    which a secure sandbox refuses; its only job, unlinking shared memory
+    and semaphores a program leaked, is done by the sandbox's end (its
+    /dev/shm dies with it). Without this, `shared_memory.SharedMemory`
+    would fail on a broken pipe to a tracker that never started.
+    """
+    import sys
+
+    target = "multiprocessing.resource_tracker"
+
+    class Finder:
+        @classmethod
+        def find_spec(cls, name, path=None, target_module=None):
+            if name != target:
+                return None
+            sys.meta_path.remove(cls)
+            for finder in sys.meta_path:
+                find = getattr(finder, "find_spec", None)
+                spec = find(name, path, target_module) if find else None
+                if spec is not None:
+                    break
+            else:
+                return None
+            run = spec.loader.exec_module
+
+            def exec_module(module):
+                run(module)
+                for attr in ("ensure_running", "register", "unregister"):
+                    setattr(module, attr, lambda *args, **kwargs: None)
+
+            spec.loader.exec_module = exec_module
+            return spec
+
+    sys.meta_path.insert(0, Finder)
 
 
 def install_guard(spec, extra_paths, own_code):

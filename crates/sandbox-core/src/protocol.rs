@@ -50,6 +50,10 @@ pub enum Request {
         guard: Option<String>,
         /// Limits to set before the code runs.
         rlimits: Vec<Rlimit>,
+        /// Nothing can be executed in this sandbox (secure mode's exec
+        /// gate): the standard library's helpers that would start a
+        /// process for bookkeeping only are quieted.
+        no_exec: bool,
         /// Bytes of code that follow.
         payload: usize,
     },
@@ -154,6 +158,7 @@ mod tests {
                     soft: 2,
                     hard: 3,
                 }],
+                no_exec: false,
                 payload: 8,
             },
             b"print(1)",

@@ -45,6 +45,7 @@ pub(crate) async fn run(
         file: name.clone(),
         guard,
         rlimits: Vec::new(),
+        no_exec: false,
         payload: request.code.len(),
     };
     let outcome = process::execute(&plan, &python.bootstrap, &run, request.code.as_bytes()).await?;

@@ -460,7 +460,10 @@ const DENIED: &[(i64, &str)] = &[
         libc::SYS_inotify_add_watch,
         "watch host files (see inotify_init1)",
     ),
-    (libc::SYS_inotify_rm_watch, "watch host files (see inotify_init1)"),
+    (
+        libc::SYS_inotify_rm_watch,
+        "watch host files (see inotify_init1)",
+    ),
     (
         libc::SYS_msgget,
         "System V queues hold kernel memory that an address-space limit does not count \
@@ -539,7 +542,10 @@ const DENIED: &[(i64, &str)] = &[
     (libc::SYS_personality, "change the execution domain"),
     (libc::SYS_vhangup, "hang up terminals"),
     #[cfg(target_arch = "x86_64")]
-    (libc::SYS_inotify_init, "watch host files (see inotify_init1)"),
+    (
+        libc::SYS_inotify_init,
+        "watch host files (see inotify_init1)",
+    ),
     #[cfg(target_arch = "x86_64")]
     (libc::SYS_iopl, "raw I/O port access"),
     #[cfg(target_arch = "x86_64")]

@@ -887,6 +887,7 @@ pub(crate) async fn execute(
         file: request.file_name().to_owned(),
         guard: guard_spec.clone(),
         rlimits,
+        no_exec: true,
         payload: request.code.len(),
     };
     let mut reports = match channel.run(&run, request.code.as_bytes()).await {
