@@ -829,3 +829,68 @@ async fn many_large_requests_at_once_stay_within_the_memory_budget() {
         "peak {peak_kib} KiB over {bound_kib} KiB"
     );
 }
+
+/// A program whose output escapes worst: 1 MiB of NUL bytes on stdout and
+/// on stderr (six bytes of JSON each) and 16 MiB of NUL files (a third
+/// more as base64), every output cap at its default.
+const NUL_FLOOD: &str = "\
+print('\\0' * (1 << 20), end='', flush=True)
+err = open(2, 'w', closefd=False)
+err.write('\\0' * (1 << 20))
+err.flush()
+for i in range(4):
+    with open(f'zeros{i}.bin', 'wb') as f:
+        f.write(b'\\0' * (4 << 20))
+";
+
+/// The response to the NUL flood stays within the result cap: the default
+/// one (derived from the other caps) and a smaller one set by the operator,
+/// and the result says what was cut and which setting to raise. Without
+/// the cap (set to its largest) the same run answers about 35 MB.
+#[tokio::test]
+async fn a_nul_flood_result_stays_within_the_result_cap() {
+    let body = json!({"code": NUL_FLOOD, "timeout": 60});
+    let derived = sandbox_client::ClientConfig::default().result_cap();
+    assert_eq!(derived, 26_607_512);
+    let cases: [(&[&str], u64); 3] = [
+        (&[], derived),
+        (&["--max-result-bytes", "2000000"], 2_000_000),
+        (&["--max-result-bytes", "17179869184"], 17_179_869_184),
+    ];
+    for (args, cap) in cases {
+        let server = TestServer::start(args, &[]);
+        let response = execute(&server, &body, None).await;
+        assert_eq!(response.status(), 200);
+        let sent = response.bytes().await.expect("the body");
+        let result: Value = serde_json::from_slice(&sent).expect("a JSON result");
+        let message = result["message"].as_str().unwrap_or_default();
+        eprintln!("--max-result-bytes {cap}: {} bytes sent", sent.len());
+        assert!(
+            (sent.len() as u64) <= cap,
+            "{} bytes sent over the cap of {cap}",
+            sent.len()
+        );
+        if cap == 17_179_869_184 {
+            // Nothing cut: the encoded size the cap exists for.
+            assert!(sent.len() > 34_000_000, "{} bytes", sent.len());
+            assert_eq!(result["status"], "ok", "{message}");
+            assert_eq!(result["output_files"].as_object().unwrap().len(), 4);
+            continue;
+        }
+        assert!(message.contains("SANDBOX_MAX_RESULT_BYTES"), "{message}");
+        assert!(message.contains(&cap.to_string()), "{message}");
+        if cap == derived {
+            // The streams fit (12 MiB as JSON); two of the four files do not.
+            assert_eq!(result["status"], "ok", "{message}");
+            assert_eq!(result["stdout"].as_str().unwrap().len(), 1 << 20);
+            assert_eq!(result["stderr"].as_str().unwrap().len(), 1 << 20);
+            assert_eq!(result["output_files_truncated"], true);
+            assert_eq!(result["output_files"].as_object().unwrap().len(), 2);
+            assert!(sent.len() > 20_000_000, "{} bytes", sent.len());
+        } else {
+            assert_eq!(result["status"], "output_limit", "{message}");
+            assert_eq!(result["stdout_truncated"], true);
+            assert!(sent.len() > 1_900_000, "{} bytes", sent.len());
+        }
+    }
+}

@@ -15,9 +15,9 @@ use sandbox_core::{ExecutionMode, Isolation};
         Defaults come from SANDBOX_* environment variables and a .env file in the \
         current directory (SANDBOX_MODE, SANDBOX_TIMEOUT, SANDBOX_ALLOW_NETWORK, \
         SANDBOX_MAX_MEMORY_MB, SANDBOX_ISOLATION, SANDBOX_POLICY, SANDBOX_PYTHON, \
-        SANDBOX_MAX_OUTPUT_BYTES, SANDBOX_POOL_SIZE, and for a remote server \
-        SANDBOX_SERVER_URL, SANDBOX_API_KEY, SANDBOX_API_TIMEOUT); options \
-        given here override them.",
+        SANDBOX_MAX_OUTPUT_BYTES, SANDBOX_MAX_RESULT_BYTES, SANDBOX_POOL_SIZE, and for a \
+        remote server SANDBOX_SERVER_URL, SANDBOX_API_KEY, SANDBOX_API_TIMEOUT); \
+        options given here override them.",
     after_help = "Run `sandbox run --help` for options and exit codes."
 )]
 pub(crate) struct Cli {
@@ -188,6 +188,15 @@ pub(crate) struct RunArgs {
     /// is stopped. [default: $SANDBOX_MAX_OUTPUT_BYTES, else 1048576]
     #[arg(long, value_name = "BYTES")]
     pub(crate) max_output_bytes: Option<usize>,
+
+    /// Most bytes the result may take as JSON (what --json prints): stdout
+    /// and stderr as escaped (a NUL byte is six bytes), output files as
+    /// base64. A program whose output reaches it is stopped; files past it
+    /// are left out. [default: $SANDBOX_MAX_RESULT_BYTES, else derived from
+    /// the other caps: 26607512 with theirs]
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) max_result_bytes: Option<u64>,
+
     /// The policy the code is checked against before it runs: a TOML policy
     /// file, `default` (the built-in policy in secure mode, none in simple
     /// mode) or `none`. A violation exits 122 and nothing runs.
@@ -197,8 +206,8 @@ pub(crate) struct RunArgs {
 
     /// Run on this sandbox-server (e.g. `http://localhost:8000`) instead of
     /// this machine. The server's own isolation level, interpreter, output
-    /// caps and policy then apply (--isolation, --python, --max-output-bytes
-    /// and --policy are refused). [default: $SANDBOX_SERVER_URL, else run
+    /// caps and policy then apply (--isolation, --python, --max-output-bytes,
+    /// --max-result-bytes and --policy are refused). [default: $SANDBOX_SERVER_URL, else run
     /// locally]
     #[arg(long, value_name = "URL")]
     pub(crate) remote: Option<String>,

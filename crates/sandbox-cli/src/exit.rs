@@ -13,7 +13,8 @@ Exit codes:
            unreachable or refusing: auth, load)
   121      syntax error found before running: nothing ran
   122      policy violation found before running (see --policy): nothing ran
-  123      output limit: the program wrote more than --max-output-bytes
+  123      output limit: the program wrote more than --max-output-bytes, or
+           its output reached --max-result-bytes as JSON
   124      timeout: wall-clock or CPU time limit reached
   125      memory limit reached
   128+N    killed by signal N (e.g. 137 for SIGKILL)

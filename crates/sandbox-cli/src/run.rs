@@ -31,6 +31,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
     if let Some(bytes) = args.max_output_bytes {
         config.max_output_bytes = bytes;
     }
+    if let Some(bytes) = args.max_result_bytes {
+        config.max_result_bytes = Some(bytes);
+    }
     if let Some(policy) = &args.policy {
         config.policy = parse_policy(policy)?;
     }
@@ -53,6 +56,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
             ("--isolation", args.isolation.is_some()),
             ("--python", args.python.is_some()),
             ("--max-output-bytes", args.max_output_bytes.is_some()),
+            ("--max-result-bytes", args.max_result_bytes.is_some()),
             ("--policy", args.policy.is_some()),
         ];
         if let Some((flag, _)) = local_only.iter().find(|(_, given)| *given) {

@@ -1124,3 +1124,48 @@ fn verbose_logs_to_a_pipe_are_plain_text() {
         run.stderr
     );
 }
+
+/// 1 MiB of NUL bytes on stdout and stderr (six bytes of JSON each) and
+/// 16 MiB of NUL files (a third more as base64).
+const NUL_FLOOD: &str = "\
+print('\\0' * (1 << 20), end='', flush=True)
+err = open(2, 'w', closefd=False)
+err.write('\\0' * (1 << 20))
+err.flush()
+for i in range(4):
+    with open(f'zeros{i}.bin', 'wb') as f:
+        f.write(b'\\0' * (4 << 20))
+";
+
+#[test]
+fn json_output_stays_within_the_result_cap() {
+    let ws = Workspace::new();
+    // The default cap, derived from the other caps: two files are left out.
+    let run = ws.run_stdin(&["--json"], NUL_FLOOD);
+    assert_code(&run, 0);
+    eprintln!("default cap: {} bytes printed", run.stdout.len());
+    assert!(run.stdout.len() <= 26_607_512, "{} bytes", run.stdout.len());
+    let result = json(&run);
+    assert_eq!(result["output_files_truncated"], true);
+    assert_eq!(result["output_files"].as_object().unwrap().len(), 2);
+    let message = result["message"].as_str().unwrap();
+    assert!(message.contains("SANDBOX_MAX_RESULT_BYTES"), "{message}");
+
+    // A smaller cap stops the program once its output reaches it.
+    let run = ws.run_stdin(&["--json", "--max-result-bytes", "1000000"], NUL_FLOOD);
+    assert_code(&run, 123);
+    eprintln!("1000000 cap: {} bytes printed", run.stdout.len());
+    assert!(run.stdout.len() <= 1_000_000, "{} bytes", run.stdout.len());
+    assert!(run.stdout.len() > 900_000, "{} bytes", run.stdout.len());
+    let result = json(&run);
+    assert_eq!(result["status"], "output_limit");
+    assert_eq!(result["stdout_truncated"], true);
+    let message = result["message"].as_str().unwrap();
+    assert!(message.contains("1000000 bytes as JSON"), "{message}");
+    assert!(message.contains("SANDBOX_MAX_RESULT_BYTES"), "{message}");
+
+    let run = ws.run_stdin(&["--max-result-bytes", "1000"], "print('never')");
+    assert_code(&run, 2);
+    assert!(run.stderr.contains("65536"), "{run:#?}");
+    assert!(!run.stdout.contains("never"), "{run:#?}");
+}

@@ -16,6 +16,7 @@
 pub mod config;
 mod contract;
 pub mod diagnostic;
+pub mod encoded;
 pub mod error;
 pub mod files;
 pub mod limits;

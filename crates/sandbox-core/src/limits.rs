@@ -46,6 +46,9 @@ pub struct Limits {
     pub max_output_files_bytes: u64,
     /// Largest file the program may write.
     pub max_file_bytes: u64,
+    /// Cap on the result as JSON: streams and files are charged to it as
+    /// encoded (see [`encoded`](crate::encoded)) while they are collected.
+    pub max_result_bytes: u64,
 }
 
 impl Limits {
@@ -121,6 +124,7 @@ impl Limits {
             max_output_files: config.max_output_files,
             max_output_files_bytes: config.max_output_files_bytes,
             max_file_bytes: config.max_file_bytes,
+            max_result_bytes: config.result_cap(),
         })
     }
 

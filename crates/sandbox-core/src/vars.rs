@@ -30,6 +30,9 @@ pub const API_TIMEOUT: &str = "SANDBOX_API_TIMEOUT";
 pub const PYTHON: &str = "SANDBOX_PYTHON";
 /// Cap on captured bytes per output stream (stdout and stderr each).
 pub const MAX_OUTPUT_BYTES: &str = "SANDBOX_MAX_OUTPUT_BYTES";
+/// Cap on one result's size as JSON, in bytes (streams escaped, files as
+/// base64); unset: derived from the other caps.
+pub const MAX_RESULT_BYTES: &str = "SANDBOX_MAX_RESULT_BYTES";
 /// Secure sandboxes kept prepared ahead of requests, per shape (0: none).
 pub const POOL_SIZE: &str = "SANDBOX_POOL_SIZE";
 
@@ -109,6 +112,10 @@ pub const ALL: &[(&str, &str)] = &[
     (
         MAX_OUTPUT_BYTES,
         "Captured bytes per output stream (stdout, stderr)",
+    ),
+    (
+        MAX_RESULT_BYTES,
+        "Largest result as JSON, in bytes (output escaped, files as base64)",
     ),
     (
         POOL_SIZE,

@@ -11,6 +11,9 @@ pub(crate) struct Observed<'a> {
     pub(crate) exit: Exit,
     pub(crate) timed_out: bool,
     pub(crate) output_limited: bool,
+    /// The stream was cut because the result reached its cap (as JSON),
+    /// not because the stream reached its own.
+    pub(crate) result_limited: bool,
     /// The cgroup's OOM killer acted.
     pub(crate) oom_killed: bool,
     pub(crate) stderr: &'a [u8],
@@ -44,6 +47,17 @@ pub(crate) fn classify(seen: Observed<'_>) -> Verdict {
             Some(format!(
                 "execution timed out after {} s and was killed",
                 secs(limits.timeout.as_secs_f64())
+            )),
+        );
+    }
+    if seen.output_limited && seen.result_limited {
+        return verdict(
+            Status::OutputLimit,
+            Some(format!(
+                "the program's output reached the result's cap of {} bytes as JSON \
+                 (output such as NUL bytes escapes to up to six bytes a byte) and was \
+                 stopped; raise max_result_bytes (SANDBOX_MAX_RESULT_BYTES) for more",
+                limits.max_result_bytes
             )),
         );
     }
@@ -131,6 +145,7 @@ mod tests {
             exit,
             timed_out,
             output_limited,
+            result_limited: false,
             oom_killed: false,
             stderr: stderr.as_bytes(),
             limits: &limits,

@@ -4,7 +4,8 @@
 //! symlink (a link to `/etc/shadow` must not make the runner read it), opens
 //! files with `O_NOFOLLOW | O_NONBLOCK` and checks they are regular files
 //! after opening (a file swapped for a FIFO cannot block it), and reads no
-//! more than the remaining byte budget.
+//! more than the remaining byte budget. Each file is charged to the result
+//! cap as its entry in the JSON (name and base64) before it is read.
 
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
@@ -12,7 +13,10 @@ use std::io::Read as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
+use sandbox_core::encoded::{file_bytes_within, file_entry_cost};
 use sandbox_core::files::validate_file_name;
+
+use crate::budget::ResultBudget;
 
 /// Most directory entries visited, so an inode flood cannot stall the runner.
 const MAX_ENTRIES: usize = 100_000;
@@ -61,12 +65,14 @@ impl Collected {
 }
 
 /// Collects regular files under `work` that are new or differ from
-/// `inputs`, in name order, within `max_files` and `max_bytes`.
+/// `inputs`, in name order, within `max_files`, `max_bytes` and what is
+/// left of `result`.
 pub(crate) fn collect(
     work: &Path,
     inputs: &BTreeMap<String, Vec<u8>>,
     max_files: usize,
     max_bytes: u64,
+    result: &ResultBudget,
 ) -> Collected {
     let mut out = Collected::default();
     let mut budget = max_bytes;
@@ -127,13 +133,26 @@ pub(crate) fn collect(
                 ));
                 continue;
             }
-            match read_regular(&entry.path(), budget) {
+            let room = result.left();
+            if file_entry_cost(&name, size) > room {
+                out.leave_out(|| result_full(&name, size, result.cap()));
+                continue;
+            }
+            let limit = budget.min(file_bytes_within(&name, room));
+            match read_regular(&entry.path(), limit) {
                 Ok(Some(bytes)) => {
                     if inputs.get(&name) == Some(&bytes) {
                         continue; // an unchanged input is not an output
                     }
+                    if !result.take(file_entry_cost(&name, bytes.len() as u64)) {
+                        out.leave_out(|| result_full(&name, bytes.len() as u64, result.cap()));
+                        continue;
+                    }
                     budget -= bytes.len() as u64;
                     out.files.insert(name, bytes);
+                }
+                Ok(None) if limit < budget => {
+                    out.leave_out(|| result_full(&name, size.max(limit + 1), result.cap()));
                 }
                 Ok(None) => out.leave_out(|| {
                     format!(
@@ -146,6 +165,15 @@ pub(crate) fn collect(
         stack.extend(subdirs.into_iter().rev());
     }
     out
+}
+
+/// Why a file of `size` bytes was left out when the result had no room.
+fn result_full(name: &str, size: u64, cap: u64) -> String {
+    format!(
+        "`{name}` ({size} bytes, {} as base64): the result's cap of {cap} bytes as JSON \
+         would be exceeded (raise max_result_bytes, SANDBOX_MAX_RESULT_BYTES)",
+        sandbox_core::encoded::base64_len(size)
+    )
 }
 
 /// Reads a regular file without following a final symlink, at most `limit`
@@ -167,6 +195,10 @@ fn read_regular(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
 mod tests {
     use super::*;
 
+    fn unlimited() -> ResultBudget {
+        ResultBudget::new(u64::MAX)
+    }
+
     fn tree() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("b.txt"), "b").unwrap();
@@ -185,7 +217,7 @@ mod tests {
             ("input.csv".to_owned(), b"same".to_vec()),
             ("changed.csv".to_owned(), b"old".to_vec()),
         ]);
-        let got = collect(dir.path(), &inputs, 100, 1 << 20);
+        let got = collect(dir.path(), &inputs, 100, 1 << 20, &unlimited());
         let names: Vec<_> = got.files.keys().map(String::as_str).collect();
         assert_eq!(names, ["a.txt", "b.txt", "changed.csv", "sub/deeper/c.txt"]);
         assert!(got.left_out.is_empty(), "{:?}", got.left_out);
@@ -198,7 +230,7 @@ mod tests {
         fs::write(secret.path(), "host secret").unwrap();
         std::os::unix::fs::symlink(secret.path(), dir.path().join("link.txt")).unwrap();
         std::os::unix::fs::symlink("/", dir.path().join("rootdir")).unwrap();
-        let got = collect(dir.path(), &BTreeMap::new(), 100, 1 << 20);
+        let got = collect(dir.path(), &BTreeMap::new(), 100, 1 << 20, &unlimited());
         assert!(!got.files.contains_key("link.txt"));
         assert!(got.files.keys().all(|k| !k.starts_with("rootdir")));
         assert!(got.files.values().all(|v| v != b"host secret"));
@@ -207,7 +239,7 @@ mod tests {
     #[test]
     fn caps_count_and_bytes_and_says_so() {
         let dir = tree();
-        let got = collect(dir.path(), &BTreeMap::new(), 2, 1 << 20);
+        let got = collect(dir.path(), &BTreeMap::new(), 2, 1 << 20, &unlimited());
         assert_eq!(got.files.len(), 2);
         assert_eq!(got.left_out.len(), 1);
         assert!(
@@ -217,12 +249,34 @@ mod tests {
         );
 
         fs::write(dir.path().join("big.bin"), vec![0u8; 1000]).unwrap();
-        let got = collect(dir.path(), &BTreeMap::new(), 100, 10);
+        let got = collect(dir.path(), &BTreeMap::new(), 100, 10, &unlimited());
         assert!(!got.files.contains_key("big.bin"));
         assert!(
             got.left_out
                 .iter()
                 .any(|r| r.contains("`big.bin` (1000 bytes)"))
         );
+    }
+
+    /// Files are charged as base64 with their names: three files of 3000
+    /// NUL bytes (4000 as base64) fit a room of 10 000 twice, not thrice,
+    /// and the one left out names the result cap and its setting.
+    #[test]
+    fn files_are_charged_to_the_result_as_base64() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.bin", "b.bin", "c.bin"] {
+            fs::write(dir.path().join(name), vec![0u8; 3000]).unwrap();
+        }
+        let budget = ResultBudget::new(sandbox_core::encoded::RESULT_RESERVE + 10_000);
+        let got = collect(dir.path(), &BTreeMap::new(), 100, 1 << 20, &budget);
+        let names: Vec<_> = got.files.keys().map(String::as_str).collect();
+        assert_eq!(names, ["a.bin", "b.bin"]);
+        assert_eq!(budget.left(), 10_000 - 2 * (4000 + 5 + 16));
+        let note = got.note().unwrap();
+        assert!(
+            note.contains("`c.bin` (3000 bytes, 4000 as base64)"),
+            "{note}"
+        );
+        assert!(note.contains("SANDBOX_MAX_RESULT_BYTES"), "{note}");
     }
 }

@@ -45,6 +45,7 @@
 //! only async-signal-safe raw syscalls on data prepared in the parent, so the
 //! runner is safe inside multithreaded hosts and needs no extra binary.
 
+mod budget;
 mod capture;
 mod classify;
 mod collect;

@@ -17,6 +17,7 @@ use sandbox_core::plan::{ExecutionPlan, Resource};
 use tokio::net::unix::pipe;
 use tokio::sync::watch;
 
+use crate::budget::ResultBudget;
 use crate::capture::{Captured, capture};
 use crate::sys::{self, Reaped};
 use crate::worker::{self, Channel, Compile};
@@ -42,6 +43,8 @@ pub(crate) struct Outcome {
     pub(crate) timed_out: bool,
     /// An output stream passed its cap and the group was killed.
     pub(crate) output_limited: bool,
+    /// The result cap, of which the streams took their share.
+    pub(crate) budget: ResultBudget,
     pub(crate) duration: Duration,
 }
 
@@ -178,13 +181,20 @@ pub(crate) async fn execute(
     let (stop_tx, stop_rx) = watch::channel(false);
     let output_limited = Arc::new(AtomicBool::new(false));
     let cap = plan.limits.max_output_bytes;
+    let budget = ResultBudget::new(plan.limits.max_result_bytes);
     let reader = |pipe| {
         let group = group.clone();
         let flag = output_limited.clone();
-        tokio::spawn(capture(pipe, cap, stop_rx.clone(), move || {
-            flag.store(true, Ordering::SeqCst);
-            group.kill();
-        }))
+        tokio::spawn(capture(
+            pipe,
+            cap,
+            budget.clone(),
+            stop_rx.clone(),
+            move || {
+                flag.store(true, Ordering::SeqCst);
+                group.kill();
+            },
+        ))
     };
     let stdout_task = reader(child_out);
     let stderr_task = reader(child_err);
@@ -225,6 +235,7 @@ pub(crate) async fn execute(
         stderr,
         timed_out,
         output_limited: output_limited.load(Ordering::SeqCst),
+        budget,
         duration,
     })
 }

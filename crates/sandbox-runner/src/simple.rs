@@ -51,8 +51,9 @@ pub(crate) async fn run(
     let outcome = process::execute(&plan, &python.bootstrap, &run, request.code.as_bytes()).await?;
 
     let (max_files, max_bytes) = (limits.max_output_files, limits.max_output_files_bytes);
+    let budget = outcome.budget.clone();
     let collected = blocking(move || {
-        let collected = collect(workdir.work(), &inputs, max_files, max_bytes);
+        let collected = collect(workdir.work(), &inputs, max_files, max_bytes, &budget);
         if let Err(err) = workdir.remove() {
             tracing::error!(%err, "could not remove a work dir");
         }
@@ -80,6 +81,7 @@ pub(crate) async fn run(
         exit: outcome.reaped.exit,
         timed_out: outcome.timed_out,
         output_limited: outcome.output_limited,
+        result_limited: outcome.budget.stream_cut(),
         oom_killed: false,
         stderr: &outcome.stderr.bytes,
         limits: &limits,

@@ -50,7 +50,8 @@ const AFTER_HELP: &str = "\
 Execution defaults come from the same variables as every sandbox program:
   SANDBOX_MODE (secure|simple), SANDBOX_ISOLATION (full|no-cgroups|best-effort),
   SANDBOX_TIMEOUT, SANDBOX_MAX_MEMORY_MB, SANDBOX_ALLOW_NETWORK, SANDBOX_PYTHON,
-  SANDBOX_MAX_OUTPUT_BYTES, SANDBOX_POLICY (the policy code is checked against).
+  SANDBOX_MAX_OUTPUT_BYTES, SANDBOX_MAX_RESULT_BYTES, SANDBOX_POLICY (the policy
+  code is checked against).
 The server's mode and network setting are also the most a request may ask for:
 a secure server refuses `\"mode\": \"simple\"`, and `\"allow_network\": true` is
 accepted only when SANDBOX_ALLOW_NETWORK is true. Requests over a limit get 422
@@ -130,6 +131,15 @@ pub struct Args {
     /// bytes. [default: 16777216]
     #[arg(long, env = vars::MAX_OUTPUT_FILES_BYTES, value_name = "BYTES")]
     pub max_output_files_bytes: Option<u64>,
+
+    /// Most bytes one result may take as JSON: stdout and stderr as
+    /// escaped (a NUL byte is six bytes), output files as base64, and the
+    /// fixed fields. This bounds what one run holds in memory and sends;
+    /// a program whose output reaches it is stopped, files past it are
+    /// left out. [env: SANDBOX_MAX_RESULT_BYTES] [default: derived from the
+    /// output caps, 26607512 with theirs]
+    #[arg(long, value_name = "BYTES")]
+    pub max_result_bytes: Option<u64>,
 
     /// Seconds in-flight executions get to finish after SIGTERM or SIGINT
     /// before they are killed.
@@ -377,6 +387,9 @@ impl Args {
         if let Some(n) = self.max_output_files_bytes {
             execution.max_output_files_bytes = n;
         }
+        if let Some(n) = self.max_result_bytes {
+            execution.max_result_bytes = Some(n);
+        }
         execution.validate()?;
 
         let limits = RequestLimits {
@@ -575,5 +588,34 @@ mod tests {
         assert!(err.to_string().contains("SANDBOX_MAX_QUEUE"), "{err}");
         let err = parse(&[], &[("SANDBOX_TIMEOUT", "x")]).unwrap_err();
         assert!(err.to_string().contains("`SANDBOX_TIMEOUT`"), "{err}");
+    }
+
+    #[test]
+    fn the_result_cap_comes_from_the_flag_or_the_environment_and_is_checked() {
+        let config = parse(&[], &[]).unwrap();
+        assert_eq!(config.execution.max_result_bytes, None);
+        assert_eq!(config.execution.result_cap(), 26_607_512);
+        let config = parse(&[], &[("SANDBOX_MAX_RESULT_BYTES", "2000000")]).unwrap();
+        assert_eq!(config.execution.result_cap(), 2_000_000);
+        let config = parse(
+            &["--max-result-bytes", "3000000"],
+            &[("SANDBOX_MAX_RESULT_BYTES", "2000000")],
+        )
+        .unwrap();
+        assert_eq!(config.execution.result_cap(), 3_000_000);
+        // Smaller output caps make a smaller default.
+        let config = parse(&["--max-output-files-bytes", "1000"], &[]).unwrap();
+        assert_eq!(
+            config.execution.result_cap(),
+            16_384 + 4 * (1 << 20) + 1336 + 27_200
+        );
+        let err = parse(&["--max-result-bytes", "10"], &[]).unwrap_err();
+        assert!(err.to_string().contains("max_result_bytes"), "{err}");
+        assert!(err.to_string().contains("65536"), "{err}");
+        let err = parse(&[], &[("SANDBOX_MAX_RESULT_BYTES", "lots")]).unwrap_err();
+        assert!(
+            err.to_string().contains("`SANDBOX_MAX_RESULT_BYTES`"),
+            "{err}"
+        );
     }
 }

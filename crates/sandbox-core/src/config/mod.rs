@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::contract::ExecutionMode;
+use crate::encoded;
 use crate::error::ConfigError;
 use crate::limits;
 use crate::policy::Policy;
@@ -69,6 +70,11 @@ pub struct ClientConfig {
     pub max_output_files_bytes: u64,
     /// Largest file the program may write (`RLIMIT_FSIZE`).
     pub max_file_bytes: u64,
+    /// Cap on a result's size as JSON, in bytes: what one run may cost in
+    /// memory and in bytes sent, however its output escapes. `None` derives
+    /// it from the other caps ([`encoded::default_max_result_bytes`]), so
+    /// that they bind for ordinary output.
+    pub max_result_bytes: Option<u64>,
     /// Directory under which per-run work dirs are created; the system temp
     /// dir when `None`.
     pub work_root: Option<PathBuf>,
@@ -109,6 +115,7 @@ impl Default for ClientConfig {
             max_output_files: DEFAULT_MAX_OUTPUT_FILES,
             max_output_files_bytes: DEFAULT_MAX_OUTPUT_FILES_BYTES,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            max_result_bytes: None,
             work_root: None,
             policy: PolicyChoice::ByMode,
             pool_size: 0,
@@ -133,6 +140,7 @@ impl fmt::Debug for ClientConfig {
             .field("max_output_files", &self.max_output_files)
             .field("max_output_files_bytes", &self.max_output_files_bytes)
             .field("max_file_bytes", &self.max_file_bytes)
+            .field("max_result_bytes", &self.max_result_bytes)
             .field("work_root", &self.work_root)
             .field("policy", &self.policy)
             .field("pool_size", &self.pool_size)
@@ -172,6 +180,18 @@ impl ClientConfig {
         };
         self.policy = PolicyChoice::Custom(Box::new(edit(base)));
         self
+    }
+
+    /// The result cap in force: the one set, or the one the other caps
+    /// imply.
+    pub fn result_cap(&self) -> u64 {
+        self.max_result_bytes.unwrap_or_else(|| {
+            encoded::default_max_result_bytes(
+                self.max_output_bytes,
+                self.max_output_files,
+                self.max_output_files_bytes,
+            )
+        })
     }
 
     /// Reads the configuration from the process environment and a `.env`
@@ -276,6 +296,9 @@ impl ClientConfig {
                     expected: "a whole number of bytes from 1 to 1073741824",
                 })?;
         }
+        if let Some(v) = get(vars::MAX_RESULT_BYTES)? {
+            config.max_result_bytes = Some(parse_result_bytes(&v)?);
+        }
         if let Some(v) = get(vars::POOL_SIZE)? {
             config.pool_size = v
                 .trim()
@@ -323,6 +346,15 @@ impl ClientConfig {
                 "max_output_bytes",
                 self.max_output_bytes.to_string(),
                 format!("1 to {}", limits::MAX_OUTPUT_BYTES),
+            );
+        }
+        if let Some(bytes) = self.max_result_bytes
+            && !(encoded::MIN_RESULT_BYTES..=encoded::MAX_RESULT_BYTES).contains(&bytes)
+        {
+            return out_of_range(
+                "max_result_bytes",
+                bytes.to_string(),
+                RESULT_BYTES_EXPECTED.into(),
             );
         }
         if self.max_file_bytes == 0 {
@@ -402,6 +434,24 @@ fn parse_seconds(name: &'static str, value: &str, max: Duration) -> Result<Durat
             name,
             value: value.to_owned(),
             expected: "a number of seconds greater than 0 and at most 86400",
+        })
+}
+
+/// The accepted range of the result cap, in words.
+pub const RESULT_BYTES_EXPECTED: &str =
+    "a whole number of bytes from 65536 (64 KiB) to 17179869184 (16 GiB)";
+
+/// A result cap (`SANDBOX_MAX_RESULT_BYTES`, `--max-result-bytes`).
+pub fn parse_result_bytes(value: &str) -> Result<u64, ConfigError> {
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (encoded::MIN_RESULT_BYTES..=encoded::MAX_RESULT_BYTES).contains(n))
+        .ok_or(ConfigError::InvalidVar {
+            name: vars::MAX_RESULT_BYTES,
+            value: value.to_owned(),
+            expected: RESULT_BYTES_EXPECTED,
         })
 }
 

@@ -33,6 +33,7 @@ fn every_variable_is_read() {
         (vars::API_TIMEOUT, "90"),
         (vars::PYTHON, "/usr/bin/python3.11"),
         (vars::MAX_OUTPUT_BYTES, "4096"),
+        (vars::MAX_RESULT_BYTES, "1000000"),
         (vars::ISOLATION, "no-cgroups"),
     ])
     .unwrap();
@@ -45,6 +46,8 @@ fn every_variable_is_read() {
     assert_eq!(config.api_timeout, Duration::from_secs(90));
     assert_eq!(config.python, Some(PathBuf::from("/usr/bin/python3.11")));
     assert_eq!(config.max_output_bytes, 4096);
+    assert_eq!(config.max_result_bytes, Some(1_000_000));
+    assert_eq!(config.result_cap(), 1_000_000);
     assert_eq!(config.isolation, crate::Isolation::NoCgroups);
 
     let config = load(&[(vars::MODE, "secure"), (vars::ALLOW_NETWORK, "0")]).unwrap();
@@ -69,6 +72,9 @@ fn invalid_values_name_the_variable_and_the_value() {
         (vars::SERVER_URL, "localhost:8000"),
         (vars::API_TIMEOUT, "soon"),
         (vars::MAX_OUTPUT_BYTES, "0"),
+        (vars::MAX_RESULT_BYTES, "1000"),
+        (vars::MAX_RESULT_BYTES, "99999999999999"),
+        (vars::MAX_RESULT_BYTES, "-1"),
         (vars::ISOLATION, "none"),
     ];
     for (name, value) in cases {
@@ -169,4 +175,29 @@ fn validate_rejects_out_of_range_fields() {
             .contains("max_memory_mb")
     );
     assert!(ClientConfig::default().validate().is_ok());
+}
+
+#[test]
+fn the_result_cap_is_derived_unless_set_and_checked_when_set() {
+    let config = ClientConfig::default();
+    assert_eq!(
+        config.result_cap(),
+        crate::encoded::default_max_result_bytes(1 << 20, 100, 16 << 20)
+    );
+    let small = ClientConfig {
+        max_output_bytes: 1000,
+        max_output_files_bytes: 3000,
+        max_output_files: 1,
+        ..ClientConfig::default()
+    };
+    assert_eq!(small.result_cap(), crate::encoded::MIN_RESULT_BYTES);
+    for bytes in [0, 65_535, (16 << 30) + 1] {
+        let bad = ClientConfig {
+            max_result_bytes: Some(bytes),
+            ..ClientConfig::default()
+        };
+        let err = bad.validate().unwrap_err().to_string();
+        assert!(err.contains("max_result_bytes"), "{err}");
+        assert!(err.contains("65536"), "{err}");
+    }
 }

@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use super::cgroup::Cgroup;
 use super::{landlock, rootfs, seccomp};
 use crate::blocking;
+use crate::budget::ResultBudget;
 use crate::capture::capture;
 use crate::classify::{Observed, classify};
 use crate::collect::collect;
@@ -871,13 +872,20 @@ pub(crate) async fn execute(
     let (stop_tx, stop_rx) = watch::channel(false);
     let output_limited = Arc::new(AtomicBool::new(false));
     let cap = limits.max_output_bytes;
+    let budget = ResultBudget::new(limits.max_result_bytes);
     let reader = |pipe| {
         let init = init.clone();
         let flag = output_limited.clone();
-        tokio::spawn(capture(pipe, cap, stop_rx.clone(), move || {
-            flag.store(true, Ordering::SeqCst);
-            init.signal(Signal::SIGUSR1);
-        }))
+        tokio::spawn(capture(
+            pipe,
+            cap,
+            budget.clone(),
+            stop_rx.clone(),
+            move || {
+                flag.store(true, Ordering::SeqCst);
+                init.signal(Signal::SIGUSR1);
+            },
+        ))
     };
     let stdout_task = reader(stdout);
     let stderr_task = reader(stderr);
@@ -928,7 +936,8 @@ pub(crate) async fn execute(
     let collected = if reported {
         let inputs = inputs.clone();
         let dir = work_inside.clone();
-        Some(blocking(move || Ok(collect(&dir, &inputs, max_files, max_bytes))).await?)
+        let budget = budget.clone();
+        Some(blocking(move || Ok(collect(&dir, &inputs, max_files, max_bytes, &budget))).await?)
     } else {
         None
     };
@@ -1023,6 +1032,7 @@ pub(crate) async fn execute(
         exit,
         timed_out,
         output_limited: output_limited.load(Ordering::SeqCst),
+        result_limited: budget.stream_cut(),
         oom_killed: oom,
         stderr: &stderr.bytes,
         limits: &limits,
