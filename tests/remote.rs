@@ -277,3 +277,66 @@ async fn the_api_timeout_gives_up_and_the_server_cancels_the_run() {
         1.0
     );
 }
+
+/// A server that answers every connection with 200 and a JSON string of
+/// `body_bytes` letters, `chunked` or with a length.
+fn oversized_server(chunked: bool, body_bytes: usize) -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = [0u8; 65536];
+            let _ = stream.read(&mut request);
+            let body = format!("\"{}\"", "x".repeat(body_bytes));
+            let answer = if chunked {
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+                    body.len()
+                )
+            } else {
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+            };
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    url
+}
+
+/// The client reads no more of a server's answer than it accepts
+/// (`max_result_bytes`), with or without a declared length.
+#[tokio::test]
+async fn an_oversized_answer_is_refused_naming_the_cap() {
+    for chunked in [false, true] {
+        let url = oversized_server(chunked, 300_000);
+        let client = SandboxClient::from_config(ClientConfig {
+            server_url: Some(url),
+            max_result_bytes: Some(65_536),
+            ..ClientConfig::default()
+        })
+        .unwrap();
+        let err = client.execute("print(1)").await.unwrap_err();
+        assert!(matches!(err, SandboxError::Connection { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("larger than 65536 bytes") && text.contains("SANDBOX_MAX_RESULT_BYTES"),
+            "{text}"
+        );
+    }
+    // Within the cap, the same answer is read (and is not a result).
+    let client = SandboxClient::from_config(ClientConfig {
+        server_url: Some(oversized_server(true, 1_000)),
+        max_result_bytes: Some(65_536),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let err = client.execute("print(1)").await.unwrap_err();
+    assert!(
+        err.to_string().contains("not the execution contract"),
+        "{err}"
+    );
+}

@@ -5,8 +5,9 @@
 //! (so an invalid request fails the same way in both modes), then posted to
 //! `{server_url}/execute` with the configuration's defaults filled in. The
 //! API key goes in `Authorization: Bearer`; `api_timeout` bounds the whole
-//! HTTP exchange. An error answer keeps its HTTP status and the server's
-//! code and message. Dropping the future closes the connection, which makes
+//! HTTP exchange, and the answer is read only up to the most this client
+//! accepts (`max_result_bytes`). An error answer keeps its HTTP status and
+//! the server's code and message. Dropping the future closes the connection, which makes
 //! the server kill the execution.
 
 use reqwest::StatusCode;
@@ -18,6 +19,11 @@ use sandbox_core::{
 
 /// Longest error body kept when the server's answer is not the API's JSON.
 const MAX_ERROR_TEXT: usize = 512;
+
+/// The least a client accepts from a server when `max_result_bytes` is not
+/// set: a server's operator may allow larger results than this client's
+/// own caps would make.
+const MIN_ANSWER_BYTES: u64 = 64 << 20;
 
 /// A client of one `sandbox-server`.
 #[derive(Debug, Clone)]
@@ -85,7 +91,7 @@ impl Remote {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let bytes = response.bytes().await.map_err(|err| self.transport(&err))?;
+        let bytes = self.read_answer(response).await?;
         if status == StatusCode::OK {
             let result: ExecutionResult =
                 serde_json::from_slice(&bytes).map_err(|err| SandboxError::Connection {
@@ -102,6 +108,37 @@ impl Remote {
             return Ok(result);
         }
         Err(server_error(status, &bytes, retry_after))
+    }
+
+    /// The answer's body, refused past the most this client accepts (its
+    /// `max_result_bytes`, or [`MIN_ANSWER_BYTES`] when that is unset and
+    /// smaller), so a broken or hostile server cannot exhaust its memory.
+    async fn read_answer(&self, mut response: reqwest::Response) -> Result<Vec<u8>, SandboxError> {
+        let limit = match self.config.max_result_bytes {
+            Some(set) => set,
+            None => self.config.result_cap().max(MIN_ANSWER_BYTES),
+        };
+        let too_big = || SandboxError::Connection {
+            url: self.base_url.clone(),
+            reason: format!(
+                "the server's answer is larger than {limit} bytes, the most this client accepts \
+                 (max_result_bytes; raise SANDBOX_MAX_RESULT_BYTES to accept it)"
+            ),
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit)
+        {
+            return Err(too_big());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|err| self.transport(&err))? {
+            if bytes.len() as u64 + chunk.len() as u64 > limit {
+                return Err(too_big());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
     }
 
     /// A transport failure: a timeout, or anything else that kept the answer
