@@ -43,8 +43,11 @@ def _zygote_main():
     import time
 
     # What the bootstrap imports anyway (`resource` when the run sets
-    # limits) stays loaded in the sandboxes.
-    cold_modules.update(("_json", "resource"))
+    # limits, `_posixsubprocess` when the policy guard seals it) stays
+    # loaded in the sandboxes.
+    import _posixsubprocess  # noqa: F401 (loaded once here, not per sandbox)
+
+    cold_modules.update(("_json", "resource", "_posixsubprocess"))
     stdin = sys.stdin.buffer
     bootstrap = marshal.loads(stdin.read(int(stdin.readline())))
     # The compiler sets up its state on first use (about 1.5 ms): once
