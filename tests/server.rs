@@ -830,18 +830,8 @@ async fn many_large_requests_at_once_stay_within_the_memory_budget() {
     );
 }
 
-/// A program whose output escapes worst: 1 MiB of NUL bytes on stdout and
-/// on stderr (six bytes of JSON each) and 16 MiB of NUL files (a third
-/// more as base64), every output cap at its default.
-const NUL_FLOOD: &str = "\
-print('\\0' * (1 << 20), end='', flush=True)
-err = open(2, 'w', closefd=False)
-err.write('\\0' * (1 << 20))
-err.flush()
-for i in range(4):
-    with open(f'zeros{i}.bin', 'wb') as f:
-        f.write(b'\\0' * (4 << 20))
-";
+/// The NUL flood (`resources/nul_flood.py`): output that escapes worst.
+const NUL_FLOOD: &str = include_str!("resources/nul_flood.py");
 
 /// The response to the NUL flood stays within the result cap: the default
 /// one (derived from the other caps) and a smaller one set by the operator,

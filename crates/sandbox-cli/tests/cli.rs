@@ -1125,17 +1125,8 @@ fn verbose_logs_to_a_pipe_are_plain_text() {
     );
 }
 
-/// 1 MiB of NUL bytes on stdout and stderr (six bytes of JSON each) and
-/// 16 MiB of NUL files (a third more as base64).
-const NUL_FLOOD: &str = "\
-print('\\0' * (1 << 20), end='', flush=True)
-err = open(2, 'w', closefd=False)
-err.write('\\0' * (1 << 20))
-err.flush()
-for i in range(4):
-    with open(f'zeros{i}.bin', 'wb') as f:
-        f.write(b'\\0' * (4 << 20))
-";
+/// The NUL flood (`tests/resources/nul_flood.py`): output that escapes worst.
+const NUL_FLOOD: &str = include_str!("../../../tests/resources/nul_flood.py");
 
 #[test]
 fn json_output_stays_within_the_result_cap() {

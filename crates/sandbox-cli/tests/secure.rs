@@ -174,6 +174,18 @@ fn public_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
     path
 }
 
+/// `code` run by nobody in secure mode at `no-cgroups` (what an
+/// unprivileged runner uses), with `extra` arguments: its `--json` result.
+fn unprivileged_json_run(bin: &Path, extra: &[&str], code: &str) -> serde_json::Value {
+    let mut args = vec!["run", "--mode", "secure", "--isolation", "no-cgroups"];
+    args.extend_from_slice(extra);
+    args.extend(["--json", "-"]);
+    let output = run_with_stdin(as_nobody(bin, &args), code);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr)))
+}
+
 fn as_nobody(bin: &Path, args: &[&str]) -> Command {
     let mut command = Command::new("setpriv");
     command
@@ -196,21 +208,7 @@ fn an_unprivileged_user_gets_secure_mode_without_cgroups() {
     let code = "import os\nprint(os.getuid(), open('/proc/self/uid_map').read().split())\n\
                 print(open('/proc/self/status').read().count('NoNewPrivs:\\t1'))\n\
                 open('out.txt', 'w').write(open('in.txt').read().upper())";
-    let args = [
-        "run",
-        "--mode",
-        "secure",
-        "--isolation",
-        "no-cgroups",
-        "--input",
-        &input_arg,
-        "--json",
-        "-",
-    ];
-    let output = run_with_stdin(as_nobody(&bin, &args), code);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let result: serde_json::Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr)));
+    let result = unprivileged_json_run(&bin, &["--input", &input_arg], code);
     assert_eq!(result["status"], "ok", "{result}");
     // Inside uid 1000 is host uid 65534 (nobody), one line.
     assert_eq!(
@@ -434,23 +432,8 @@ fn an_unprivileged_runner_contains_the_attacks_on_exec_and_proc() {
             .replace("{CANARY_FILE}", &canary.to_string_lossy())
             .replace("{HOST_BOOT_ID}", &host("/proc/sys/kernel/random/boot_id"))
             .replace("{HOST_CMDLINE}", &host("/proc/cmdline"));
-        let args = [
-            "run",
-            "--mode",
-            "secure",
-            "--isolation",
-            "no-cgroups",
-            "--json",
-            "-",
-        ];
-        let output = run_with_stdin(as_nobody(&bin, &args), &code);
-        let text = String::from_utf8_lossy(&output.stdout);
-        let result: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| {
-            panic!(
-                "{name}: {e}: {text}\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
+        let result = unprivileged_json_run(&bin, &[], &code);
+        let text = result.to_string();
         let stdout = result["stdout"].as_str().unwrap_or_default();
         assert_eq!(result["status"], "ok", "{name}: {result}");
         assert!(
