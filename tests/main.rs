@@ -10,6 +10,7 @@
 //! - `compile`:  what only the interpreter's compiler refuses is a syntax_error with the user's line
 //! - `contract`: JSON snapshots of the execution contract
 //! - `nesting`:  deeply nested code through the library, the server and MCP: refused, never a crash
+//! - `network`:  a networked sandbox in a test-made namespace: out to an allowed service and DNS, never the host
 //! - `policy`:   the policy layer: corpus, refusals, the in-interpreter guard
 //! - `pool`:     warm sandboxes: pooled results equal cold ones, nothing carries over, refills, metrics
 //! - `secure`:   secure mode's layers seen from inside, and its limits
@@ -45,6 +46,7 @@ mod files;
 mod limits;
 mod mcp;
 mod nesting;
+mod network;
 mod policy;
 // The pool prepares secure sandboxes, which exist on Linux alone.
 #[cfg(target_os = "linux")]

@@ -42,6 +42,7 @@
 //! | `settle-seconds` | wait this long after the run before checking the host (0) |
 //! | `max-file-bytes` / `max-output-bytes` | the client's file-size / output caps (defaults) |
 //! | `tcp-canary` | `reached` when the attack must connect to it (untouched) |
+//! | `allow-host-address` | `yes`: the operator allows `HOST_ADDRESS` (`SANDBOX_ALLOWED_NETWORKS`), which a networked sandbox may then reach (no) |
 //! | `host-responsive` | `yes`: during the run, the host starts `true` within 1 s (no) |
 //! | `concurrent` | `2`: two runs of the file at once, each with its own tags (1) |
 //! | `check-env` | `yes`: stdout lines `ENV name=value` are compared with this process's environment (no) |
@@ -58,7 +59,9 @@
 //! `CANARY_FILE` (a host file holding a secret), `CANARY_DIR` (a host dir
 //! that must stay empty), `FIXTURE_DIR` (the host temp dir holding both),
 //! `WORK_ROOT` (the client's work root), `TCP_PORT` / `UDP_PORT` (host
-//! loopback listeners), `UNIX_SOCKET` (a host unix socket path),
+//! listeners on every address: loopback, the host's own, any other),
+//! `HOST_ADDRESS` (the host's first IPv4 address outside loopback),
+//! `UNIX_SOCKET` (a host unix socket path),
 //! `ABSTRACT_SOCKET` (a host abstract socket name, without the leading NUL),
 //! `HOST_PID` (this test process), `SENTINEL_PID` (a host `sleep` that must
 //! survive), `HOST_HOSTNAME`, `HOST_COMM` (this process's name), `HOST_EXE`
@@ -195,6 +198,10 @@ attacks! {
     abstract_socket,
     netlink_socket,
     network_on_tcp_reached,
+    network_on_host_loopback,
+    network_on_host_address,
+    network_on_private_and_metadata,
+    network_on_routes_change,
     network_on_abstract_socket,
     network_on_raw_socket,
     network_on_unix_socket_file,
@@ -249,6 +256,7 @@ const PLACEHOLDERS: &[&str] = &[
     "ABSTRACT_SOCKET",
     "HOST_PID",
     "SENTINEL_PID",
+    "HOST_ADDRESS",
     "HOST_HOSTNAME",
     "HOST_COMM",
     "HOST_EXE",
@@ -343,6 +351,7 @@ struct Header {
     max_file_bytes: Option<u64>,
     max_output_bytes: Option<usize>,
     tcp_reached: bool,
+    allow_host_address: bool,
     host_responsive: bool,
     concurrent: usize,
     check_env: bool,
@@ -373,6 +382,7 @@ impl Header {
             max_file_bytes: None,
             max_output_bytes: None,
             tcp_reached: false,
+            allow_host_address: false,
             host_responsive: false,
             concurrent: 1,
             check_env: false,
@@ -440,6 +450,9 @@ impl Header {
                     header.host_responsive = yes_no(value).ok_or_else(yes_or_no)?
                 }
                 "check-env" => header.check_env = yes_no(value).ok_or_else(yes_or_no)?,
+                "allow-host-address" => {
+                    header.allow_host_address = yes_no(value).ok_or_else(yes_or_no)?
+                }
                 "concurrent" => {
                     header.concurrent = match value {
                         "1" => 1,
@@ -544,6 +557,8 @@ struct Host {
     comm: String,
     /// This test binary.
     exe: PathBuf,
+    /// The host's first IPv4 address outside loopback.
+    address: std::net::Ipv4Addr,
 }
 
 static HOST: OnceCell<Host> = OnceCell::const_new();
@@ -625,6 +640,11 @@ print(json.dumps({
             .expect("comm")
             .trim()
             .to_owned(),
+        address: nix::ifaddrs::getifaddrs()
+            .expect("the host's addresses")
+            .filter_map(|interface| interface.address?.as_sockaddr_in().map(|a| a.ip()))
+            .find(|ip| !ip.is_loopback())
+            .expect("the red team needs an IPv4 address outside loopback on the host"),
     }
 }
 
@@ -726,9 +746,10 @@ impl Fixture {
         let work_root = dir.path().join("work");
         std::fs::create_dir(&work_root).expect("work root");
 
-        let tcp = TcpListener::bind("127.0.0.1:0").expect("tcp canary");
+        // On every address: a sandbox must reach the host by none.
+        let tcp = TcpListener::bind("0.0.0.0:0").expect("tcp canary");
         tcp.set_nonblocking(true).expect("non-blocking");
-        let udp = UdpSocket::bind("127.0.0.1:0").expect("udp canary");
+        let udp = UdpSocket::bind("0.0.0.0:0").expect("udp canary");
         udp.set_nonblocking(true).expect("non-blocking");
         let unix_path = dir.path().join("host.sock");
         let unix = UnixListener::bind(&unix_path).expect("unix canary");
@@ -798,6 +819,7 @@ impl Fixture {
             ("HOST_HOSTNAME", host.hostname.clone()),
             ("HOST_COMM", host.comm.clone()),
             ("HOST_EXE", path(&host.exe)),
+            ("HOST_ADDRESS", host.address.to_string()),
             ("HOST_BOOT_ID", host_file("/proc/sys/kernel/random/boot_id")),
             ("HOST_CMDLINE", host_file("/proc/cmdline")),
             ("SECRET_ENV", host.secret_env.clone()),
@@ -1154,6 +1176,11 @@ async fn run_once(
         pool_size: usize::from(pooled),
         // The shape the pool is stocked with at warm-up.
         allow_network: header.network,
+        allowed_networks: if header.allow_host_address {
+            sandbox_core::network::parse_allowed(&host.address.to_string()).expect("an address")
+        } else {
+            Vec::new()
+        },
         ..defaults
     })
     .expect("valid config");

@@ -4,7 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use sandbox_client::{ExecutionMode, ExecutionRequest, Isolation, Status};
+use sandbox_client::{
+    ClientConfig, ExecutionMode, ExecutionRequest, Isolation, PolicyChoice, SandboxClient, Status,
+};
 
 use crate::support::client;
 
@@ -119,19 +121,31 @@ async fn a_stdout_flood_is_an_output_limit() {
     );
 }
 
+/// Off, no socket opens; on, the host's address is refused by route until
+/// the operator allows it, and the host's loopback never answers (the
+/// sandbox's 127.0.0.1 is its own).
 #[tokio::test]
 async fn the_network_switch_works_both_ways() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
+    let address = nix::ifaddrs::getifaddrs()
+        .unwrap()
+        .filter_map(|interface| interface.address?.as_sockaddr_in().map(|a| a.ip()))
+        .find(|ip| !ip.is_loopback())
+        .expect("an IPv4 address outside loopback");
     let code = format!(
-        "import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2).close()\n    print('connected')\nexcept OSError as e:\n    print('blocked', type(e).__name__, e.errno)\n"
+        "import socket\nfor host in ('127.0.0.1', '{address}'):\n    try:\n        socket.create_connection((host, {port}), timeout=2).close()\n        print('connected')\n    except OSError as e:\n        print('blocked', type(e).__name__, e.errno)\n"
     );
     let off = client(ExecutionMode::Secure)
         .execute_request(secure(&code))
         .await
         .unwrap();
-    assert_eq!(off.stdout, "blocked PermissionError 1\n", "{}", off.stderr);
+    assert_eq!(
+        off.stdout, "blocked PermissionError 1\nblocked PermissionError 1\n",
+        "{}",
+        off.stderr
+    );
     assert!(
         listener.accept().is_err(),
         "the canary saw a connection with the network off"
@@ -141,10 +155,35 @@ async fn the_network_switch_works_both_ways() {
         .execute_request(secure(&code).with_network(true))
         .await
         .unwrap();
-    assert_eq!(on.stdout, "connected\n", "{}", on.stderr);
+    assert_eq!(
+        on.stdout, "blocked ConnectionRefusedError 111\nblocked OSError 113\n",
+        "{}",
+        on.stderr
+    );
+    assert!(
+        listener.accept().is_err(),
+        "the canary saw a connection with the host refused"
+    );
+
+    let allowed = SandboxClient::from_config(ClientConfig {
+        mode: ExecutionMode::Secure,
+        policy: PolicyChoice::Off,
+        allowed_networks: sandbox_core::network::parse_allowed(&address.to_string()).unwrap(),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let on = allowed
+        .execute_request(secure(&code).with_network(true))
+        .await
+        .unwrap();
+    assert_eq!(
+        on.stdout, "blocked ConnectionRefusedError 111\nconnected\n",
+        "{}",
+        on.stderr
+    );
     assert!(
         listener.accept().is_ok(),
-        "the canary saw nothing with the network on"
+        "the canary saw nothing from the allowed sandbox"
     );
 }
 

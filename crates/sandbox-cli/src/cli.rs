@@ -15,7 +15,8 @@ use sandbox_core::{ExecutionMode, Isolation};
         Defaults come from SANDBOX_* environment variables and a .env file in the \
         current directory (SANDBOX_MODE, SANDBOX_TIMEOUT, SANDBOX_ALLOW_NETWORK, \
         SANDBOX_MAX_MEMORY_MB, SANDBOX_ISOLATION, SANDBOX_POLICY, SANDBOX_PYTHON, \
-        SANDBOX_MAX_OUTPUT_BYTES, SANDBOX_MAX_RESULT_BYTES, SANDBOX_POOL_SIZE, and for a \
+        SANDBOX_MAX_OUTPUT_BYTES, SANDBOX_MAX_RESULT_BYTES, SANDBOX_ALLOWED_NETWORKS, \
+        SANDBOX_POOL_SIZE, and for a \
         remote server SANDBOX_SERVER_URL, SANDBOX_API_KEY, SANDBOX_API_TIMEOUT); \
         options given here override them.",
     after_help = "Run `sandbox run --help` for options and exit codes."

@@ -132,6 +132,15 @@ pub enum ConfigError {
         expected: &'static str,
     },
 
+    /// A list-valued variable holds an entry that does not parse.
+    #[error("`{name}` is invalid: {why}")]
+    InvalidEntry {
+        /// The variable's name.
+        name: &'static str,
+        /// Which entry, and what would have been accepted.
+        why: String,
+    },
+
     /// The `.env` file exists but cannot be read or parsed.
     #[error("cannot read `{}`: {source}", path.display())]
     DotEnv {

@@ -20,6 +20,7 @@ pub mod encoded;
 pub mod error;
 pub mod files;
 pub mod limits;
+pub mod network;
 pub mod plan;
 pub mod policy;
 pub mod proc_view;

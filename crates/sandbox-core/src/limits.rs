@@ -38,6 +38,9 @@ pub struct Limits {
     pub memory_mb: u64,
     /// Whether the network is reachable.
     pub allow_network: bool,
+    /// Networks reachable with the network allowed although refused by
+    /// default (the operator's [`ClientConfig::allowed_networks`]).
+    pub allowed_networks: Vec<ipnet::Ipv4Net>,
     /// Cap per output stream, bytes.
     pub max_output_bytes: usize,
     /// Cap on output files returned.
@@ -120,6 +123,7 @@ impl Limits {
             timeout,
             memory_mb,
             allow_network: request.allow_network.unwrap_or(config.allow_network),
+            allowed_networks: config.allowed_networks.clone(),
             max_output_bytes: config.max_output_bytes,
             max_output_files: config.max_output_files,
             max_output_files_bytes: config.max_output_files_bytes,

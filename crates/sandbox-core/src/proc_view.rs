@@ -43,6 +43,9 @@ pub struct HostFacts {
     pub cpus: Vec<u32>,
     /// `MemTotal` of `/proc/meminfo`, KiB (0 when unknown).
     pub memory_kb: u64,
+    /// The host's own IPv4 addresses, which a sandbox with the network
+    /// allowed must not reach (see [`crate::network`]).
+    pub addresses: Vec<std::net::Ipv4Addr>,
 }
 
 impl HostFacts {
@@ -59,7 +62,11 @@ impl HostFacts {
             .find_map(|line| line.strip_prefix("MemTotal:"))
             .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
             .unwrap_or(0);
-        Self { cpus, memory_kb }
+        Self {
+            cpus,
+            memory_kb,
+            addresses: Vec::new(),
+        }
     }
 }
 
@@ -187,6 +194,7 @@ mod tests {
         let facts = HostFacts {
             cpus: vec![0, 1],
             memory_kb: 24_000_000,
+            ..HostFacts::default()
         };
         let views = views(&facts, 256, |p| p != Path::new("/proc/pressure/io"));
         let find = |name: &str| {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::limits::Limits;
+use crate::network::{self, NetworkPlan};
 use crate::plan::{BOOTSTRAP_LOADER, Resource, Rlimit, base_env, process_rlimits};
 use crate::proc_view::{self, HostFacts, ProcView};
 
@@ -228,8 +229,12 @@ pub struct SecurePlan {
     pub landlock: LandlockRules,
     /// rlimits, always applied (memory and processes too when no cgroup).
     pub rlimits: Vec<Rlimit>,
-    /// Whether the network namespace keeps only loopback.
+    /// Whether the network is allowed; the sandbox has a network namespace
+    /// of its own either way.
     pub allow_network: bool,
+    /// With the network allowed: what its namespace refuses, and its
+    /// resolver (see [`crate::network`]).
+    pub network: Option<NetworkPlan>,
     /// The resolved limits.
     pub limits: Limits,
 }
@@ -245,13 +250,9 @@ pub const SYSTEM_DIRS: &[&str] = &[
 /// cache, time zone, and (for `allow_network`) name resolution and CA
 /// certificates.
 pub const ETC_FILES: &[&str] = &["/etc/ld.so.cache", "/etc/localtime", "/etc/mime.types"];
-/// `/etc` entries added when the network is allowed.
-pub const ETC_NETWORK: &[&str] = &[
-    "/etc/resolv.conf",
-    "/etc/nsswitch.conf",
-    "/etc/ssl",
-    "/etc/ca-certificates",
-];
+/// `/etc` entries added when the network is allowed (`resolv.conf` is the
+/// sandbox's own, naming its relay).
+pub const ETC_NETWORK: &[&str] = &["/etc/nsswitch.conf", "/etc/ssl", "/etc/ca-certificates"];
 
 /// How a host path is present on this machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -385,7 +386,7 @@ impl SecurePlan {
         read.push("/".into());
 
         let id = SANDBOX_ID;
-        let files = vec![
+        let mut files = vec![
             GeneratedFile {
                 path: "/etc/passwd".into(),
                 contents: format!(
@@ -405,6 +406,15 @@ impl SecurePlan {
                 contents: format!("{HOSTNAME}\n"),
             },
         ];
+        let network = limits
+            .allow_network
+            .then(|| NetworkPlan::new(&facts.addresses, &limits.allowed_networks));
+        if network.is_some() {
+            files.push(GeneratedFile {
+                path: "/etc/resolv.conf".into(),
+                contents: network::resolv_conf(),
+            });
+        }
 
         let mut args: Vec<String> = ["-I", "-S", "-B", "-u", "-X", "utf8", "-c", BOOTSTRAP_LOADER]
             .map(String::from)
@@ -445,6 +455,7 @@ impl SecurePlan {
             },
             rlimits,
             allow_network: limits.allow_network,
+            network,
             limits,
         }
     }
@@ -485,6 +496,7 @@ mod tests {
         let facts = HostFacts {
             cpus: vec![0, 1],
             memory_kb: 1 << 20,
+            addresses: vec![std::net::Ipv4Addr::new(192, 0, 2, 2)],
         };
         let host = |p: &Path| match p.to_str().unwrap() {
             "/proc/stat" | "/proc/sys/kernel/random/boot_id" => HostEntry::Present,
@@ -492,6 +504,51 @@ mod tests {
         };
         let plan = SecurePlan::new(&python, limits, 1000, &facts, host, link);
         insta::assert_json_snapshot!(plan);
+    }
+
+    #[test]
+    fn a_networked_plan_refuses_the_host_and_names_its_own_resolver() {
+        let python = InterpreterLayout {
+            executable: "/usr/bin/python3".into(),
+            real_executable: "/usr/bin/python3.11".into(),
+            loader: None,
+            prefixes: vec!["/usr".into()],
+            site_packages: vec![],
+        };
+        let request = ExecutionRequest::new("").with_network(true);
+        let config = ClientConfig {
+            allowed_networks: vec!["10.77.0.0/24".parse().unwrap()],
+            ..ClientConfig::default()
+        };
+        let limits = Limits::resolve(&request, &config).unwrap();
+        let facts = HostFacts {
+            addresses: vec![std::net::Ipv4Addr::new(198, 51, 100, 7)],
+            ..HostFacts::default()
+        };
+        let host = |p: &Path| match p.to_str().unwrap() {
+            "/usr" | "/etc/resolv.conf" | "/etc/ssl" => HostEntry::Present,
+            _ => HostEntry::Missing,
+        };
+        let plan = SecurePlan::new(&python, limits, 0, &facts, host, |_| None);
+        let network = plan.network.as_ref().expect("a network plan");
+        assert!(network.refuses("198.51.100.7".parse().unwrap()));
+        assert!(network.refuses("10.1.0.1".parse().unwrap()));
+        assert!(!network.refuses("10.77.0.1".parse().unwrap()));
+        let resolv = plan
+            .files
+            .iter()
+            .find(|f| f.path == Path::new("/etc/resolv.conf"))
+            .expect("its own resolv.conf");
+        assert_eq!(resolv.contents, network::resolv_conf());
+        // The host's resolv.conf is never bound over it.
+        assert!(!plan.mounts.iter().any(
+            |m| matches!(m, Mount::ReadOnly { path } if path == Path::new("/etc/resolv.conf"))
+        ));
+        assert!(
+            plan.mounts
+                .iter()
+                .any(|m| matches!(m, Mount::ReadOnly { path } if path == Path::new("/etc/ssl")))
+        );
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub const MAX_OUTPUT_BYTES: &str = "SANDBOX_MAX_OUTPUT_BYTES";
 /// Cap on one result's size as JSON, in bytes (streams escaped, files as
 /// base64); unset: derived from the other caps.
 pub const MAX_RESULT_BYTES: &str = "SANDBOX_MAX_RESULT_BYTES";
+/// Networks a secure sandbox with the network allowed may reach although
+/// they are refused by default (private, loopback, link-local ranges and
+/// the host's own addresses): IPv4 networks or addresses, comma-separated.
+pub const ALLOWED_NETWORKS: &str = "SANDBOX_ALLOWED_NETWORKS";
 /// Secure sandboxes kept prepared ahead of requests, per shape (0: none).
 pub const POOL_SIZE: &str = "SANDBOX_POOL_SIZE";
 
@@ -116,6 +120,10 @@ pub const ALL: &[(&str, &str)] = &[
     (
         MAX_RESULT_BYTES,
         "Largest result as JSON, in bytes (output escaped, files as base64)",
+    ),
+    (
+        ALLOWED_NETWORKS,
+        "IPv4 networks a networked secure sandbox may reach though refused by default (private, link-local, the host's own), comma-separated",
     ),
     (
         POOL_SIZE,

@@ -171,7 +171,45 @@ def _zygote_main():
             lines.append("%s %d 0\n" % (name, base_offsets.get(name, 0) - int(time.clock_gettime(clock))))
         write_file("/proc/self/timens_offsets", "".join(lines).encode())
 
-    def init_setup():
+    def add_routes(messages):
+        # Route requests for NETLINK_ROUTE, each acknowledged: the routes
+        # that refuse the host's networks (see the runner's `network`).
+        step = config["route_bytes"] * config["routes_per_batch"]
+        nl = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, 0)
+        try:
+            for start in range(0, len(messages), step):
+                batch = messages[start : start + step]
+                nl.send(batch)
+                awaited = len(batch) // config["route_bytes"]
+                while awaited:
+                    data = nl.recv(65536)
+                    at = 0
+                    while at + 20 <= len(data):
+                        length, kind = struct.unpack_from("=IH", data, at)
+                        if kind == 2:  # NLMSG_ERROR, 0 acknowledges
+                            (err,) = struct.unpack_from("=i", data, at + 16)
+                            if err:
+                                raise Failed("add the routes that refuse the host's networks: %s" % posix.strerror(-err))
+                            awaited -= 1
+                        if length < 16:
+                            break
+                        at += (length + 3) & ~3
+        except OSError as exc:
+            raise Failed("add the routes that refuse the host's networks: %s" % exc)
+        finally:
+            nl.close()
+
+    def dns_socket():
+        # The runner's relay answers what arrives here.
+        sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+        try:
+            sock.bind((config["relay"], 53))
+        except OSError as exc:
+            sock.close()
+            raise Failed("bind the sandbox's DNS socket: %s" % exc)
+        return sock.detach()
+
+    def init_setup(routes):
         check(libc.mount(b"proc", b"/proc", b"proc", 0x2 | 0x4 | 0x8, None), "mount a fresh /proc")
         proc_views()
         time_namespace()
@@ -180,14 +218,17 @@ def _zygote_main():
                 write_file(path, value.encode())
             except OSError:
                 pass  # best effort, as in a cold sandbox
-        if config["loopback"]:
-            sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
-            try:
-                fcntl.ioctl(sock.fileno(), 0x8914, struct.pack("16sh22x", b"lo", 0x1 | 0x40))
-            except OSError as exc:
-                raise Failed("bring up loopback: %s" % exc)
-            finally:
-                sock.close()
+        sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+        try:
+            fcntl.ioctl(sock.fileno(), 0x8914, struct.pack("16sh22x", b"lo", 0x1 | 0x40))
+        except OSError as exc:
+            raise Failed("bring up loopback: %s" % exc)
+        finally:
+            sock.close()
+        if routes is None:
+            return None
+        add_routes(bytes.fromhex(routes))
+        return dns_socket()
 
     def landlock():
         rules = config["landlock"]
@@ -262,8 +303,8 @@ def _zygote_main():
         exec(bootstrap, main_globals)
         posix._exit(0)
 
-    def init_main(fds, cgroups, rlimits, status, release, hello):
-        init_setup()
+    def init_main(fds, cgroups, rlimits, status, release, hello, routes):
+        dns = init_setup(routes)
         program = posix.fork()
         if program == 0:
             try:
@@ -284,7 +325,15 @@ def _zygote_main():
             kill_all()
 
         signal.signal(signal.SIGUSR1, stop)
-        posix.write(hello, b"r")
+        if dns is None:
+            posix.write(hello, b"r")
+        else:
+            channel = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET, 0, hello)
+            try:
+                channel.sendmsg([b"r"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack("i", dns))])
+            finally:
+                channel.detach()
+            posix.close(dns)
         for fd in list(fds) + list(cgroups) + [hello, 0, 1, 2]:
             try:
                 posix.close(fd)
@@ -322,6 +371,7 @@ def _zygote_main():
                 status,
                 release,
                 hello,
+                header.get("routes"),
             )
         except BaseException as exc:
             if running:
@@ -337,7 +387,7 @@ def _zygote_main():
     sys.stdout.flush()
     while True:
         try:
-            data, ancillary, flags, _ = control.recvmsg(65536, _socket.CMSG_SPACE(64 * 4))
+            data, ancillary, flags, _ = control.recvmsg(1 << 18, _socket.CMSG_SPACE(64 * 4))
         except InterruptedError:
             continue
         if not data:

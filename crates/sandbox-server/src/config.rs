@@ -51,7 +51,8 @@ Execution defaults come from the same variables as every sandbox program:
   SANDBOX_MODE (secure|simple), SANDBOX_ISOLATION (full|no-cgroups|best-effort),
   SANDBOX_TIMEOUT, SANDBOX_MAX_MEMORY_MB, SANDBOX_ALLOW_NETWORK, SANDBOX_PYTHON,
   SANDBOX_MAX_OUTPUT_BYTES, SANDBOX_MAX_RESULT_BYTES, SANDBOX_POLICY (the policy
-  code is checked against).
+  code is checked against), SANDBOX_ALLOWED_NETWORKS (private networks or host
+  addresses a sandbox with the network may reach, for an internal service).
 The server's mode and network setting are also the most a request may ask for:
 a secure server refuses `\"mode\": \"simple\"`, and `\"allow_network\": true` is
 accepted only when SANDBOX_ALLOW_NETWORK is true. Requests over a limit get 422

@@ -84,6 +84,10 @@ pub struct ClientConfig {
     /// on or off): a run then costs only its code's time. 0 (the library's
     /// default) prepares none; `sandbox-server` defaults to its concurrency.
     pub pool_size: usize,
+    /// Networks a secure sandbox with the network allowed may reach
+    /// although [`network::REFUSED_RANGES`](crate::network::REFUSED_RANGES)
+    /// or the host's own addresses hold them (an internal service).
+    pub allowed_networks: Vec<ipnet::Ipv4Net>,
 }
 
 /// Which policy applies (see [`ClientConfig::policy_for`]).
@@ -119,6 +123,7 @@ impl Default for ClientConfig {
             work_root: None,
             policy: PolicyChoice::ByMode,
             pool_size: 0,
+            allowed_networks: Vec::new(),
         }
     }
 }
@@ -144,6 +149,7 @@ impl fmt::Debug for ClientConfig {
             .field("work_root", &self.work_root)
             .field("policy", &self.policy)
             .field("pool_size", &self.pool_size)
+            .field("allowed_networks", &self.allowed_networks)
             .finish()
     }
 }
@@ -298,6 +304,13 @@ impl ClientConfig {
         }
         if let Some(v) = get(vars::MAX_RESULT_BYTES)? {
             config.max_result_bytes = Some(parse_result_bytes(&v)?);
+        }
+        if let Some(v) = get(vars::ALLOWED_NETWORKS)? {
+            config.allowed_networks =
+                crate::network::parse_allowed(&v).map_err(|why| ConfigError::InvalidEntry {
+                    name: vars::ALLOWED_NETWORKS,
+                    why,
+                })?;
         }
         if let Some(v) = get(vars::POOL_SIZE)? {
             config.pool_size = v

@@ -56,6 +56,8 @@ pub(crate) mod cgroup;
 mod exec_gate;
 #[cfg(target_os = "linux")]
 mod landlock;
+#[cfg(target_os = "linux")]
+pub(crate) mod network;
 pub mod probe;
 #[cfg(target_os = "linux")]
 mod rootfs;
@@ -150,7 +152,7 @@ pub(crate) async fn run(
         &layout,
         limits.clone(),
         input_bytes,
-        host_facts(),
+        &facts_for(&limits),
         host_entry,
         |p| std::fs::read_link(p).ok(),
     );
@@ -202,7 +204,7 @@ fn pool_plan(layout: &sandbox_core::secure::InterpreterLayout, limits: &Limits) 
         layout,
         most,
         POOL_INPUT_BYTES,
-        host_facts(),
+        &facts_for(limits),
         host_entry,
         |p| std::fs::read_link(p).ok(),
     );
@@ -278,7 +280,7 @@ fn unused_layers(caps: &Capabilities, isolation: Isolation) -> Vec<&'static str>
         Isolation::BestEffort => caps
             .layers
             .iter()
-            .filter(|l| !l.available())
+            .filter(|l| !l.available() && l.name != probe::NETWORK_HELPER)
             .map(|l| l.name)
             .collect(),
     }
@@ -293,6 +295,19 @@ fn host_facts() -> &'static sandbox_core::proc_view::HostFacts {
             sandbox_core::proc_view::HostFacts::parse(&read("/proc/stat"), &read("/proc/meminfo"))
         });
     &FACTS
+}
+
+/// The host facts a plan for `limits` needs: with the network allowed,
+/// the host's addresses as they are now (a sandbox must not reach them).
+#[cfg(target_os = "linux")]
+fn facts_for(limits: &Limits) -> std::borrow::Cow<'static, sandbox_core::proc_view::HostFacts> {
+    if !limits.allow_network {
+        return std::borrow::Cow::Borrowed(host_facts());
+    }
+    std::borrow::Cow::Owned(sandbox_core::proc_view::HostFacts {
+        addresses: network::host_addresses(),
+        ..host_facts().clone()
+    })
 }
 
 #[cfg(target_os = "linux")]

@@ -127,12 +127,49 @@ fn probe_without_clones() -> Capabilities {
             },
         });
     }
+    layers.push(Layer {
+        name: NETWORK_HELPER,
+        status: network_helper(),
+    });
     Capabilities {
         layers,
         cgroups: cgroups.ok(),
         landlock,
         landlock_abi,
     }
+}
+
+/// The layer only runs with the network allowed need: no isolation level
+/// requires it, and without it those runs are refused.
+pub(crate) const NETWORK_HELPER: &str = "network helper";
+
+/// Whether sandboxes with the network allowed can have it here.
+#[cfg(target_os = "linux")]
+pub(crate) fn network_helper() -> Result<String, String> {
+    use super::network::{HELPER, helper};
+    let Some(path) = helper() else {
+        return Err(format!(
+            "{HELPER} not found (apt-get install slirp4netns): runs with the network allowed \
+             are refused, never given the host's network"
+        ));
+    };
+    let tun = std::path::Path::new("/dev/net/tun");
+    if let Err(err) = nix::unistd::access(
+        tun,
+        nix::unistd::AccessFlags::R_OK | nix::unistd::AccessFlags::W_OK,
+    ) {
+        return Err(format!(
+            "{HELPER} at {} cannot open {}: {err} (distributions make it mode 0666; `chmod \
+             0666 /dev/net/tun` as root): runs with the network allowed are refused",
+            path.display(),
+            tun.display()
+        ));
+    }
+    Ok(format!(
+        "{HELPER} at {}: networked sandboxes get a network of their own; the host's \
+         loopback, private and link-local ranges and its own addresses are refused",
+        path.display()
+    ))
 }
 
 /// Every layer missing: secure mode needs Linux.
@@ -154,6 +191,7 @@ fn probe_now() -> Capabilities {
         "seccomp",
         "cgroup memory",
         "cgroup pids",
+        NETWORK_HELPER,
     ];
     Capabilities {
         layers: names
@@ -225,7 +263,7 @@ impl Capabilities {
     pub fn missing_for(&self, isolation: Isolation) -> Vec<&Layer> {
         self.layers
             .iter()
-            .filter(|layer| !layer.available())
+            .filter(|layer| !layer.available() && layer.name != NETWORK_HELPER)
             .filter(|layer| match isolation {
                 Isolation::Full => true,
                 Isolation::NoCgroups => !is_cgroup_limit(layer.name),

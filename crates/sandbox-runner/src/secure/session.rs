@@ -292,6 +292,8 @@ pub(super) struct Sandbox {
     pub(super) init: Option<Arc<Init>>,
     pub(super) cgroup: Option<Cgroup>,
     pub(super) run_dir: Option<tempfile::TempDir>,
+    /// With the network allowed: its helper and DNS relay.
+    pub(super) network: Option<super::network::Link>,
 }
 
 impl Prepared {
@@ -303,6 +305,7 @@ impl Prepared {
             init.signal(Signal::SIGKILL);
             let _ = init.wait();
         }
+        drop(sandbox.network.take());
         if let Some(group) = sandbox.cgroup.take() {
             group.remove();
         }
@@ -319,7 +322,9 @@ impl Drop for Sandbox {
         };
         init.signal(Signal::SIGKILL);
         let (cgroup, run_dir) = (self.cgroup.take(), self.run_dir.take());
+        let network = self.network.take();
         let cleanup = move || {
+            drop(network);
             let _ = init.wait();
             drop(cgroup);
             drop(run_dir);
@@ -357,6 +362,16 @@ impl From<SandboxError> for Failure {
     fn from(err: SandboxError) -> Self {
         Self::Failed(err)
     }
+}
+
+/// The request that brings up the loopback interface.
+fn loopback_up() -> libc::ifreq {
+    let mut loopback: libc::ifreq = empty_ifreq();
+    for (dst, src) in loopback.ifr_name.iter_mut().zip(b"lo\0") {
+        *dst = *src as libc::c_char;
+    }
+    loopback.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+    loopback
 }
 
 /// Runs one request in a sandbox made for it.
@@ -537,22 +552,22 @@ pub(super) async fn prepare_as(
     let (error_r, error_w) = pipe_pair()?;
     let (report_r, report_w) = pipe_pair()?;
 
-    let mut clone_flags = libc::CLONE_NEWUSER
+    // A network namespace of its own, network or not: with the network
+    // allowed, the helper reaches out for it (see `network`).
+    let clone_flags = libc::CLONE_NEWUSER
         | libc::CLONE_NEWPID
         | libc::CLONE_NEWNS
         | libc::CLONE_NEWIPC
         | libc::CLONE_NEWUTS
-        | libc::CLONE_NEWCGROUP;
-    let loopback = if plan.allow_network {
-        None
-    } else {
-        clone_flags |= libc::CLONE_NEWNET;
-        let mut ifr: libc::ifreq = empty_ifreq();
-        for (dst, src) in ifr.ifr_name.iter_mut().zip(b"lo\0") {
-            *dst = *src as libc::c_char;
+        | libc::CLONE_NEWCGROUP
+        | libc::CLONE_NEWNET;
+    // A fork server's own sandbox never reaches out; its sandboxes do.
+    let routes = match (&plan.network, &zygote) {
+        (Some(network), None) => {
+            super::network::require_helper()?;
+            Some(super::network::route_messages(&network.refused))
         }
-        ifr.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
-        Some(ifr)
+        _ => None,
     };
 
     // Stage 2: clone into the namespaces.
@@ -578,7 +593,8 @@ pub(super) async fn prepare_as(
                 .map(|path| cstring(path.as_os_str().as_bytes()))
                 .collect::<Result<_, SandboxError>>()?,
             hostname: plan.hostname.as_bytes().to_vec(),
-            loopback,
+            loopback: Some(loopback_up()),
+            routes: routes.clone(),
             cwd: cstring(plan.cwd.as_os_str().as_bytes())?,
             program,
             argv: nul_terminated(&argv_c),
@@ -644,10 +660,11 @@ pub(super) async fn prepare_as(
     });
     // From here on, a failure (or a dropped future) kills the sandbox and
     // removes what it left.
-    let sandbox = Sandbox {
+    let mut sandbox = Sandbox {
         init: Some(init),
         cgroup,
         run_dir: Some(run_dir),
+        network: None,
     };
 
     let to_async = |fd: OwnedFd| {
@@ -678,6 +695,12 @@ pub(super) async fn prepare_as(
     go.write_all(b"g")
         .await
         .map_err(io_err("start the sandbox"))?;
+    // The helper attaches to the namespaces while init sets up (init is
+    // our child: its pid cannot be reused before we reap it).
+    let helper = match routes {
+        Some(_) => Some(super::network::Helper::start(pid, || true)?),
+        None => None,
+    };
 
     // Stage 3 runs in the child; it forks the program and says ready.
     let mut error_pipe = error_pipe;
@@ -692,6 +715,14 @@ pub(super) async fn prepare_as(
         .open(format!("/proc/{pid}/root{WORK_DIR}"))
         .map_err(io_err("open the sandbox's work dir"))?;
     let program = program_pid(pid);
+    let dns = match helper {
+        Some(_) => Some(
+            crate::sys::pidfd_open(Pid::from_raw(pid))
+                .and_then(|pidfd| crate::sys::pidfd_getfd(&pidfd, sys::sandbox::FD_DNS))
+                .map_err(io_err("take the sandbox's DNS socket"))?,
+        ),
+        None => None,
+    };
     go.write_all(b"g")
         .await
         .map_err(io_err("start the program"))?;
@@ -741,6 +772,11 @@ pub(super) async fn prepare_as(
     }
 
     mark("exec");
+    if let (Some(helper), Some(dns)) = (helper, dns) {
+        let deadline = Instant::now() + SETUP_TIMEOUT;
+        sandbox.network = Some(super::network::Link::establish(helper, dns, deadline).await?);
+        mark("network");
+    }
     if is_zygote {
         return Ok(Prepared {
             recipe,
@@ -1139,15 +1175,16 @@ impl Leftovers {
     }
 }
 
-/// Ends of pooled runs still finishing in the background.
+/// Ends of pooled runs (and network helpers) still finishing in the
+/// background.
 static TAILS: AtomicUsize = AtomicUsize::new(0);
 
 /// One run's background end, counted while it lasts (also when its task
 /// is dropped with its runtime).
-struct Tail;
+pub(super) struct Tail;
 
 impl Tail {
-    fn start() -> Self {
+    pub(super) fn start() -> Self {
         TAILS.fetch_add(1, Ordering::SeqCst);
         Self
     }

@@ -35,7 +35,7 @@ use super::cgroup::Cgroup;
 use super::session::{
     self, Init, Prepared, Recipe, SETUP_TIMEOUT, Sandbox, ZygoteStart, io_err, pipe_pair,
 };
-use super::{landlock, rootfs};
+use super::{landlock, network, rootfs};
 use crate::worker::Channel;
 
 /// A running fork server, one per shape. Dropping it kills the server and
@@ -88,7 +88,7 @@ impl Zygote {
             std::fs::File::from(stdin)
                 .write_all(&payload)
                 .map_err(io_err("start the fork server"))?;
-            let (message, _) = receive(&control, Instant::now() + SETUP_TIMEOUT)?;
+            let message = receive(&control, Instant::now() + SETUP_TIMEOUT)?.message;
             if message != br#"{"type":"hello","v":1}"# {
                 return Err(failed(
                     "start the fork server",
@@ -160,7 +160,22 @@ impl Zygote {
         let (hello, hello_child) = seqpacket_pair()?;
         setsockopt(&hello, sockopt::PassCred, &true)
             .map_err(|e| SandboxError::io("ask for the sandbox's credentials", e.into()))?;
-        let header = json!({ "type": "sandbox", "rlimits": rlimits }).to_string();
+        // Routes from the host's addresses as they are now.
+        let routes = plan.network.as_ref().map(|_| {
+            let network = sandbox_core::network::NetworkPlan::new(
+                &network::host_addresses(),
+                &plan.limits.allowed_networks,
+            );
+            let mut hex = String::new();
+            for byte in network::route_messages(&network.refused) {
+                hex.push_str(&format!("{byte:02x}"));
+            }
+            hex
+        });
+        if routes.is_some() {
+            network::require_helper()?;
+        }
+        let header = json!({ "type": "sandbox", "rlimits": rlimits, "routes": routes }).to_string();
         let mut fds = vec![
             stdin_r.as_raw_fd(),
             stdout_w.as_raw_fd(),
@@ -195,28 +210,48 @@ impl Zygote {
             hello_child,
             tasks,
         ));
-        // Init says ready ("r", with its pid) and the program says it is
-        // restricted ("p"), in either order.
+        // Init says ready ("r", with its pid, and with the network its DNS
+        // socket) and the program says it is restricted ("p"), in either
+        // order.
         let deadline = Instant::now() + SETUP_TIMEOUT;
-        let (hello, pid, restricted) = crate::blocking(move || {
+        let (hello, pid, mut fds, restricted) = crate::blocking(move || {
             let mut restricted = false;
             loop {
-                match receive(&hello, deadline)? {
-                    (message, Some(pid)) if message == b"r" => return Ok((hello, pid, restricted)),
-                    (message, _) if message == b"p" && !restricted => restricted = true,
-                    (message, _) => return Err(setup_error(&message)),
+                let received = receive(&hello, deadline)?;
+                match (received.message.as_slice(), received.pid) {
+                    (b"r", Some(pid)) => return Ok((hello, pid, received.fds, restricted)),
+                    (b"p", _) if !restricted => restricted = true,
+                    (message, _) => return Err(setup_error(message)),
                 }
             }
         })
         .await?;
         let pid = Pid::from_raw(pid);
         let pidfd = crate::sys::pidfd_open(pid).map_err(io_err("watch the sandbox's init"))?;
+        let helper = match routes {
+            Some(_) => {
+                let alive = || {
+                    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+                    let mut polled = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+                    matches!(poll(&mut polled, PollTimeout::ZERO), Ok(0))
+                };
+                Some(network::Helper::start(pid.as_raw(), alive)?)
+            }
+            None => None,
+        };
         // From here on, a failure (or a dropped future) kills the sandbox.
-        let sandbox = Sandbox {
+        let mut sandbox = Sandbox {
             init: Some(Arc::new(Init::forked(pid, pidfd))),
             cgroup,
             run_dir: None,
+            network: None,
         };
+        if let Some(helper) = helper {
+            let dns = fds
+                .pop()
+                .ok_or_else(|| failed("give the sandbox its network", "init sent no DNS socket"))?;
+            sandbox.network = Some(network::Link::establish(helper, dns, deadline).await?);
+        }
         let work_dir = std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
@@ -224,7 +259,7 @@ impl Zygote {
             .map_err(io_err("open the sandbox's work dir"))?;
         if !restricted {
             crate::blocking(move || {
-                let (message, _) = receive(&hello, deadline)?;
+                let message = receive(&hello, deadline)?.message;
                 match message.as_slice() {
                     b"p" => Ok(()),
                     _ => Err(setup_error(&message)),
@@ -292,10 +327,9 @@ fn setup_error(message: &[u8]) -> SandboxError {
     }
 }
 
-/// One message from `socket` (empty at end of file), and the sender's pid
-/// as this process sees it when the kernel attached it; an error past
+/// One message from `socket` (empty at end of file); an error past
 /// `deadline`.
-fn receive(socket: &OwnedFd, deadline: Instant) -> Result<(Vec<u8>, Option<i32>), SandboxError> {
+fn receive(socket: &OwnedFd, deadline: Instant) -> Result<Received, SandboxError> {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -315,7 +349,7 @@ fn receive(socket: &OwnedFd, deadline: Instant) -> Result<(Vec<u8>, Option<i32>)
         }
     }
     let mut buffer = vec![0u8; 4096];
-    let mut space = nix::cmsg_space!(libc::ucred);
+    let mut space = nix::cmsg_space!(libc::ucred, [std::os::fd::RawFd; 2]);
     let mut iov = [std::io::IoSliceMut::new(&mut buffer)];
     let message = recvmsg::<()>(
         socket.as_raw_fd(),
@@ -324,18 +358,37 @@ fn receive(socket: &OwnedFd, deadline: Instant) -> Result<(Vec<u8>, Option<i32>)
         MsgFlags::MSG_CMSG_CLOEXEC,
     )
     .map_err(|e| SandboxError::io("wait for the sandbox", e.into()))?;
-    let mut pid = None;
+    let mut received = Received {
+        message: Vec::new(),
+        pid: None,
+        fds: Vec::new(),
+    };
     for cmsg in message
         .cmsgs()
         .map_err(|e| SandboxError::io("wait for the sandbox", e.into()))?
     {
-        if let ControlMessageOwned::ScmCredentials(creds) = cmsg {
-            pid = Some(creds.pid()).filter(|pid| *pid > 0);
+        match cmsg {
+            ControlMessageOwned::ScmCredentials(creds) => {
+                received.pid = Some(creds.pid()).filter(|pid| *pid > 0);
+            }
+            ControlMessageOwned::ScmRights(fds) => {
+                received.fds.extend(crate::sys::adopt_received(fds));
+            }
+            _ => {}
         }
     }
     let length = message.bytes;
     buffer.truncate(length);
-    Ok((buffer, pid))
+    received.message = buffer;
+    Ok(received)
+}
+
+/// A message from a sandbox or the server: its bytes, the sender's pid
+/// (as this process sees it) and any descriptors it carried.
+struct Received {
+    message: Vec<u8>,
+    pid: Option<i32>,
+    fds: Vec<OwnedFd>,
 }
 
 /// The server's configuration: what each of its sandboxes sets up, from
@@ -343,14 +396,13 @@ fn receive(socket: &OwnedFd, deadline: Instant) -> Result<(Vec<u8>, Option<i32>)
 fn config(recipe: &Recipe) -> Result<String, SandboxError> {
     let plan = &recipe.plan;
     let caps = super::probe::for_isolation(recipe.isolation);
-    let mut unshare = libc::CLONE_NEWNS
+    // A network namespace of its own for every sandbox, as a cold one.
+    let unshare = libc::CLONE_NEWNS
         | libc::CLONE_NEWPID
         | libc::CLONE_NEWIPC
         | libc::CLONE_NEWUTS
-        | libc::CLONE_NEWCGROUP;
-    if !plan.allow_network {
-        unshare |= libc::CLONE_NEWNET;
-    }
+        | libc::CLONE_NEWCGROUP
+        | libc::CLONE_NEWNET;
     let tmpfs: Vec<_> = plan
         .mounts
         .iter()
@@ -408,7 +460,9 @@ fn config(recipe: &Recipe) -> Result<String, SandboxError> {
         "views": views,
         "view_marks": [sandbox_core::proc_view::BOOT_ID, sandbox_core::proc_view::BOOT_TIME],
         "sysctls": sysctls,
-        "loopback": !plan.allow_network,
+        "route_bytes": network::ROUTE_MESSAGE_BYTES,
+        "routes_per_batch": network::ROUTES_PER_BATCH,
+        "relay": sandbox_core::network::RELAY_ADDRESS.to_string(),
         "landlock": landlock,
         "seccomp": seccomp,
         "cwd": plan.cwd.to_string_lossy(),

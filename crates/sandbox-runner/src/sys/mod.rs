@@ -20,7 +20,7 @@ pub(crate) mod sandbox;
 pub(crate) mod wait;
 
 #[cfg(target_os = "linux")]
-pub(crate) use pidfd::{pidfd_open, pidfd_signal, pidfd_wait};
+pub(crate) use pidfd::{pidfd_getfd, pidfd_open, pidfd_signal, pidfd_wait};
 pub(crate) use wait::{Exit, Reaped, reap, wait_exited};
 
 /// Sets `limits` in the child between `fork` and `exec`, where `prlimit(2)`
@@ -78,6 +78,38 @@ pub(crate) fn report_pipe_as_fd_3(
             Ok(())
         });
     }
+}
+
+/// Lets the child of `command` inherit `fds` under their own numbers (they
+/// stay close-on-exec here, so no other child inherits them).
+#[cfg(target_os = "linux")]
+pub(crate) fn inherit_on_exec(command: &mut std::process::Command, fds: Vec<std::os::fd::RawFd>) {
+    use std::os::unix::process::CommandExt as _;
+    // SAFETY: the hook runs in the forked child before exec and only calls
+    // fcntl (async-signal-safe) on descriptor numbers moved in before the
+    // fork, which the caller keeps open until `spawn` returns.
+    unsafe {
+        command.pre_exec(move || {
+            for fd in &fds {
+                if libc::fcntl(*fd, libc::F_SETFD, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Owns the descriptors of an `SCM_RIGHTS` message just received (`nix`
+/// hands them over as numbers).
+#[cfg(target_os = "linux")]
+pub(crate) fn adopt_received(fds: Vec<std::os::fd::RawFd>) -> Vec<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd as _;
+    fds.into_iter()
+        // SAFETY: the kernel installed these descriptors in this process
+        // for the message the caller just received; nothing else owns them.
+        .map(|fd| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+        .collect()
 }
 
 /// Runs `work` with this thread's filesystem ids set to `uid`/`gid`, then

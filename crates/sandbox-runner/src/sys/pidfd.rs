@@ -21,6 +21,19 @@ pub(crate) fn pidfd_open(pid: Pid) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
+/// A copy of descriptor `fd` of the process of `pidfd` (which this process
+/// may ptrace: a sandbox's init, while it is still dumpable).
+pub(crate) fn pidfd_getfd(pidfd: &OwnedFd, fd: i32) -> io::Result<OwnedFd> {
+    // SAFETY: a valid pidfd, a descriptor number in the target and no
+    // flags; the kernel returns a new descriptor here or -1.
+    let copy = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0u32) };
+    if copy < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this descriptor; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(copy as i32) })
+}
+
 /// Sends `signal` to the process of `pidfd`.
 pub(crate) fn pidfd_signal(pidfd: &OwnedFd, signal: Signal) -> io::Result<()> {
     // SAFETY: a valid descriptor, a signal number, no siginfo (null) and

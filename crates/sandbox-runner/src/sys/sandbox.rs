@@ -51,7 +51,10 @@ const FD_CGROUPS: [c_int; 2] = [12, 13];
 /// The write end of the interpreter's report pipe (the worker protocol),
 /// descriptor 3 in the program.
 const FD_REPORT: c_int = 14;
-const FD_FIRST_FREE: c_int = 15;
+/// With the network allowed: init's DNS socket, bound to the sandbox's
+/// loopback, which the parent copies out (`pidfd_getfd`) for its relay.
+pub(crate) const FD_DNS: c_int = 15;
+const FD_FIRST_FREE: c_int = 16;
 /// Where the program gets its report pipe.
 const PROGRAM_REPORT_FD: c_int = 3;
 
@@ -82,6 +85,8 @@ pub(crate) enum Stage {
     ExecGate = 30,
     TimeNamespace = 31,
     Scratch = 32,
+    Routes = 33,
+    Dns = 34,
     /// Mount number `n` of the plan is reported as `Mount + n`.
     Mount = 100,
 }
@@ -113,6 +118,8 @@ impl Stage {
             30 => "install the exec gate",
             31 => "make the time namespace",
             32 => "remove the /proc views' sources",
+            33 => "add the routes that refuse the host's networks",
+            34 => "bind the sandbox's DNS socket",
             n if n >= 100 => return format!("mount #{}", n - 100),
             _ => "an unknown step",
         };
@@ -188,6 +195,10 @@ pub(crate) struct ChildSpec {
     pub(crate) scratch: Vec<CString>,
     pub(crate) hostname: Vec<u8>,
     pub(crate) loopback: Option<libc::ifreq>,
+    /// With the network allowed: route messages for a `NETLINK_ROUTE`
+    /// socket (see `secure::network::route_messages`), which init sends
+    /// before it binds the DNS socket ([`FD_DNS`]).
+    pub(crate) routes: Option<Vec<u8>>,
     pub(crate) cwd: CString,
     pub(crate) program: CString,
     pub(crate) argv: Vec<*const c_char>,
@@ -278,6 +289,69 @@ pub(crate) unsafe fn fork_raw(flags: c_int) -> libc::c_long {
             0usize,
             0usize,
         )
+    }
+}
+
+/// Sends `messages` (whole route requests, each asking for an
+/// acknowledgement) on a `NETLINK_ROUTE` socket in batches, and fails the
+/// stage with the kernel's errno if any is refused.
+fn add_routes(messages: &[u8]) {
+    use crate::secure::network::{ROUTE_MESSAGE_BYTES, ROUTES_PER_BATCH};
+    // SAFETY: socket, send, recv and close on a descriptor this function
+    // owns, with slices and a stack buffer within their bounds.
+    unsafe {
+        let sock = libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            libc::NETLINK_ROUTE,
+        );
+        check(sock, Stage::Routes);
+        for batch in messages.chunks(ROUTE_MESSAGE_BYTES * ROUTES_PER_BATCH) {
+            let sent = libc::send(sock, batch.as_ptr().cast(), batch.len(), 0);
+            if sent != batch.len() as isize {
+                fail(Stage::Routes as u32, 126);
+            }
+            let mut awaited = batch.len() / ROUTE_MESSAGE_BYTES;
+            let mut buffer = [0u8; 4096];
+            while awaited > 0 {
+                let n = libc::recv(sock, buffer.as_mut_ptr().cast(), buffer.len(), 0);
+                if n <= 0 {
+                    if n == -1 && *libc::__errno_location() == libc::EINTR {
+                        continue;
+                    }
+                    fail(Stage::Routes as u32, 126);
+                }
+                let received = &buffer[..n as usize];
+                let mut at = 0;
+                // Each answer: nlmsghdr (length, type, ...), and for
+                // NLMSG_ERROR an errno (0 acknowledges).
+                while at + 20 <= received.len() {
+                    let word = |i: usize| {
+                        [
+                            received[i],
+                            received[i + 1],
+                            received[i + 2],
+                            received[i + 3],
+                        ]
+                    };
+                    let length = u32::from_ne_bytes(word(at)) as usize;
+                    let kind = u16::from_ne_bytes([received[at + 4], received[at + 5]]);
+                    if kind == libc::NLMSG_ERROR as u16 {
+                        let errno = i32::from_ne_bytes(word(at + 16));
+                        if errno != 0 {
+                            *libc::__errno_location() = -errno;
+                            fail(Stage::Routes as u32, 126);
+                        }
+                        awaited = awaited.saturating_sub(1);
+                    }
+                    if length < 16 {
+                        break;
+                    }
+                    at += (length + 3) & !3;
+                }
+            }
+        }
+        libc::close(sock);
     }
 }
 
@@ -553,6 +627,26 @@ fn init_main(spec: &ChildSpec) -> ! {
             check(libc::ioctl(sock, libc::SIOCSIFFLAGS, ifr), Stage::Loopback);
             libc::close(sock);
         }
+        if let Some(routes) = &spec.routes {
+            add_routes(routes);
+            let sock = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+            check(sock, Stage::Dns);
+            let mut address: libc::sockaddr_in = std::mem::zeroed();
+            address.sin_family = libc::AF_INET as libc::sa_family_t;
+            address.sin_port = 53u16.to_be();
+            address.sin_addr.s_addr =
+                u32::from_ne_bytes(sandbox_core::network::RELAY_ADDRESS.octets());
+            check(
+                libc::bind(
+                    sock,
+                    (&raw const address).cast(),
+                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                ),
+                Stage::Dns,
+            );
+            check(libc::dup2(sock, FD_DNS), Stage::Dns);
+            libc::close(sock);
+        }
 
         if spec.fds.landlock.is_some() {
             for (path, access) in &spec.landlock_rules {
@@ -665,6 +759,7 @@ fn init_main(spec: &ChildSpec) -> ! {
             FD_LANDLOCK,
             FD_CGROUPS[0],
             FD_CGROUPS[1],
+            FD_DNS,
         ] {
             libc::close(fd);
         }
