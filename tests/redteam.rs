@@ -177,6 +177,7 @@ attacks! {
     process_vm_readv,
     daemon_grandchild,
     daemon_grandchild_network_on,
+    pipe_quota_per_user,
     // Resources.
     memory_bomb,
     cpu_loop,

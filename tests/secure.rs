@@ -41,9 +41,6 @@ for name in ("RLIMIT_NOFILE", "RLIMIT_CORE", "RLIMIT_FSIZE", "RLIMIT_CPU"):
         "Seccomp 2\n",
         "CapEff 0000000000000000 CapBnd 0000000000000000\n",
         "uid 1000 1000\n",
-        // Run as root here: the sandbox user is host `nobody`, the only id
-        // mapped.
-        "uid_map [['1000', '65534', '1']]\n",
         "hostname sandbox\n",
         // Init (pid 1) and the program: nothing of the host.
         "pids 2 1 True\n",
@@ -55,6 +52,20 @@ for name in ("RLIMIT_NOFILE", "RLIMIT_CORE", "RLIMIT_FSIZE", "RLIMIT_CPU"):
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
+    // Run as root here: the sandbox user is a host id of its own, from the
+    // reserved range, the only id mapped.
+    let map_line = out.lines().find(|l| l.starts_with("uid_map ")).unwrap();
+    let host_id: u32 = map_line
+        .split('\'')
+        .nth(3)
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("{map_line}"));
+    assert!(map_line.starts_with("uid_map [['1000', '"), "{map_line}");
+    assert!(map_line.ends_with("', '1']]"), "{map_line}");
+    assert!(
+        (0x7000_0000..0x7000_0000 + 65536).contains(&host_id),
+        "{map_line}"
+    );
     let root_line = out.lines().find(|l| l.starts_with("root ")).unwrap();
     for host_only in ["'home'", "'var'", "'run'", "'boot'", "'srv'", "'mnt'"] {
         assert!(!root_line.contains(host_only), "{root_line}");

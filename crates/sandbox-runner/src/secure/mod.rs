@@ -66,6 +66,8 @@ mod seccomp;
 #[cfg(target_os = "linux")]
 pub(crate) mod session;
 #[cfg(target_os = "linux")]
+pub(crate) mod uid;
+#[cfg(target_os = "linux")]
 pub(crate) mod zygote;
 
 #[cfg(target_os = "linux")]
@@ -280,7 +282,7 @@ fn unused_layers(caps: &Capabilities, isolation: Isolation) -> Vec<&'static str>
         Isolation::BestEffort => caps
             .layers
             .iter()
-            .filter(|l| !l.available() && l.name != probe::NETWORK_HELPER)
+            .filter(|l| !l.available() && !probe::OPTIONAL_LAYERS.contains(&l.name))
             .map(|l| l.name)
             .collect(),
     }

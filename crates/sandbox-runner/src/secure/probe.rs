@@ -131,6 +131,10 @@ fn probe_without_clones() -> Capabilities {
         name: NETWORK_HELPER,
         status: network_helper(),
     });
+    layers.push(Layer {
+        name: HOST_USERS,
+        status: super::uid::describe(),
+    });
     Capabilities {
         layers,
         cgroups: cgroups.ok(),
@@ -142,6 +146,11 @@ fn probe_without_clones() -> Capabilities {
 /// The layer only runs with the network allowed need: no isolation level
 /// requires it, and without it those runs are refused.
 pub(crate) const NETWORK_HELPER: &str = "network helper";
+/// A host user per sandbox (root runners only): without it sandboxes share
+/// the runner's user and its per-user kernel quotas.
+pub(crate) const HOST_USERS: &str = "host user";
+/// Layers no isolation level requires (shown by `sandbox doctor`).
+pub(crate) const OPTIONAL_LAYERS: &[&str] = &[NETWORK_HELPER, HOST_USERS];
 
 /// Whether sandboxes with the network allowed can have it here.
 #[cfg(target_os = "linux")]
@@ -192,6 +201,7 @@ fn probe_now() -> Capabilities {
         "cgroup memory",
         "cgroup pids",
         NETWORK_HELPER,
+        HOST_USERS,
     ];
     Capabilities {
         layers: names
@@ -263,7 +273,7 @@ impl Capabilities {
     pub fn missing_for(&self, isolation: Isolation) -> Vec<&Layer> {
         self.layers
             .iter()
-            .filter(|layer| !layer.available() && layer.name != NETWORK_HELPER)
+            .filter(|layer| !layer.available() && !OPTIONAL_LAYERS.contains(&layer.name))
             .filter(|layer| match isolation {
                 Isolation::Full => true,
                 Isolation::NoCgroups => !is_cgroup_limit(layer.name),

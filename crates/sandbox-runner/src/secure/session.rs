@@ -98,6 +98,11 @@ pub(super) struct Init {
 }
 
 impl Init {
+    /// Its pid, in this process's pid namespace.
+    pub(super) fn pid(&self) -> Pid {
+        self.pid
+    }
+
     /// Init of a forked sandbox, by its pidfd.
     pub(super) fn forked(pid: Pid, pidfd: OwnedFd) -> Self {
         Self {
@@ -294,6 +299,19 @@ pub(super) struct Sandbox {
     pub(super) run_dir: Option<tempfile::TempDir>,
     /// With the network allowed: its helper and DNS relay.
     pub(super) network: Option<super::network::Link>,
+    /// Under a root runner: the host id its user maps to, held until init
+    /// is reaped.
+    pub(super) host: Option<super::uid::Lease>,
+}
+
+impl Sandbox {
+    /// The host uid and gid the sandbox user maps to.
+    pub(super) fn host_ids(&self) -> (u32, u32) {
+        match &self.host {
+            Some(lease) => (lease.id(), lease.id()),
+            None => host_ids(),
+        }
+    }
 }
 
 impl Prepared {
@@ -305,6 +323,7 @@ impl Prepared {
             init.signal(Signal::SIGKILL);
             let _ = init.wait();
         }
+        drop(sandbox.host.take());
         drop(sandbox.network.take());
         if let Some(group) = sandbox.cgroup.take() {
             group.remove();
@@ -322,10 +341,11 @@ impl Drop for Sandbox {
         };
         init.signal(Signal::SIGKILL);
         let (cgroup, run_dir) = (self.cgroup.take(), self.run_dir.take());
-        let network = self.network.take();
+        let (network, host) = (self.network.take(), self.host.take());
         let cleanup = move || {
             drop(network);
             let _ = init.wait();
+            drop(host);
             drop(cgroup);
             drop(run_dir);
         };
@@ -653,6 +673,13 @@ pub(super) async fn prepare_as(
     ));
     let is_zygote = zygote.is_some();
     drop(zygote);
+    // A sandbox of its own host id under a root runner; a fork server
+    // stays `nobody`.
+    let host = if !is_zygote && nix::unistd::geteuid().is_root() {
+        Some(super::uid::lease()?)
+    } else {
+        None
+    };
     let init = Arc::new(Init {
         pid: Pid::from_raw(pid),
         reaped: Mutex::new(false),
@@ -665,6 +692,7 @@ pub(super) async fn prepare_as(
         cgroup,
         run_dir: Some(run_dir),
         network: None,
+        host,
     };
 
     let to_async = |fd: OwnedFd| {
@@ -683,15 +711,27 @@ pub(super) async fn prepare_as(
     };
     // The sandbox user is uid/gid 1000 inside, and the only id mapped.
     // Outside it is this process's own ids, or, when this process is root,
-    // `nobody`: a root runner must not lend root's file ownership to the
-    // code (init stays unmapped root; the program switches to 1000).
-    let (host_uid, host_gid) = host_ids();
-    map("uid_map", format!("{SANDBOX_ID} {host_uid} 1\n"))?;
+    // a host id of the sandbox's own (see `uid`): a root runner must not
+    // lend root's file ownership to the code (init stays unmapped root; the
+    // program switches to 1000). A fork server (under root) runs as
+    // `nobody` and also maps the whole reserved range, one id of which each
+    // of its sandboxes maps for itself.
+    let (host_uid, host_gid) = sandbox.host_ids();
+    let range = match (is_zygote, nix::unistd::geteuid().is_root()) {
+        (true, true) => format!(
+            "{} {} {}\n",
+            super::uid::INNER_FIRST,
+            super::uid::FIRST,
+            super::uid::COUNT
+        ),
+        _ => String::new(),
+    };
+    map("uid_map", format!("{SANDBOX_ID} {host_uid} 1\n{range}"))?;
     if !nix::unistd::geteuid().is_root() {
         // An unprivileged mapping requires giving up setgroups.
         map("setgroups", "deny".into())?;
     }
-    map("gid_map", format!("{SANDBOX_ID} {host_gid} 1\n"))?;
+    map("gid_map", format!("{SANDBOX_ID} {host_gid} 1\n{range}"))?;
     go.write_all(b"g")
         .await
         .map_err(io_err("start the sandbox"))?;
@@ -843,6 +883,10 @@ pub(crate) async fn execute(
         .ok_or_else(|| SandboxError::io("run the sandbox", std::io::Error::other("no init")))?;
     let cgroup = prepared.sandbox.cgroup.take();
     let run_dir = prepared.sandbox.run_dir.take();
+    let (uid, gid) = prepared.sandbox.host_ids();
+    // Freed once init is reaped, never while a process of the sandbox may
+    // still run as its id.
+    let host = prepared.sandbox.host.take();
     let mut guard = KillOnDrop(Some(init.clone()));
     let waiter = {
         let init = init.clone();
@@ -901,7 +945,6 @@ pub(crate) async fn execute(
     if !inputs.is_empty() {
         let inputs = inputs.clone();
         let dir = work_inside.clone();
-        let (uid, gid) = host_ids();
         blocking(move || sys::as_fs_user(uid, gid, || write_files(&dir, &inputs))).await?;
     }
     // Supervise: capture output, enforce the timeout.
@@ -993,6 +1036,7 @@ pub(crate) async fn execute(
         let tail = Tail::start();
         tokio::spawn(async move {
             let _ = waiter.await;
+            drop(host);
             drop(guard);
             let _ = leftovers.remove_in_background().await;
             drop(tail);
@@ -1009,6 +1053,7 @@ pub(crate) async fn execute(
             .map_err(|err| SandboxError::io("wait for the sandbox", std::io::Error::other(err)))?
             .map_err(io_err("wait for the sandbox"))?;
         mark("reaped");
+        drop(host);
         guard.0 = None;
         let removal = early.unwrap_or_else(Leftovers::remove_in_background);
         let removed = removal.await.map_err(|err| {
@@ -1202,8 +1247,8 @@ pub(crate) fn wait_for_tails(limit: Duration) {
     crate::wait_for_zero(&TAILS, limit);
 }
 
-/// The host ids the sandbox user maps to: this process's, or `nobody`'s
-/// when this process is root.
+/// The host ids a sandbox user maps to without a lease of its own: this
+/// process's, or `nobody`'s when this process is root (a fork server).
 fn host_ids() -> (u32, u32) {
     const NOBODY: u32 = 65534;
     if nix::unistd::geteuid().is_root() {

@@ -48,6 +48,9 @@ pub(crate) struct Zygote {
     /// The runner's end of the server's socket.
     control: Mutex<OwnedFd>,
     recipe: Arc<Recipe>,
+    /// Under a root runner: the server's user namespace, from which each
+    /// sandbox's id maps are written (see `uid`).
+    userns: Option<std::fs::File>,
 }
 
 fn failed(step: &str, why: impl Into<String>) -> SandboxError {
@@ -110,10 +113,18 @@ impl Zygote {
                     }
                 });
         }
+        let userns = match (&base.sandbox.init, nix::unistd::geteuid().is_root()) {
+            (Some(init), true) => Some(
+                std::fs::File::open(format!("/proc/{}/ns/user", init.pid()))
+                    .map_err(io_err("open the fork server's user namespace"))?,
+            ),
+            _ => None,
+        };
         Ok(Self {
             base: Some(base),
             control: Mutex::new(control),
             recipe,
+            userns,
         })
     }
 
@@ -175,7 +186,20 @@ impl Zygote {
         if routes.is_some() {
             network::require_helper()?;
         }
-        let header = json!({ "type": "sandbox", "rlimits": rlimits, "routes": routes }).to_string();
+        // Under a root runner, a host id of its own, which the runner maps
+        // once the sandbox's user namespace exists.
+        let host = match &self.userns {
+            Some(_) => Some(super::uid::lease()?),
+            None => None,
+        };
+        let map = host.as_ref().map(super::uid::Lease::inner);
+        let header = json!({
+            "type": "sandbox",
+            "rlimits": rlimits,
+            "routes": routes,
+            "map": map,
+        })
+        .to_string();
         let mut fds = vec![
             stdin_r.as_raw_fd(),
             stdout_w.as_raw_fd(),
@@ -210,17 +234,39 @@ impl Zygote {
             hello_child,
             tasks,
         ));
-        // Init says ready ("r", with its pid, and with the network its DNS
-        // socket) and the program says it is restricted ("p"), in either
-        // order.
+        // With a host id of its own, init first asks for its maps ("m",
+        // with its pid); then init says ready ("r", with its pid, and with
+        // the network its DNS socket) and the program says it is
+        // restricted ("p"), in either order.
         let deadline = Instant::now() + SETUP_TIMEOUT;
+        let userns = match (&self.userns, map) {
+            (Some(file), Some(_)) => Some(
+                file.try_clone()
+                    .map_err(io_err("open the fork server's user namespace"))?,
+            ),
+            _ => None,
+        };
         let (hello, pid, mut fds, restricted) = crate::blocking(move || {
             let mut restricted = false;
+            let mut mapped = userns.is_none();
             loop {
                 let received = receive(&hello, deadline)?;
                 match (received.message.as_slice(), received.pid) {
-                    (b"r", Some(pid)) => return Ok((hello, pid, received.fds, restricted)),
-                    (b"p", _) if !restricted => restricted = true,
+                    (b"m", Some(pid)) if !mapped => {
+                        let (Some(userns), Some(inner)) = (&userns, map) else {
+                            return Err(failed("map the sandbox's user", "nothing to map"));
+                        };
+                        let ids = format!("{} {inner} 1\n", sandbox_core::secure::SANDBOX_ID);
+                        crate::sys::idmap::write_maps_in(userns.as_fd(), pid, &ids, &ids)
+                            .map_err(io_err("map the sandbox's user to its host id"))?;
+                        nix::unistd::write(&hello, b"g")
+                            .map_err(|e| SandboxError::io("map the sandbox's user", e.into()))?;
+                        mapped = true;
+                    }
+                    (b"r", Some(pid)) if mapped => {
+                        return Ok((hello, pid, received.fds, restricted));
+                    }
+                    (b"p", _) if mapped && !restricted => restricted = true,
                     (message, _) => return Err(setup_error(message)),
                 }
             }
@@ -245,6 +291,7 @@ impl Zygote {
             cgroup,
             run_dir: None,
             network: None,
+            host,
         };
         if let Some(helper) = helper {
             let dns = fds
@@ -466,6 +513,7 @@ fn config(recipe: &Recipe) -> Result<String, SandboxError> {
         "landlock": landlock,
         "seccomp": seccomp,
         "cwd": plan.cwd.to_string_lossy(),
+        "sandbox_id": sandbox_core::secure::SANDBOX_ID,
         "syscalls": {
             "landlock_create_ruleset": libc::SYS_landlock_create_ruleset,
             "landlock_add_rule": libc::SYS_landlock_add_rule,

@@ -5,12 +5,16 @@
 //! - `sandbox` (Linux): the secure-mode child, from `clone(2)` to `execve(2)`.
 //! - `probe` (Linux): feature checks for `sandbox doctor` (landlock ABI,
 //!   seccomp).
+//! - `idmap` (Linux): a forked sandbox's id maps, written from its parent
+//!   user namespace.
 //!
 //! Everything else goes through the safe wrappers of `nix`, `rlimit`,
 //! `landlock` and `seccompiler`. Every `unsafe` block states its invariant.
 
 #![allow(unsafe_code)]
 
+#[cfg(target_os = "linux")]
+pub(crate) mod idmap;
 #[cfg(target_os = "linux")]
 mod pidfd;
 #[cfg(target_os = "linux")]
