@@ -24,8 +24,9 @@ pub(crate) const HELPER: &str = "slirp4netns";
 /// Where the helper is looked for: system directories only, never `PATH`
 /// (a server's `PATH` may hold directories its users can write).
 const HELPER_DIRS: &[&str] = &["/usr/bin", "/usr/local/bin", "/bin", "/usr/sbin", "/sbin"];
-/// The interface the helper makes in the sandbox.
-const TAP: &str = "tap0";
+/// The interface the helper uses in the sandbox (a cold sandbox's init
+/// makes it first, persistent).
+pub(crate) const TAP: &str = "tap0";
 /// Bytes of one route message (`nlmsghdr`, `rtmsg`, one `RTA_DST`).
 pub(crate) const ROUTE_MESSAGE_BYTES: usize = 36;
 /// Route messages sent before their acknowledgements are read.

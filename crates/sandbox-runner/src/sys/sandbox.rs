@@ -292,6 +292,39 @@ pub(crate) unsafe fn fork_raw(flags: c_int) -> libc::c_long {
     }
 }
 
+/// Makes the network helper's interface in init's new network namespace,
+/// persistent, before the parent starts the helper (which attaches to it):
+/// a device the helper made itself would be removed when the helper exits,
+/// and that waits for the kernel (tens of milliseconds) at the end of every
+/// run. A persistent one goes with the namespace, in the kernel's own time.
+/// Best effort: without it the helper makes its own.
+fn persistent_tap() {
+    const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
+    const TUNSETPERSIST: libc::c_ulong = 0x4004_54cb;
+    // SAFETY: open, ioctl and close on a descriptor this function owns,
+    // with a zeroed local `ifreq`.
+    unsafe {
+        let fd = libc::open(c"/dev/net/tun".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        if fd < 0 {
+            return;
+        }
+        let mut ifr: libc::ifreq = std::mem::zeroed();
+        for (dst, src) in ifr
+            .ifr_name
+            .iter_mut()
+            .zip(crate::secure::network::TAP.bytes())
+        {
+            *dst = src as c_char;
+        }
+        // The flags the helper asks for when it attaches.
+        ifr.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI) as libc::c_short;
+        if libc::ioctl(fd, TUNSETIFF, &ifr) == 0 {
+            libc::ioctl(fd, TUNSETPERSIST, 1 as libc::c_ulong);
+        }
+        libc::close(fd);
+    }
+}
+
 /// Sends `messages` (whole route requests, each asking for an
 /// acknowledgement) on a `NETLINK_ROUTE` socket in batches, and fails the
 /// stage with the kernel's errno if any is refused.
@@ -500,6 +533,9 @@ fn init_main(spec: &ChildSpec) -> ! {
             libc::close(target);
         }
 
+        if spec.routes.is_some() {
+            persistent_tap();
+        }
         if !read_byte(FD_GO) {
             libc::_exit(125); // the parent gave up
         }
