@@ -5,7 +5,7 @@
 # expect-stdout: udp refused 113
 # forbid-stdout: REACHED
 # network: on
-# max-seconds: 5
+# max-seconds: 10
 import socket
 
 try:

@@ -4,7 +4,7 @@
 # expect-stdout: ALL REFUSED
 # forbid-stdout: REACHED
 # network: on
-# max-seconds: 5
+# max-seconds: 10
 import errno
 import socket
 

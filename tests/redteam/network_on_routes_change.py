@@ -8,7 +8,7 @@
 # forbid-stdout: CHANGED
 # forbid-stdout: REACHED
 # network: on
-# max-seconds: 5
+# max-seconds: 10
 import socket
 import struct
 
