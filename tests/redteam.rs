@@ -203,6 +203,7 @@ attacks! {
     network_on_host_address,
     network_on_private_and_metadata,
     network_on_routes_change,
+    network_on_dns_relay_flood,
     network_on_abstract_socket,
     network_on_raw_socket,
     network_on_unix_socket_file,

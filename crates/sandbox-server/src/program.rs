@@ -18,6 +18,14 @@ use tokio::signal::unix::{SignalKind, signal};
 pub fn main() -> std::process::ExitCode {
     let args = Args::parse();
     init_tracing(args.log_format);
+    // Each execution holds a dozen descriptors here (pipes, its work dir,
+    // with the network its helper's pipes and DNS queries): the usual soft
+    // limit of 1024 would cap the server well below its concurrency.
+    // Sandboxes set their own limit.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open files limit"),
+        Err(err) => tracing::warn!(%err, "cannot raise the open files limit"),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

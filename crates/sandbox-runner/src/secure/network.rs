@@ -31,9 +31,9 @@ pub(crate) const TAP: &str = "tap0";
 pub(crate) const ROUTE_MESSAGE_BYTES: usize = 36;
 /// Route messages sent before their acknowledgements are read.
 pub(crate) const ROUTES_PER_BATCH: usize = 64;
-/// DNS queries one sandbox may have in flight; more are dropped (the
-/// resolver retries).
-const QUERIES_IN_FLIGHT: usize = 32;
+/// DNS queries one sandbox may have in flight (each holds a socket of the
+/// runner's); more are dropped (the resolver retries).
+const QUERIES_IN_FLIGHT: usize = 8;
 /// How long an upstream resolver has to answer.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(2);
 
