@@ -28,7 +28,7 @@ use crate::budget::ResultBudget;
 use crate::capture::capture;
 use crate::classify::{Observed, classify};
 use crate::collect::collect;
-use crate::sys::sandbox::{ChildFds, ChildSpec, ProgramStatus, Stage};
+use crate::sys::sandbox::{ChildFds, ChildSpec, ProgramStatus, Step};
 use crate::sys::{self, Exit};
 use crate::workdir::write_files;
 use crate::worker::{self, Channel, Compile};
@@ -217,12 +217,13 @@ async fn child_error(pipe: &mut pipe::Receiver, plan: &SecurePlan) -> Option<San
         Ok(_) => {
             let stage = u32::from_ne_bytes([record[0], record[1], record[2], record[3]]);
             let errno = i32::from_ne_bytes([record[4], record[5], record[6], record[7]]);
-            let step = match stage.checked_sub(Stage::Mount as u32) {
-                Some(n) => match plan.mounts.get(n as usize) {
+            let step = match Step::decode(stage) {
+                Step::Stage(stage) => stage.text().to_owned(),
+                Step::Mount(n) => match plan.mounts.get(n) {
                     Some(mount) => format!("mount {}", mount.describe()),
-                    None => Stage::describe(stage),
+                    None => format!("mount #{n}"),
                 },
-                None => Stage::describe(stage),
+                Step::Unknown(code) => format!("finish an unknown step ({code})"),
             };
             Some(SandboxError::io(
                 format!("set up the sandbox: could not {step}"),

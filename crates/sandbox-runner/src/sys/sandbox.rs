@@ -58,72 +58,90 @@ const FD_FIRST_FREE: c_int = 16;
 /// Where the program gets its report pipe.
 const PROGRAM_REPORT_FD: c_int = 3;
 
-/// A step of the child's set-up, reported with its errno when it fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u32)]
-pub(crate) enum Stage {
-    Hostname = 2,
-    NotDumpable = 10,
-    SwitchUser = 28,
-    JoinCgroup = 29,
-    PrivateMounts = 3,
-    MountRoot = 4,
-    BuildRoot = 11,
-    PivotRoot = 5,
-    DetachOldRoot = 6,
-    RemountRoot = 7,
-    Loopback = 8,
-    Fork = 9,
-    Rlimit = 20,
-    Chdir = 21,
-    DropCapabilities = 22,
-    NoNewPrivs = 23,
-    Landlock = 24,
-    CloseDescriptors = 25,
-    Seccomp = 26,
-    Exec = 27,
-    ExecGate = 30,
-    TimeNamespace = 31,
-    Scratch = 32,
-    Routes = 33,
-    Dns = 34,
-    /// Mount number `n` of the plan is reported as `Mount + n`.
-    Mount = 100,
+/// Declares [`Stage`] from one table: each step's code on the error pipe
+/// and what it does, so the two cannot drift apart.
+macro_rules! stages {
+    ($($(#[$doc:meta])* $name:ident = $code:literal => $text:literal,)*) => {
+        /// A step of the child's set-up, reported with its errno when it
+        /// fails (the code is what crosses the error pipe).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(u32)]
+        pub(crate) enum Stage {
+            $($(#[$doc])* $name = $code,)*
+        }
+
+        impl Stage {
+            /// What the step does, as in "could not …".
+            pub(crate) fn text(self) -> &'static str {
+                match self {
+                    $(Self::$name => $text,)*
+                }
+            }
+        }
+
+        impl TryFrom<u32> for Stage {
+            type Error = u32;
+
+            fn try_from(code: u32) -> Result<Self, u32> {
+                match code {
+                    $($code => Ok(Self::$name),)*
+                    other => Err(other),
+                }
+            }
+        }
+    };
 }
 
-impl Stage {
-    /// A readable name for a stage code from the error pipe.
-    pub(crate) fn describe(code: u32) -> String {
-        let name = match code {
-            2 => "set the hostname",
-            10 => "make init non-dumpable",
-            28 => "switch to the sandbox user",
-            29 => "join the run's cgroup",
-            3 => "make mounts private",
-            4 => "mount the new root",
-            11 => "build the new root",
-            5 => "pivot_root into the new root",
-            6 => "detach the old root",
-            7 => "remount the root read-only",
-            8 => "bring up loopback",
-            9 => "fork the program",
-            20 => "set rlimits",
-            21 => "enter the work dir",
-            22 => "drop capabilities",
-            23 => "set no_new_privs",
-            24 => "apply landlock",
-            25 => "close inherited descriptors",
-            26 => "install seccomp",
-            27 => "execute the interpreter",
-            30 => "install the exec gate",
-            31 => "make the time namespace",
-            32 => "remove the /proc views' sources",
-            33 => "add the routes that refuse the host's networks",
-            34 => "bind the sandbox's DNS socket",
-            n if n >= 100 => return format!("mount #{}", n - 100),
-            _ => "an unknown step",
-        };
-        name.to_owned()
+stages! {
+    Hostname = 2 => "set the hostname",
+    PrivateMounts = 3 => "make mounts private",
+    MountRoot = 4 => "mount the new root",
+    PivotRoot = 5 => "pivot_root into the new root",
+    DetachOldRoot = 6 => "detach the old root",
+    RemountRoot = 7 => "remount the root read-only",
+    Loopback = 8 => "bring up loopback",
+    Fork = 9 => "fork the program",
+    NotDumpable = 10 => "make init non-dumpable",
+    BuildRoot = 11 => "build the new root",
+    Rlimit = 20 => "set rlimits",
+    Chdir = 21 => "enter the work dir",
+    DropCapabilities = 22 => "drop capabilities",
+    NoNewPrivs = 23 => "set no_new_privs",
+    Landlock = 24 => "apply landlock",
+    CloseDescriptors = 25 => "close inherited descriptors",
+    Seccomp = 26 => "install seccomp",
+    Exec = 27 => "execute the interpreter",
+    SwitchUser = 28 => "switch to the sandbox user",
+    JoinCgroup = 29 => "join the run's cgroup",
+    ExecGate = 30 => "install the exec gate",
+    TimeNamespace = 31 => "make the time namespace",
+    Scratch = 32 => "remove the /proc views' sources",
+    Routes = 33 => "add the routes that refuse the host's networks",
+    Dns = 34 => "bind the sandbox's DNS socket",
+    /// Mount number `n` of the plan is reported as `Mount + n`.
+    Mount = 100 => "mount",
+}
+
+/// A reported step: a stage, or mount number `n` of the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    Stage(Stage),
+    Mount(usize),
+    Unknown(u32),
+}
+
+impl Step {
+    /// The step a code from the error pipe names.
+    pub(crate) fn decode(code: u32) -> Self {
+        match code.checked_sub(Stage::Mount as u32) {
+            Some(n) => Self::Mount(n as usize),
+            None => Stage::try_from(code).map_or(Self::Unknown(code), Self::Stage),
+        }
+    }
+
+    /// The code the child writes for mount number `n`.
+    pub(crate) fn mount_code(n: usize) -> u32 {
+        Stage::Mount as u32 + n as u32
     }
 }
 
@@ -587,7 +605,7 @@ fn init_main(spec: &ChildSpec) -> ! {
             libc::_exit(126); // the builder reported why
         }
         for (i, m) in spec.mounts.iter().enumerate() {
-            let stage = Stage::Mount as u32 + i as u32;
+            let stage = Step::mount_code(i);
             let ptr = |s: &Option<CString>| s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
             let ret = libc::mount(
                 ptr(&m.source),
@@ -1156,6 +1174,26 @@ fn program_main(spec: &ChildSpec, gate: c_int) -> ! {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_stage_code_names_its_stage() {
+        for code in 0..200u32 {
+            match Step::decode(code) {
+                Step::Stage(stage) => {
+                    assert_eq!(stage as u32, code);
+                    assert!(!stage.text().is_empty());
+                }
+                Step::Mount(n) => assert_eq!(Step::mount_code(n), code),
+                Step::Unknown(unknown) => assert_eq!(unknown, code),
+            }
+        }
+        assert_eq!(
+            Step::decode(Stage::Routes as u32),
+            Step::Stage(Stage::Routes)
+        );
+        assert_eq!(Step::decode(103), Step::Mount(3));
+        assert_eq!(Step::decode(1), Step::Unknown(1));
+    }
+
     use super::*;
 
     #[test]
