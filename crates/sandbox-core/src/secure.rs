@@ -183,6 +183,91 @@ pub struct Symlink {
     pub target: PathBuf,
 }
 
+/// A sysctl of the sandbox's own namespaces that init writes (best effort:
+/// a kernel without it keeps its default), with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sysctl {
+    /// Path inside (`/proc/sys/...`).
+    pub path: &'static str,
+    /// The value written.
+    pub value: &'static str,
+    /// Why.
+    pub reason: &'static str,
+}
+
+const fn sysctl(path: &'static str, value: &'static str, reason: &'static str) -> Sysctl {
+    Sysctl {
+        path,
+        value,
+        reason,
+    }
+}
+
+/// What a run's init writes.
+pub const SYSCTLS: &[Sysctl] = &[
+    sysctl(
+        "/proc/sys/vm/memfd_noexec",
+        "2",
+        "no executing code written to memory (memfd), kernel 6.3+",
+    ),
+    sysctl(
+        "/proc/sys/user/max_inotify_instances",
+        "0",
+        "no inotify: the binds share the host's inodes, so a watch would see host processes \
+         and other sandboxes use them",
+    ),
+    sysctl(
+        "/proc/sys/user/max_inotify_watches",
+        "0",
+        "no inotify (as above)",
+    ),
+    sysctl(
+        "/proc/sys/user/max_user_namespaces",
+        "0",
+        "seccomp already denies new namespaces; this says so twice",
+    ),
+    sysctl(
+        "/proc/sys/user/max_mnt_namespaces",
+        "0",
+        "no new namespaces (as above)",
+    ),
+    sysctl(
+        "/proc/sys/user/max_net_namespaces",
+        "0",
+        "no new namespaces (as above)",
+    ),
+    sysctl(
+        "/proc/sys/net/ipv4/tcp_rmem",
+        "4096 131072 1048576",
+        "kernel memory RLIMIT_AS does not see: TCP receive buffers of the sandbox's own \
+         network namespace held to 1 MiB per socket (32 MiB by default)",
+    ),
+    sysctl(
+        "/proc/sys/net/ipv4/tcp_wmem",
+        "4096 16384 1048576",
+        "TCP send buffers, likewise",
+    ),
+];
+
+/// What a fork server's base sandbox's init writes: as a run's, with room
+/// for the namespaces of the sandboxes the server makes (each makes one of
+/// each, and sets its own to zero).
+pub fn fork_server_sysctls() -> Vec<Sysctl> {
+    SYSCTLS
+        .iter()
+        .map(|s| match s.path {
+            "/proc/sys/user/max_user_namespaces"
+            | "/proc/sys/user/max_mnt_namespaces"
+            | "/proc/sys/user/max_net_namespaces" => sysctl(
+                s.path,
+                "1024",
+                "room for the namespaces of the sandboxes a fork server makes",
+            ),
+            _ => s.clone(),
+        })
+        .collect()
+}
+
 /// A small file the runner writes into the root (`/etc/passwd`, …).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GeneratedFile {
@@ -218,6 +303,8 @@ pub struct SecurePlan {
     pub hostname: String,
     /// Mounts, in order, after the root is set up.
     pub mounts: Vec<Mount>,
+    /// Sysctls of the sandbox's own namespaces, written after the mounts.
+    pub sysctls: Vec<Sysctl>,
     /// Files of the fresh `/proc` covered by the sandbox's own contents,
     /// bound over it after the mounts.
     pub proc_views: Vec<ProcView>,
@@ -445,6 +532,7 @@ impl SecurePlan {
             cwd: WORK_DIR.into(),
             hostname: HOSTNAME.into(),
             mounts,
+            sysctls: SYSCTLS.to_vec(),
             proc_views,
             symlinks,
             files,

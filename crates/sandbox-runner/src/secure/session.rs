@@ -37,50 +37,6 @@ use sandbox_core::protocol::{self, Request};
 /// How long the sandbox may take to set itself up and start the
 /// interpreter; past it the run is abandoned (init is killed on drop).
 pub(super) const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
-/// Sysctls init writes for the sandbox's own namespaces (paths inside).
-pub(super) const SYSCTLS: &[(&str, &[u8])] = &[
-    // No executing code written to memory (memfd), kernel 6.3+.
-    ("/proc/sys/vm/memfd_noexec", b"2"),
-    // No inotify: the binds share the host's inodes, so a watch would see
-    // host processes and other sandboxes use them (and it is charged to
-    // the runner's user host-wide).
-    ("/proc/sys/user/max_inotify_instances", b"0"),
-    ("/proc/sys/user/max_inotify_watches", b"0"),
-    // seccomp already denies new namespaces; this says so twice.
-    ("/proc/sys/user/max_user_namespaces", b"0"),
-    ("/proc/sys/user/max_mnt_namespaces", b"0"),
-    ("/proc/sys/user/max_net_namespaces", b"0"),
-];
-/// The sysctls a sandbox's init writes: a run's, or a fork server's base
-/// sandbox's; both with [`KERNEL_MEMORY_QUOTAS`].
-pub(super) fn sysctls(
-    zygote: bool,
-) -> impl Iterator<Item = &'static (&'static str, &'static [u8])> {
-    (if zygote { ZYGOTE_SYSCTLS } else { SYSCTLS })
-        .iter()
-        .chain(KERNEL_MEMORY_QUOTAS.iter())
-}
-
-/// Kernel memory that RLIMIT_AS does not see (the `no-cgroups` level),
-/// bounded where the namespace lets it be: the TCP buffers of the
-/// sandbox's own network namespace (1 MiB per socket; they grow to 32 MiB
-/// by default). System V IPC is refused by seccomp where no memory cgroup
-/// counts it; pipe and unix-socket buffers have no per-namespace bound (see
-/// `Isolation::unbounded`).
-const KERNEL_MEMORY_QUOTAS: [(&str, &[u8]); 2] = [
-    ("/proc/sys/net/ipv4/tcp_rmem", b"4096 131072 1048576"),
-    ("/proc/sys/net/ipv4/tcp_wmem", b"4096 16384 1048576"),
-];
-/// A fork server's base sandbox: room for the namespaces of the sandboxes
-/// it makes (each makes one of each, and sets its own to zero).
-const ZYGOTE_SYSCTLS: &[(&str, &[u8])] = &[
-    ("/proc/sys/vm/memfd_noexec", b"2"),
-    ("/proc/sys/user/max_inotify_instances", b"0"),
-    ("/proc/sys/user/max_inotify_watches", b"0"),
-    ("/proc/sys/user/max_user_namespaces", b"1024"),
-    ("/proc/sys/user/max_mnt_namespaces", b"1024"),
-    ("/proc/sys/user/max_net_namespaces", b"1024"),
-];
 /// How long init gets to report after being asked to stop the run.
 const STOP_GRACE: Duration = Duration::from_secs(1);
 /// How long output pipes are read after the program's end.
@@ -605,9 +561,13 @@ pub(super) async fn prepare_as(
             tree,
             fs_id: SANDBOX_ID,
             scrub: own_arguments_and_environment(),
-            sysctls: sysctls(zygote.is_some())
-                .map(|(path, value)| Ok((cstring(path.as_bytes())?, *value)))
-                .collect::<Result<_, SandboxError>>()?,
+            sysctls: match zygote {
+                Some(_) => sandbox_core::secure::fork_server_sysctls(),
+                None => plan.sysctls.clone(),
+            }
+            .iter()
+            .map(|s| Ok((cstring(s.path.as_bytes())?, s.value.as_bytes().to_vec())))
+            .collect::<Result<_, SandboxError>>()?,
             mounts,
             scratch: rootfs::scratch(&plan)
                 .iter()

@@ -465,8 +465,10 @@ fn config(recipe: &Recipe) -> Result<String, SandboxError> {
             _ => None,
         })
         .collect();
-    let sysctls: Vec<_> = session::sysctls(false)
-        .map(|(path, value)| json!([path, String::from_utf8_lossy(value)]))
+    let sysctls: Vec<_> = plan
+        .sysctls
+        .iter()
+        .map(|s| json!([s.path, s.value]))
         .collect();
     let landlock = caps.landlock.then(|| {
         let masks = landlock::Masks::for_kernel(caps.landlock_abi);

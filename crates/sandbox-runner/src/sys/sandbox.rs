@@ -202,7 +202,7 @@ pub(crate) struct ChildSpec {
     pub(crate) fs_id: u32,
     /// Namespaced sysctls init writes for its namespaces (best effort: a
     /// kernel without one keeps its default).
-    pub(crate) sysctls: Vec<(CString, &'static [u8])>,
+    pub(crate) sysctls: Vec<(CString, Vec<u8>)>,
     /// Memory ranges of init's copy of the parent to zero first thing (the
     /// parent's argv and environment), so /proc/1/cmdline and environ show
     /// nothing of the host.
