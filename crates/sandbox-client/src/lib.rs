@@ -54,7 +54,7 @@ pub struct SandboxClient {
 #[derive(Debug, Clone)]
 enum Backend {
     Local(Runner),
-    // Boxed: the configuration it holds is large; clones share it.
+    // Shared: the configuration it holds is large; clones share it.
     Remote(std::sync::Arc<remote::Remote>),
 }
 
