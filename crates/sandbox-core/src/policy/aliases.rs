@@ -225,7 +225,7 @@ impl<'a> Builder<'a> {
     }
 
     fn name(&mut self, name: &'a str) -> Node {
-        self.atom(Atom::Name(nfkc(name)))
+        self.atom(Atom::Name(Cow::Borrowed(name)))
     }
 
     fn flow(&mut self, from: Node, to: Node) {
@@ -249,7 +249,7 @@ impl<'a> Builder<'a> {
                 self.flow(value, to);
             }
             Expr::Attribute(attribute) => {
-                let to = self.atom(Atom::Attr(nfkc(attribute.attr.id.as_str())));
+                let to = self.atom(Atom::Attr(Cow::Borrowed(attribute.attr.id.as_str())));
                 self.flow(value, to);
             }
             Expr::Subscript(subscript) => self.bind(&subscript.value, value),
@@ -275,12 +275,14 @@ impl<'a> Builder<'a> {
             return;
         };
         let from = match value {
-            Expr::Name(callee) => self.atom(Atom::Returns(nfkc(callee.id.as_str()))),
-            Expr::Attribute(callee) => self.atom(Atom::Returns(nfkc(callee.attr.id.as_str()))),
+            Expr::Name(callee) => self.atom(Atom::Returns(Cow::Borrowed(callee.id.as_str()))),
+            Expr::Attribute(callee) => {
+                self.atom(Atom::Returns(Cow::Borrowed(callee.attr.id.as_str())))
+            }
             Expr::Lambda(lambda) => self.expr(&lambda.body),
             _ => return,
         };
-        let to = self.atom(Atom::Returns(nfkc(name.id.as_str())));
+        let to = self.atom(Atom::Returns(Cow::Borrowed(name.id.as_str())));
         self.flow(from, to);
     }
 
@@ -290,7 +292,7 @@ impl<'a> Builder<'a> {
         self.bind_callable(target, value);
         // A name bound in a class body is an attribute of the class.
         if let (Expr::Name(name), Some(Frame::Class)) = (target, self.frames.last()) {
-            let to = self.atom(Atom::Attr(nfkc(name.id.as_str())));
+            let to = self.atom(Atom::Attr(Cow::Borrowed(name.id.as_str())));
             self.flow(node, to);
         }
     }
@@ -308,7 +310,7 @@ impl<'a> Builder<'a> {
     /// method's first parameter is the instance, never an argument: were
     /// `self` to hold a module, every `self._private` would be judged.
     fn parameters(&mut self, owner: &'a str, parameters: &'a Parameters, method: bool) {
-        let calls = self.atom(Atom::Params(nfkc(owner)));
+        let calls = self.atom(Atom::Params(Cow::Borrowed(owner)));
         for parameter in parameters.iter().skip(usize::from(method)) {
             let to = self.name(parameter.name().id.as_str());
             self.flow(calls, to);
@@ -329,8 +331,8 @@ impl<'a> Builder<'a> {
             .chain(call.arguments.keywords.iter().map(|k| &k.value));
         match call.func.as_ref() {
             Expr::Name(callee) => {
-                let id = nfkc(callee.id.as_str());
-                match id.as_ref() {
+                let id = callee.id.as_str();
+                match id {
                     "getattr" | "vars" => {
                         if let Some(object) = call.arguments.args.first() {
                             self.flow_expr(object, result);
@@ -351,27 +353,27 @@ impl<'a> Builder<'a> {
                     }
                     _ => {}
                 }
-                let returns = self.atom(Atom::Returns(id.clone()));
+                let returns = self.atom(Atom::Returns(Cow::Borrowed(id)));
                 self.flow(returns, result);
-                let params = self.atom(Atom::Params(id));
+                let params = self.atom(Atom::Params(Cow::Borrowed(id)));
                 for argument in arguments {
                     self.flow_expr(argument, params);
                 }
             }
             Expr::Attribute(callee) => {
-                let method = nfkc(callee.attr.id.as_str());
-                if CONTAINER_READS.contains(&method.as_ref()) {
+                let method = callee.attr.id.as_str();
+                if CONTAINER_READS.contains(&method) {
                     self.flow_expr(&callee.value, result);
                 }
-                if CONTAINER_WRITES.contains(&method.as_ref()) {
+                if CONTAINER_WRITES.contains(&method) {
                     for argument in arguments.clone() {
                         let node = self.expr(argument);
                         self.bind(&callee.value, node);
                     }
                 }
-                let returns = self.atom(Atom::Returns(method.clone()));
+                let returns = self.atom(Atom::Returns(Cow::Borrowed(method)));
                 self.flow(returns, result);
-                let params = self.atom(Atom::Params(method));
+                let params = self.atom(Atom::Params(Cow::Borrowed(method)));
                 for argument in arguments {
                     self.flow_expr(argument, params);
                 }
@@ -449,7 +451,7 @@ impl<'a> Visitor<'a> for Builder<'a> {
             Stmt::FunctionDef(def) => {
                 let method = matches!(self.frames.last(), Some(Frame::Class));
                 self.parameters(def.name.id.as_str(), &def.parameters, method);
-                let returns = self.atom(Atom::Returns(nfkc(def.name.id.as_str())));
+                let returns = self.atom(Atom::Returns(Cow::Borrowed(def.name.id.as_str())));
                 self.frames.push(Frame::Function(returns));
                 visitor::walk_stmt(self, stmt);
                 self.frames.pop();
@@ -464,9 +466,10 @@ impl<'a> Visitor<'a> for Builder<'a> {
                             self.parameters(class.name.id.as_str(), &def.parameters, true);
                         }
                         Stmt::AnnAssign(field) => {
-                            let calls = self.atom(Atom::Params(nfkc(class.name.id.as_str())));
+                            let calls =
+                                self.atom(Atom::Params(Cow::Borrowed(class.name.id.as_str())));
                             if let Expr::Name(name) = field.target.as_ref() {
-                                let to = self.atom(Atom::Attr(nfkc(name.id.as_str())));
+                                let to = self.atom(Atom::Attr(Cow::Borrowed(name.id.as_str())));
                                 self.flow(calls, to);
                             }
                         }
@@ -492,7 +495,7 @@ impl<'a> Visitor<'a> for Builder<'a> {
             }
             Expr::Attribute(attribute) => {
                 self.flow_expr(&attribute.value, node);
-                let from = self.atom(Atom::Attr(nfkc(attribute.attr.id.as_str())));
+                let from = self.atom(Atom::Attr(Cow::Borrowed(attribute.attr.id.as_str())));
                 self.flow(from, node);
             }
             Expr::Subscript(subscript) => self.flow_expr(&subscript.value, node),

@@ -8,19 +8,16 @@
 //! At module and class level a read does fall back to the built-ins, so
 //! there every use of a forbidden name is judged.
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Comprehension, Expr, ExprContext, Parameters, Stmt};
 
-use super::rules::nfkc;
-
 /// One function's scope: the names it binds, and those it declares global.
 #[derive(Debug, Default)]
 pub(crate) struct Scope<'a> {
-    locals: HashSet<Cow<'a, str>>,
-    globals: HashSet<Cow<'a, str>>,
+    locals: HashSet<&'a str>,
+    globals: HashSet<&'a str>,
 }
 
 impl<'a> Scope<'a> {
@@ -46,7 +43,7 @@ impl<'a> Scope<'a> {
     }
 
     fn bind(&mut self, name: &'a str) {
-        self.locals.insert(nfkc(name));
+        self.locals.insert(name);
     }
 
     /// Whether `name` is local here (bound and not declared global).
@@ -75,7 +72,7 @@ impl<'a> Visitor<'a> for Collector<'_, 'a> {
             Stmt::ClassDef(class) => self.scope.bind(class.name.id.as_str()),
             Stmt::Global(global) => {
                 for name in &global.names {
-                    self.scope.globals.insert(nfkc(name.id.as_str()));
+                    self.scope.globals.insert(name.id.as_str());
                 }
             }
             Stmt::Import(import) => {

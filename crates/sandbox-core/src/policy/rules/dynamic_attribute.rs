@@ -31,34 +31,32 @@ const OPERATOR_FUNCTIONS: &[&str] = &["attrgetter", "methodcaller"];
 
 pub(crate) fn check_call(checker: &mut Checker<'_>, call: &ExprCall) {
     let callee = match call.func.as_ref() {
-        Expr::Name(name) => nfkc(name.id.as_str()),
-        Expr::Attribute(attribute) => nfkc(attribute.attr.id.as_str()),
+        Expr::Name(name) => name.id.as_str(),
+        Expr::Attribute(attribute) => attribute.attr.id.as_str(),
         _ => return,
     };
-    if !NAME_FUNCTIONS.contains(&callee.as_ref()) && !OPERATOR_FUNCTIONS.contains(&callee.as_ref())
-    {
+    if !NAME_FUNCTIONS.contains(&callee) && !OPERATOR_FUNCTIONS.contains(&callee) {
         return;
     }
-    if matches!(call.func.as_ref(), Expr::Name(_)) && checker.is_function_local(&callee) {
+    if matches!(call.func.as_ref(), Expr::Name(_)) && checker.is_function_local(callee) {
         return;
     }
-    let names: Vec<&Expr> = if NAME_FUNCTIONS.contains(&callee.as_ref())
-        && matches!(call.func.as_ref(), Expr::Name(_))
-    {
-        checker.judge_callee(call.func.range());
-        call.arguments.args.get(1).into_iter().collect()
-    } else if OPERATOR_FUNCTIONS.contains(&callee.as_ref()) {
-        checker.judge_callee(call.func.range());
-        // methodcaller's later arguments are the call's arguments.
-        let take = if callee == "methodcaller" {
-            1
+    let names: Vec<&Expr> =
+        if NAME_FUNCTIONS.contains(&callee) && matches!(call.func.as_ref(), Expr::Name(_)) {
+            checker.judge_callee(call.func.range());
+            call.arguments.args.get(1).into_iter().collect()
+        } else if OPERATOR_FUNCTIONS.contains(&callee) {
+            checker.judge_callee(call.func.range());
+            // methodcaller's later arguments are the call's arguments.
+            let take = if callee == "methodcaller" {
+                1
+            } else {
+                usize::MAX
+            };
+            call.arguments.args.iter().take(take).collect()
         } else {
-            usize::MAX
+            return;
         };
-        call.arguments.args.iter().take(take).collect()
-    } else {
-        return;
-    };
     let unpacked = call.arguments.args.iter().any(Expr::is_starred_expr)
         || call.arguments.keywords.iter().any(|k| k.arg.is_none());
     if unpacked {
@@ -101,11 +99,11 @@ pub(crate) fn check_call(checker: &mut Checker<'_>, call: &ExprCall) {
 }
 
 pub(crate) fn check_name(checker: &mut Checker<'_>, name: &ExprName) {
-    let id = nfkc(name.id.as_str());
+    let id = name.id.as_str();
     if name.ctx != ExprContext::Load
-        || !NAME_FUNCTIONS.contains(&id.as_ref())
+        || !NAME_FUNCTIONS.contains(&id)
         || checker.is_judged_callee(name.range())
-        || checker.is_function_local(&id)
+        || checker.is_function_local(id)
     {
         return;
     }

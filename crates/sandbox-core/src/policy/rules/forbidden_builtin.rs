@@ -26,7 +26,6 @@
 use ruff_python_ast::{ExprCall, ExprContext, ExprName};
 use ruff_text_size::Ranged as _;
 
-use super::nfkc;
 use crate::policy::Rule;
 use crate::policy::check::Checker;
 use crate::policy::modules::builtin_hint;
@@ -38,26 +37,26 @@ pub(crate) fn check_call(checker: &mut Checker<'_>, call: &ExprCall) {
     let ruff_python_ast::Expr::Name(name) = call.func.as_ref() else {
         return;
     };
-    let id = nfkc(name.id.as_str());
-    if checker.policy.forbids_builtin(&id) && !checker.is_function_local(&id) {
+    let id = name.id.as_str();
+    if checker.policy.forbids_builtin(id) && !checker.is_function_local(id) {
         checker.judge_callee(call.func.range());
         checker.report(
             Rule::ForbiddenBuiltin,
             name.range,
             format!(
                 "`{id}()` is blocked by the sandbox policy; {}",
-                builtin_hint(&id)
+                builtin_hint(id)
             ),
         );
     }
 }
 
 pub(crate) fn check_name(checker: &mut Checker<'_>, name: &ExprName) {
-    let id = nfkc(name.id.as_str());
+    let id = name.id.as_str();
     if name.ctx != ExprContext::Load
-        || CALL_ONLY.contains(&id.as_ref())
-        || !checker.policy.forbids_builtin(&id)
-        || checker.is_function_local(&id)
+        || CALL_ONLY.contains(&id)
+        || !checker.policy.forbids_builtin(id)
+        || checker.is_function_local(id)
     {
         return;
     }
@@ -69,7 +68,7 @@ pub(crate) fn check_name(checker: &mut Checker<'_>, name: &ExprName) {
         name.range(),
         format!(
             "`{id}` is blocked by the sandbox policy, even as a value; {}",
-            builtin_hint(&id)
+            builtin_hint(id)
         ),
     );
 }

@@ -25,7 +25,6 @@
 
 use ruff_python_ast::{Expr, ExprAttribute, ExprName, StmtFunctionDef};
 
-use super::nfkc;
 use crate::policy::Rule;
 use crate::policy::aliases::Origin;
 use crate::policy::check::Checker;
@@ -79,7 +78,7 @@ const NAMES: &[&str] = &["__builtins__", "__loader__", "__spec__"];
 const DEFINITIONS: &[&str] = &["__reduce__", "__reduce_ex__"];
 
 pub(crate) fn check_attribute(checker: &mut Checker<'_>, attribute: &ExprAttribute) {
-    let attr = nfkc(attribute.attr.id.as_str());
+    let attr = attribute.attr.id.as_str();
     // Every listed name is a dunder or has a one- or two-letter prefix
     // (`f_back`, `gi_frame`); most attributes are neither and skip the table.
     let bytes = attr.as_bytes();
@@ -125,8 +124,8 @@ pub(crate) fn check_attribute(checker: &mut Checker<'_>, attribute: &ExprAttribu
 }
 
 pub(crate) fn check_name(checker: &mut Checker<'_>, name: &ExprName) {
-    let id = nfkc(name.id.as_str());
-    if NAMES.contains(&id.as_ref()) {
+    let id = name.id.as_str();
+    if NAMES.contains(&id) {
         checker.report(
             Rule::IntrospectionAttribute,
             name.range,
@@ -139,8 +138,8 @@ pub(crate) fn check_name(checker: &mut Checker<'_>, name: &ExprName) {
 }
 
 pub(crate) fn check_def(checker: &mut Checker<'_>, def: &StmtFunctionDef) {
-    let id = nfkc(def.name.id.as_str());
-    if DEFINITIONS.contains(&id.as_ref()) {
+    let id = def.name.id.as_str();
+    if DEFINITIONS.contains(&id) {
         checker.report(
             Rule::IntrospectionAttribute,
             def.name.range,

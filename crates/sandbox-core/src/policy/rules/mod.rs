@@ -28,3 +28,25 @@ pub(crate) fn nfkc(name: &str) -> Cow<'_, str> {
 pub(crate) fn is_dunder(name: &str) -> bool {
     name.len() > 4 && name.starts_with("__") && name.ends_with("__")
 }
+
+#[cfg(test)]
+mod tests {
+    /// The rules compare identifiers as parsed, so the parser must give them
+    /// NFKC-normalised, as Python reads them (`ｏｓ` is `os`).
+    #[test]
+    fn the_parser_normalises_identifiers() {
+        let code = "ｏｓ.ｓｙｓｔｅｍ\nimport ｓｕｂｐｒｏｃｅｓｓ\ndef ｅｖａｌ(ｘ): return ｘ\n";
+        let parsed = ruff_python_parser::parse_module(code).expect("valid Python");
+        let tree = format!("{:?}", parsed.syntax().body);
+        for name in [
+            "\"os\"",
+            "\"system\"",
+            "\"subprocess\"",
+            "\"eval\"",
+            "\"x\"",
+        ] {
+            assert!(tree.contains(name), "{name} missing from {tree}");
+        }
+        assert!(!tree.contains('ｏ') && !tree.contains('ｘ'), "{tree}");
+    }
+}

@@ -51,7 +51,7 @@ pub(crate) fn check_attribute(checker: &mut Checker<'_>, attribute: &ExprAttribu
     let Some(origin) = checker.modules.origin(&attribute.value) else {
         return;
     };
-    let attr = nfkc(attribute.attr.id.as_str());
+    let attr = attribute.attr.id.as_str();
     if let Some(owner) = checker.modules.dotted(&attribute.value) {
         let dotted = format!("{owner}.{attr}");
         if SUBMODULES_NAMED_LIKE_DENIED.contains(&dotted.as_str())
@@ -60,7 +60,7 @@ pub(crate) fn check_attribute(checker: &mut Checker<'_>, attribute: &ExprAttribu
             return;
         }
     }
-    if let Some(message) = refusal(checker, &attr, origin) {
+    if let Some(message) = refusal(checker, attr, origin) {
         checker.report(Rule::ModuleInternals, attribute.attr.range, message);
     }
 }
@@ -71,7 +71,7 @@ pub(crate) fn check_call(checker: &mut Checker<'_>, call: &ExprCall) {
     let Expr::Name(callee) = call.func.as_ref() else {
         return;
     };
-    if nfkc(callee.id.as_str()) != "getattr" || checker.is_function_local("getattr") {
+    if callee.id.as_str() != "getattr" || checker.is_function_local("getattr") {
         return;
     }
     let [object, Expr::StringLiteral(name), ..] = &*call.arguments.args else {
@@ -91,8 +91,8 @@ pub(crate) fn check_import_from(checker: &mut Checker<'_>, import: &StmtImportFr
         return;
     }
     for alias in &import.names {
-        let name = nfkc(alias.name.id.as_str());
-        if let Some(message) = refusal(checker, &name, Origin::Import) {
+        let name = alias.name.id.as_str();
+        if let Some(message) = refusal(checker, name, Origin::Import) {
             checker.report(Rule::ModuleInternals, alias.name.range, message);
         }
     }
