@@ -336,3 +336,25 @@ async fn a_virtualenv_interpreter_runs_with_its_packages() {
         "{err}"
     );
 }
+
+/// A work root only its owner may enter (a private `TMPDIR`, as `mktemp -d`
+/// or pytest make) still works: the sandbox user never walks its host path.
+#[tokio::test]
+async fn a_private_work_root_works() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let private = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let config = ClientConfig {
+        mode: ExecutionMode::Secure,
+        work_root: Some(private.path().to_owned()),
+        ..ClientConfig::default()
+    };
+    let client = SandboxClient::from_config(config).unwrap();
+    let request = secure("open('out.txt', 'w').write(open('in.txt').read() * 2)\nprint('ran')")
+        .with_file("in.txt", "ab");
+    let result = client.execute_request(request).await.unwrap();
+    assert_eq!(result.status, Status::Ok, "{result:?}");
+    assert_eq!(result.stdout, "ran\n");
+    assert_eq!(result.file_text("out.txt"), Some("abab"));
+    assert_eq!(std::fs::read_dir(private.path()).unwrap().count(), 0);
+}

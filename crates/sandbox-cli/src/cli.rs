@@ -106,8 +106,9 @@ pub(crate) struct McpArgs {
     /// Memory limit per run in MiB. [default: $SANDBOX_MAX_MEMORY_MB, else 128]
     #[arg(long, value_name = "MIB")]
     pub(crate) memory_mb: Option<u64>,
-    /// Allow network access. [default: $SANDBOX_ALLOW_NETWORK, else false]
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    /// Allow network access (`--allow-network` or `--allow-network=false`).
+    /// [default: $SANDBOX_ALLOW_NETWORK, else false]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub(crate) allow_network: Option<bool>,
     /// The policy code is checked against: a TOML policy file, `default` or
     /// `none`. [default: $SANDBOX_POLICY, else default]
@@ -159,7 +160,7 @@ pub(crate) struct RunArgs {
 
     /// Allow network access (`--allow-network` or `--allow-network=false`).
     /// Enforced in secure mode only. [default: $SANDBOX_ALLOW_NETWORK, else false]
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub(crate) allow_network: Option<bool>,
 
     /// Put a file in the program's work dir: `PATH` keeps the file's name,

@@ -204,6 +204,28 @@ fn code_from_a_relative_file_path_runs() {
     assert_eq!(run.stdout, "42\n");
 }
 
+/// `--allow-network` takes its value only with `=`: the file after it is
+/// the program, never the flag's value.
+#[test]
+fn allow_network_does_not_swallow_the_file_after_it() {
+    let ws = Workspace::new();
+    ws.write("hello.py", "print(6 * 7)\n");
+    let off = run(
+        &mut ws.sandbox(["run", "--allow-network=false", "hello.py"]),
+        "",
+    );
+    assert_code(&off, 0);
+    assert_eq!(off.stdout, "42\n");
+    let on = run(&mut ws.sandbox(["run", "--allow-network", "hello.py"]), "");
+    assert!(!on.stderr.contains("invalid value"), "{}", on.stderr);
+    // Where the network helper exists the run works; elsewhere the refusal
+    // names the helper, not the argument.
+    assert!(
+        on.stdout == "42\n" || on.stderr.contains("network"),
+        "{on:?}"
+    );
+}
+
 #[test]
 fn missing_code_file_is_a_usage_error() {
     let ws = Workspace::new();

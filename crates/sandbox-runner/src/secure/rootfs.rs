@@ -80,8 +80,12 @@ pub(crate) fn inside(root: &Path, path: &Path) -> PathBuf {
 
 /// The root tmpfs's contents, parents first: directories for every mount
 /// point, empty files for bound files and devices, the plan's symlinks and
-/// generated files, and the old root's mount point; by path under `root`.
-pub(crate) fn tree(root: &Path, plan: &SecurePlan, boot: &Boot) -> io::Result<Vec<TreeEntry>> {
+/// generated files, and the old root's mount point; by path relative to the
+/// root. Relative, because the builder starts from the root's directory:
+/// it works as the sandbox user, who need not be able to reach the run dir
+/// (under a private `TMPDIR`, say) by its host path.
+pub(crate) fn tree(plan: &SecurePlan, boot: &Boot) -> io::Result<Vec<TreeEntry>> {
+    let relative = |path: &Path| -> PathBuf { path.strip_prefix("/").unwrap_or(path).to_owned() };
     let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
     let add_parents = |dirs: &mut BTreeSet<PathBuf>, path: &Path| {
         for ancestor in path.ancestors().skip(1) {
@@ -129,17 +133,17 @@ pub(crate) fn tree(root: &Path, plan: &SecurePlan, boot: &Boot) -> io::Result<Ve
     dirs.sort_by_key(|d| d.components().count());
     let mut entries = Vec::new();
     for dir in dirs {
-        entries.push(TreeEntry::Dir(cstring(&inside(root, &dir))?));
+        entries.push(TreeEntry::Dir(cstring(&relative(&dir))?));
     }
     for link in &plan.symlinks {
         entries.push(TreeEntry::Symlink {
-            path: cstring(&inside(root, &link.path))?,
+            path: cstring(&relative(&link.path))?,
             target: cstring(&link.target)?,
         });
     }
     for (path, contents) in files {
         entries.push(TreeEntry::File {
-            path: cstring(&inside(root, &path))?,
+            path: cstring(&relative(&path))?,
             contents,
         });
     }

@@ -424,7 +424,7 @@ pub(super) async fn prepare_as(
     let root = run_dir.path().to_owned();
     let mounts = rootfs::prepare_mounts(&root, &plan).map_err(io_err("prepare the mounts"))?;
     let boot = rootfs::Boot::now().map_err(io_err("make a boot id"))?;
-    let tree = rootfs::tree(&root, &plan, &boot).map_err(io_err("prepare the sandbox root"))?;
+    let tree = rootfs::tree(&plan, &boot).map_err(io_err("prepare the sandbox root"))?;
     let host_rules = rootfs::host_rules(&plan);
     let masks = landlock::Masks::for_kernel(caps.landlock_abi);
     let landlock_fd = if caps.landlock && zygote.is_none() {

@@ -195,7 +195,7 @@ pub(crate) struct ChildSpec {
     /// Mount options of the root tmpfs.
     pub(crate) root_data: CString,
     /// Directories, files and symlinks of the root, parents first, by
-    /// their path under `root`.
+    /// their path relative to `root` (the builder works from there).
     pub(crate) tree: Vec<TreeEntry>,
     /// The sandbox user's id inside, used as init's filesystem id while it
     /// builds the root.
@@ -1001,6 +1001,10 @@ fn pass_one_exec(listener: c_int, program: libc::pid_t) {
 fn build_tree(spec: &ChildSpec) -> ! {
     // SAFETY: as in `init_main`: raw syscalls on prepared data; ends in _exit.
     unsafe {
+        // The tree's paths are relative to the root: reach it with init's
+        // credentials first, since the sandbox user may not be allowed to
+        // walk the run dir's host path (a private TMPDIR).
+        check(libc::chdir(spec.root.as_ptr()), Stage::BuildRoot);
         libc::syscall(libc::SYS_setfsgid, spec.fs_id);
         libc::syscall(libc::SYS_setfsuid, spec.fs_id);
         for entry in &spec.tree {
