@@ -10,6 +10,8 @@
 //!   to the bare interpreter measured in the same run; server throughput and
 //!   latency at concurrency 1, 8, 32 beside local execution
 //! - `install`: `sandbox` and `sandbox-server` into cargo's bin dir
+//! - `wheel`: the `sandbox_executor` Python package as a wheel in
+//!   `target/wheels/` (see `wheel`)
 //! - `docker`: the `python-sandbox` image from deploy/Dockerfile, where a
 //!   Docker engine answers (an error naming the problem where none does)
 //! - `image`: the same image with podman from host-built binaries (see
@@ -19,12 +21,14 @@
 
 mod bench;
 mod bench_pool;
+mod bench_python;
 mod bench_server;
 mod docker;
 mod image;
 mod load;
 mod other_os;
 mod stages;
+mod wheel;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -36,7 +40,8 @@ usage: cargo xtask <task>
 
 tasks:
   test    install what the tests need (.ci/setup), build the container image (image), then
-          run every test (doctests, then cargo nextest when installed, else cargo test)
+          run every test (doctests, then cargo nextest when installed, else cargo test), then
+          the Python package's (the wheel in a fresh venv, pytest)
   lint    cargo fmt --check and cargo clippy --all-targets -- -D warnings, then check-macos
           (required when CI is set; otherwise a loud warning when rustup cannot install its
           target)
@@ -53,6 +58,10 @@ tasks:
           cgroup left behind and a clean SIGTERM stop
   install put `sandbox` and `sandbox-server` on PATH: cargo install --locked --path for each
           (into $CARGO_HOME/bin, usually ~/.cargo/bin, which rustup's set-up puts on PATH)
+  wheel   build the Python package `sandbox_executor` (crates/sandbox-py) with maturin into
+          target/wheels/ (one abi3 wheel for CPython 3.9+); then `pip install target/wheels/*.whl`
+  test-python
+          the Python package's test stage alone: the wheel in a fresh venv, then pytest
   docker  build the python-sandbox image (deploy/Dockerfile); needs a running Docker engine;
           further arguments go to docker build
   image   build the python-sandbox image with podman, without Docker or a registry: the
@@ -74,6 +83,8 @@ fn main() -> Result<()> {
         "docker" => docker::run(&root(), std::env::args().skip(2).collect()),
         "image" => image::build(&root()),
         "install" => install(),
+        "wheel" => wheel::build(&root()).map(drop),
+        "test-python" => wheel::test(&root()),
         "" | "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())
@@ -92,7 +103,7 @@ fn root() -> PathBuf {
 /// Variables cargo sets for the program it runs (this one) that must not
 /// reach a nested cargo: build scripts that watch them (ring's, for one)
 /// would rerun, and everything above them rebuild.
-fn is_cargo_run_variable(name: &str) -> bool {
+pub(crate) fn is_cargo_run_variable(name: &str) -> bool {
     [
         "CARGO_MANIFEST_",
         "CARGO_PKG_",
@@ -117,7 +128,7 @@ pub(crate) fn cargo_command(args: &[&str]) -> Command {
     command
 }
 
-fn cargo(args: &[&str]) -> Result<()> {
+pub(crate) fn cargo(args: &[&str]) -> Result<()> {
     let shown = args.join(" ");
     eprintln!("$ cargo {shown}");
     let status = cargo_command(args)
@@ -186,7 +197,7 @@ fn test() -> Result<()> {
          2-core machine most of the first run is compiling (about 20 minutes); once built, \
          about 2 minutes."
     );
-    let mut stages = Stages::new(4);
+    let mut stages = Stages::new(5);
     // Install what the tests need (only what is missing), so this one
     // command does all set-up on a fresh machine.
     stages.run(
@@ -229,6 +240,10 @@ fn test() -> Result<()> {
             cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])
         }
     })?;
+    stages.run(
+        "the Python package: wheel (maturin), fresh venv, pytest",
+        || wheel::test(&root()),
+    )?;
     stages.summary();
     Ok(())
 }

@@ -1,0 +1,206 @@
+//! Python arguments as the client's configuration and requests, each bad
+//! value refused with its name and what would have been accepted, before
+//! anything runs. The ranges themselves are checked where the Rust API
+//! checks them (`ClientConfig::validate`, the runner's request limits), so
+//! Python callers get the same bounds and messages.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyString};
+use sandbox_core::{ClientConfig, ExecutionMode, ExecutionRequest};
+
+use crate::errors;
+
+/// Client settings given as keyword arguments; `None` keeps the base
+/// configuration's value (the defaults, or the environment's).
+#[derive(Debug, Default)]
+pub(crate) struct Settings {
+    pub server_url: Option<String>,
+    pub mode: Option<String>,
+    pub timeout: Option<f64>,
+    pub allow_network: Option<bool>,
+    pub max_memory_mb: Option<i64>,
+    pub api_timeout: Option<f64>,
+    pub api_key: Option<String>,
+    pub python: Option<PathBuf>,
+    pub max_output_bytes: Option<i64>,
+    pub policy: Option<String>,
+    pub pool_size: Option<i64>,
+}
+
+impl Settings {
+    /// `base` with these settings applied.
+    pub fn apply(self, mut config: ClientConfig) -> PyResult<ClientConfig> {
+        let invalid = errors::invalid_config;
+        if let Some(url) = self.server_url {
+            config.server_url = Some(url);
+        }
+        if let Some(mode) = self.mode {
+            config.mode = mode_from(&mode).map_err(invalid)?;
+        }
+        if let Some(timeout) = self.timeout {
+            config.timeout = seconds("timeout", timeout).map_err(invalid)?;
+        }
+        if let Some(allow) = self.allow_network {
+            config.allow_network = allow;
+        }
+        if let Some(memory) = self.max_memory_mb {
+            config.max_memory_mb = count("max_memory_mb", memory).map_err(invalid)?;
+        }
+        if let Some(timeout) = self.api_timeout {
+            config.api_timeout = seconds("api_timeout", timeout).map_err(invalid)?;
+        }
+        if let Some(key) = self.api_key {
+            config.api_key = Some(key);
+        }
+        if let Some(python) = self.python {
+            config.python = Some(python);
+        }
+        if let Some(bytes) = self.max_output_bytes {
+            config.max_output_bytes = usize::try_from(
+                count("max_output_bytes", bytes).map_err(invalid)?,
+            )
+            .map_err(|_| invalid(format!("`max_output_bytes` is {bytes}, which is too large")))?;
+        }
+        if let Some(policy) = self.policy {
+            config.policy = sandbox_core::config::parse_policy(&policy)
+                .map_err(|err| invalid(err.to_string()))?;
+        }
+        if let Some(size) = self.pool_size {
+            config.pool_size = usize::try_from(count("pool_size", size).map_err(invalid)?)
+                .map_err(|_| invalid(format!("`pool_size` is {size}, which is too large")))?;
+        }
+        config
+            .validate()
+            .map_err(|err| invalid(format!("invalid configuration: {err}")))?;
+        Ok(config)
+    }
+}
+
+/// One checked request: the code, its input files and per-call overrides,
+/// read from Python once, run by the client's `execute` or `submit`.
+#[pyclass(frozen, module = "sandbox_executor._native", name = "Request")]
+#[derive(Debug)]
+pub(crate) struct PyRequest {
+    pub(crate) inner: ExecutionRequest,
+}
+
+#[pymethods]
+impl PyRequest {
+    /// Reads and checks the arguments; a bad one raises
+    /// `InvalidRequestError` naming it. Only plain values cross into the
+    /// runtime.
+    #[new]
+    #[pyo3(signature = (
+        code, input_files = None, *, timeout = None, mode = None, allow_network = None,
+        memory_mb = None, filename = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        code: &Bound<'_, PyAny>,
+        input_files: Option<&Bound<'_, PyAny>>,
+        timeout: Option<f64>,
+        mode: Option<String>,
+        allow_network: Option<bool>,
+        memory_mb: Option<i64>,
+        filename: Option<String>,
+    ) -> PyResult<Self> {
+        let invalid = errors::invalid_request;
+        if !code.is_instance_of::<PyString>() {
+            return Err(invalid(format!(
+                "`code` must be a str, got {}",
+                type_name(code)
+            )));
+        }
+        let files = match input_files {
+            Some(files) if !files.is_none() => read_files(files)?,
+            _ => Vec::new(),
+        };
+        let mut request = ExecutionRequest::new(code.extract::<String>()?).with_files(files);
+        if let Some(timeout) = timeout {
+            request = request.with_timeout(seconds("timeout", timeout).map_err(invalid)?);
+        }
+        if let Some(mode) = mode {
+            request = request.with_mode(mode_from(&mode).map_err(invalid)?);
+        }
+        if let Some(allow) = allow_network {
+            request = request.with_network(allow);
+        }
+        if let Some(memory) = memory_mb {
+            request = request.with_memory_mb(count("memory_mb", memory).map_err(invalid)?);
+        }
+        if let Some(name) = filename {
+            request = request.with_filename(name);
+        }
+        Ok(Self { inner: request })
+    }
+}
+
+/// `input_files`: any mapping of name to `bytes`, `bytearray` or `str`
+/// (written as UTF-8).
+fn read_files(files: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Vec<u8>)>> {
+    let items = files.call_method0("items").map_err(|_| {
+        errors::invalid_request(format!(
+            "`input_files` must be a dict of file name to bytes, got {}",
+            type_name(files)
+        ))
+    })?;
+    let mut read = Vec::new();
+    for item in items.try_iter()? {
+        let (name, contents): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+        let name: String = name.extract().map_err(|_| {
+            errors::invalid_request(format!(
+                "`input_files` names must be str, got {}",
+                type_name(&name)
+            ))
+        })?;
+        let bytes = if let Ok(bytes) = contents.cast::<PyBytes>() {
+            bytes.as_bytes().to_vec()
+        } else if let Ok(array) = contents.cast::<PyByteArray>() {
+            array.to_vec()
+        } else if contents.is_instance_of::<PyString>() {
+            contents.extract::<String>()?.into_bytes()
+        } else {
+            return Err(errors::invalid_request(format!(
+                "input file `{name}` must be bytes, bytearray or str, got {}",
+                type_name(&contents)
+            )));
+        };
+        read.push((name, bytes));
+    }
+    Ok(read)
+}
+
+fn type_name(value: &Bound<'_, PyAny>) -> String {
+    value
+        .get_type()
+        .name()
+        .map(|name| name.to_string())
+        .unwrap_or_else(|_| "an unknown type".into())
+}
+
+fn mode_from(value: &str) -> Result<ExecutionMode, String> {
+    value
+        .parse()
+        .map_err(|_| format!("`mode` is `{value}`, expected `secure` or `simple`"))
+}
+
+/// Seconds as a `Duration`: finite and more than zero (upper bounds are
+/// the Rust API's).
+fn seconds(field: &str, value: f64) -> Result<Duration, String> {
+    if !(value.is_finite() && value > 0.0) {
+        return Err(format!(
+            "`{field}` is {value}, expected a positive number of seconds"
+        ));
+    }
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| format!("`{field}` is {value}, which is too large"))
+}
+
+/// A count that must not be negative (upper bounds are the Rust API's).
+fn count(field: &str, value: i64) -> Result<u64, String> {
+    u64::try_from(value)
+        .map_err(|_| format!("`{field}` is {value}, expected a positive whole number"))
+}
