@@ -19,10 +19,11 @@ const RUNS: usize = 40;
 pub(crate) fn run(root: &Path) -> Result<()> {
     // `cargo xtask bench policy` measures the policy check alone;
     // `cargo xtask bench load [REQUESTS] [CONCURRENCY]` soaks the server;
-    // `cargo xtask bench pool` measures the warm sandboxes alone.
+    // `cargo xtask bench pool` measures the warm sandboxes alone;
+    // `cargo xtask bench python` the Python package's overhead alone.
     let part = std::env::args().nth(2).unwrap_or_else(|| "all".to_owned());
-    if !["all", "policy", "load", "pool"].contains(&part.as_str()) {
-        bail!("unknown bench `{part}` (all, policy, load or pool)");
+    if !["all", "policy", "load", "pool", "python"].contains(&part.as_str()) {
+        bail!("unknown bench `{part}` (all, policy, load, pool or python)");
     }
     let only_policy = part == "policy";
     if cfg!(debug_assertions) {
@@ -32,7 +33,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         if !setup.success() {
             bail!("bash .ci/bench-setup failed");
         }
-        if part == "all" {
+        if part == "all" || part == "python" {
             // The Python package's row measures the wheel, installed.
             crate::wheel::install_fresh(root)?;
         }
@@ -69,6 +70,12 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     }
     if only_policy {
         return validation(root);
+    }
+    if part == "python" {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        return crate::bench_python::run(root, &runtime);
     }
     if part == "load" {
         let runtime = tokio::runtime::Builder::new_multi_thread()

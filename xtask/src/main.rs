@@ -53,6 +53,7 @@ tasks:
           sandbox-server rps and p50/p99 at concurrency 1, 8, 32 beside local execution;
           the policy check of a 1,000-line program (`bench policy`: that alone);
           `bench pool`: the warm sandboxes alone (pooled latency, throughput, idle memory);
+          `bench python`: the Python package's client.execute beside Rust's, alternating;
           `bench load [REQUESTS] [CONCURRENCY]`: 10,000 requests from 64 connections to the
           release server with its defaults, every answer counted, then no process, run dir or
           cgroup left behind and a clean SIGTERM stop

@@ -5,8 +5,7 @@
 //! caller.
 
 use std::future::Future;
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -38,48 +37,33 @@ pub(crate) fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
         .map_err(|why| errors::sandbox_exception(why.clone()))
 }
 
-/// Runs `work` on the shared runtime and waits for it with the GIL
-/// released. A signal handler that raises (`KeyboardInterrupt` from
-/// `Ctrl-C`, on the main thread) cancels `work`, waits until its clean-up
-/// is done, and raises that exception.
+/// Runs `work` to completion on the calling thread (the shared runtime's
+/// `block_on`: no hand-off to another thread and back) with the GIL
+/// released. Every `SIGNAL_POLL` it takes the GIL for a moment to run
+/// pending signal handlers: one that raises (`KeyboardInterrupt` from
+/// `Ctrl-C`, on the main thread) drops `work`, which kills its sandbox,
+/// waits until the clean-up is done, and raises that exception.
 pub(crate) fn wait<T, F>(py: Python<'_>, work: F) -> PyResult<T>
 where
-    T: Send + 'static,
-    F: Future<Output = T> + Send + 'static,
+    T: Send,
+    F: Future<Output = T> + Send,
 {
     let runtime = runtime()?;
-    let (done, result) = mpsc::sync_channel(1);
-    // Shared with the GIL-free closure below, which needs it `Sync`.
-    let result = Mutex::new(result);
-    let task = runtime.spawn(async move {
-        // The receiver is gone only when the caller was interrupted.
-        let _ = done.send(work.await);
-    });
-    loop {
-        let received = py.detach(|| match result.lock() {
-            Ok(result) => result.recv_timeout(SIGNAL_POLL),
-            Err(_) => Err(RecvTimeoutError::Disconnected),
-        });
-        match received {
-            Ok(value) => return Ok(value),
-            Err(RecvTimeoutError::Timeout) => {
-                if let Err(interrupt) = py.check_signals() {
-                    task.abort();
-                    py.detach(|| {
-                        // Dropping the run's future kills its sandbox; the
-                        // host-side clean-up then finishes on its own
-                        // threads, which this waits for.
-                        let _ = runtime.block_on(task);
-                        sandbox_client::wait_for_cleanup(CLEANUP_LIMIT);
-                    });
-                    return Err(interrupt);
+    py.detach(|| {
+        let outcome = runtime.block_on(async move {
+            let mut work = std::pin::pin!(work);
+            loop {
+                match tokio::time::timeout(SIGNAL_POLL, &mut work).await {
+                    Ok(value) => return Ok(value),
+                    Err(_) => Python::attach(|py| py.check_signals())?,
                 }
             }
-            Err(RecvTimeoutError::Disconnected) => {
-                return Err(errors::sandbox_exception(
-                    "the run ended without a result (its task panicked)".into(),
-                ));
-            }
+        });
+        if outcome.is_err() {
+            // `work` is dropped: the sandbox is killed; its host-side
+            // clean-up finishes on the runner's own threads.
+            sandbox_client::wait_for_cleanup(CLEANUP_LIMIT);
         }
-    }
+        outcome
+    })
 }
