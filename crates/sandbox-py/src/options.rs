@@ -118,7 +118,8 @@ impl PyRequest {
             Some(files) if !files.is_none() => read_files(files)?,
             _ => Vec::new(),
         };
-        let mut request = ExecutionRequest::new(code.extract::<String>()?).with_files(files);
+        let code = text(code, || "`code`".to_owned())?;
+        let mut request = ExecutionRequest::new(code).with_files(files);
         if let Some(timeout) = timeout {
             request = request.with_timeout(seconds("timeout", timeout).map_err(invalid)?);
         }
@@ -150,18 +151,19 @@ fn read_files(files: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Vec<u8>)>> {
     let mut read = Vec::new();
     for item in items.try_iter()? {
         let (name, contents): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
-        let name: String = name.extract().map_err(|_| {
-            errors::invalid_request(format!(
+        if !name.is_instance_of::<PyString>() {
+            return Err(errors::invalid_request(format!(
                 "`input_files` names must be str, got {}",
                 type_name(&name)
-            ))
-        })?;
+            )));
+        }
+        let name = text(&name, || "an input file name".to_owned())?;
         let bytes = if let Ok(bytes) = contents.cast::<PyBytes>() {
             bytes.as_bytes().to_vec()
         } else if let Ok(array) = contents.cast::<PyByteArray>() {
             array.to_vec()
         } else if contents.is_instance_of::<PyString>() {
-            contents.extract::<String>()?.into_bytes()
+            text(&contents, || format!("input file `{name}`"))?.into_bytes()
         } else {
             return Err(errors::invalid_request(format!(
                 "input file `{name}` must be bytes, bytearray or str, got {}",
@@ -171,6 +173,18 @@ fn read_files(files: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Vec<u8>)>> {
         read.push((name, bytes));
     }
     Ok(read)
+}
+
+/// A `str` as UTF-8; one that cannot be (a lone surrogate, as from
+/// `surrogateescape`) is an invalid request naming `what`.
+fn text(value: &Bound<'_, PyAny>, what: impl FnOnce() -> String) -> PyResult<String> {
+    value.extract::<String>().map_err(|_| {
+        errors::invalid_request(format!(
+            "{} is not valid Unicode text: it holds a lone surrogate (decode bytes with \
+             errors='replace', or pass bytes)",
+            what()
+        ))
+    })
 }
 
 fn type_name(value: &Bound<'_, PyAny>) -> String {

@@ -181,3 +181,24 @@ def test_a_malformed_dotenv_names_the_variable(tmp_path: Path) -> None:
         SandboxClient.from_env()
     assert "SANDBOX_TIMEOUT" in str(raised.value)
     assert "soon" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        {"code": "print('\udcff')"},
+        {"code": "print(1)", "input_files": {"bad\udcffname.txt": b""}},
+        {"code": "print(1)", "input_files": {"a.txt": "bad \udcff text"}},
+    ],
+)
+def test_text_that_is_not_unicode_is_an_invalid_request(call: dict) -> None:
+    with pytest.raises(InvalidRequestError, match="lone surrogate"):
+        SandboxClient().execute(**call)
+
+
+def test_limits_of_a_request_are_named() -> None:
+    client = SandboxClient()
+    with pytest.raises(InvalidRequestError, match="`code` is"):
+        client.execute("x" * (40 * 1024 * 1024))
+    with pytest.raises(InvalidRequestError, match="at most"):
+        client.execute("print(1)", {f"f{i}.txt": b"" for i in range(5000)})
