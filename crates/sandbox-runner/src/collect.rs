@@ -121,6 +121,15 @@ pub(crate) fn collect(
                 continue;
             }
             let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            // An unchanged input is not an output, however large: decided
+            // before the caps, which are for what the program produced.
+            if inputs.get(&name).is_some_and(|input| {
+                input.len() as u64 == size
+                    && read_regular(&entry.path(), size)
+                        .is_ok_and(|read| read.as_ref() == Some(input))
+            }) {
+                continue;
+            }
             if out.files.len() >= max_files {
                 out.leave_out(|| {
                     format!("`{name}`: the cap of {max_files} output files was reached")
@@ -141,9 +150,6 @@ pub(crate) fn collect(
             let limit = budget.min(file_bytes_within(&name, room));
             match read_regular(&entry.path(), limit) {
                 Ok(Some(bytes)) => {
-                    if inputs.get(&name) == Some(&bytes) {
-                        continue; // an unchanged input is not an output
-                    }
                     if !result.take(file_entry_cost(&name, bytes.len() as u64)) {
                         out.leave_out(|| result_full(&name, bytes.len() as u64, result.cap()));
                         continue;
@@ -221,6 +227,28 @@ mod tests {
         let names: Vec<_> = got.files.keys().map(String::as_str).collect();
         assert_eq!(names, ["a.txt", "b.txt", "changed.csv", "sub/deeper/c.txt"]);
         assert!(got.left_out.is_empty(), "{:?}", got.left_out);
+    }
+
+    #[test]
+    fn unchanged_inputs_are_not_outputs_even_past_the_caps() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = vec![7u8; 4096];
+        fs::write(dir.path().join("big.bin"), &big).unwrap();
+        fs::write(dir.path().join("same-size.bin"), vec![8u8; 4096]).unwrap();
+        let inputs = BTreeMap::from([
+            ("big.bin".to_owned(), big.clone()),
+            ("same-size.bin".to_owned(), big),
+        ]);
+        // A cap of 100 bytes and one file: the unchanged input takes
+        // neither; the changed one of the same size is over the byte cap.
+        let got = collect(dir.path(), &inputs, 1, 100, &unlimited());
+        assert!(got.files.is_empty());
+        assert_eq!(got.left_out.len(), 1, "{:?}", got.left_out);
+        assert!(
+            got.left_out[0].contains("same-size.bin"),
+            "{:?}",
+            got.left_out
+        );
     }
 
     #[test]
