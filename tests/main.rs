@@ -17,7 +17,7 @@
 //! - `redteam`:  one attack per tests/redteam/*.py against secure mode, contained by effect
 //! - `data_stack`: numpy, pandas and matplotlib (a pinned venv) with the standard library in secure mode
 //! - `client`:   configuration paths, the blocking client, concurrency
-//! - `docs`:     the README documents every environment variable
+//! - `docs`:     docs/configuration.md and docs/server.md document every environment variable
 //! - `serving`:  a real sandbox-server process on a loopback port, and HTTP helpers
 //! - `connections`: slow, idle, half-closed and cross-origin clients of a real server, byte by byte
 //! - `schema`:   Schemathesis against a real server: the OpenAPI document is what the server does

@@ -36,9 +36,7 @@ fn build(docker: &OsStr, root: &Path, extra: &[String]) -> Result<()> {
     if !status.success() {
         bail!("docker build failed ({status})");
     }
-    eprintln!(
-        "built image `{IMAGE}`; start it with `docker compose up -d` (README.md, \"Deploy\")"
-    );
+    eprintln!("built image `{IMAGE}`; start it with `docker compose up -d` (docs/deploy.md)");
     Ok(())
 }
 

@@ -2,9 +2,9 @@
 //!
 //! The first four are the original tool's names and keep its meaning, so an
 //! existing `.env` file works unchanged. [`ALL`] lists every variable with a
-//! one-line description; a test (`tests/docs.rs`) checks that the README's
-//! configuration table has a row for each, so the docs cannot drift from the
-//! code.
+//! one-line description; a test (`tests/docs.rs`) checks that the tables
+//! of docs/configuration.md and docs/server.md have a row for each, so the
+//! docs cannot drift from the code.
 
 /// Default execution mode: `secure` or `simple`.
 pub const MODE: &str = "SANDBOX_MODE";
