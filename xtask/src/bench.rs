@@ -57,14 +57,29 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         if !status.success() {
             bail!("cargo {} failed", build.join(" "));
         }
-        let status = Command::new(root.join("target/release/xtask"))
+        // Shown as it comes, and kept: a whole run's tables go into
+        // docs/benchmarks.md.
+        let mut bench = Command::new(root.join("target/release/xtask"))
             .arg("bench")
             .args(std::env::args_os().skip(2))
             .current_dir(root)
-            .status()
+            .stdout(Stdio::piped())
+            .spawn()
             .context("cannot start the release bench")?;
+        let mut printed = String::new();
+        let stdout = bench.stdout.take().context("the bench's stdout")?;
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+            let line = line.context("cannot read the bench's output")?;
+            println!("{line}");
+            printed.push_str(&line);
+            printed.push('\n');
+        }
+        let status = bench.wait()?;
         if !status.success() {
             bail!("the bench failed ({status})");
+        }
+        if part == "all" {
+            crate::bench_report::write(root, &printed)?;
         }
         return Ok(());
     }

@@ -22,6 +22,7 @@
 mod bench;
 mod bench_pool;
 mod bench_python;
+mod bench_report;
 mod bench_server;
 mod docker;
 mod image;
@@ -50,6 +51,7 @@ tasks:
           secure mode does not exist
   ci      lint, then test: what .ci/run runs
   bench   median wall time of print(1): bare interpreter, simple and secure mode (library and CLI);
+          a whole run's tables are written into docs/benchmarks.md (between its markers);
           sandbox-server rps and p50/p99 at concurrency 1, 8, 32 beside local execution;
           the policy check of a 1,000-line program (`bench policy`: that alone);
           `bench pool`: the warm sandboxes alone (pooled latency, throughput, idle memory);

@@ -130,22 +130,15 @@ fn build_request(args: &RunArgs) -> Result<ExecutionRequest> {
 /// contract's maximum.
 pub(crate) fn parse_timeout(secs: f64) -> Result<Duration> {
     let max = sandbox_core::limits::MAX_TIMEOUT;
-    Ok(Duration::try_from_secs_f64(secs)
-        .ok()
-        .filter(|d| !d.is_zero() && *d <= max)
-        .ok_or_else(|| {
-            // `{}` of a huge float prints every digit; `{:e}` stays short.
-            let shown =
-                if secs.is_finite() && (secs.abs() >= 1e9 || (secs != 0.0 && secs.abs() < 1e-6)) {
-                    format!("{secs:e}")
-                } else {
-                    secs.to_string()
-                };
+    Ok(
+        sandbox_core::seconds::from_f64(secs, Some(max)).map_err(|_| {
             UsageError(format!(
-                "--timeout {shown} must be a positive number of seconds, at most {}",
+                "--timeout {} must be a positive number of seconds, at most {}",
+                sandbox_core::seconds::shown(secs),
                 max.as_secs()
             ))
-        })?)
+        })?,
+    )
 }
 
 /// A `--policy` value, its errors as usage errors.

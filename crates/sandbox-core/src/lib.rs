@@ -25,6 +25,7 @@ pub mod plan;
 pub mod policy;
 pub mod proc_view;
 pub mod protocol;
+pub mod seconds;
 pub mod secure;
 pub mod syntax;
 pub mod vars;

@@ -204,13 +204,16 @@ fn mode_from(value: &str) -> Result<ExecutionMode, String> {
 /// Seconds as a `Duration`: finite and more than zero (upper bounds are
 /// the Rust API's).
 fn seconds(field: &str, value: f64) -> Result<Duration, String> {
-    if !(value.is_finite() && value > 0.0) {
-        return Err(format!(
-            "`{field}` is {value}, expected a positive number of seconds"
-        ));
-    }
-    Duration::try_from_secs_f64(value)
-        .map_err(|_| format!("`{field}` is {value}, which is too large"))
+    use sandbox_core::seconds::{Invalid, from_f64, shown};
+    from_f64(value, None).map_err(|why| match why {
+        Invalid::TooLarge if value.is_finite() => {
+            format!("`{field}` is {}, which is too large", shown(value))
+        }
+        _ => format!(
+            "`{field}` is {}, expected a positive number of seconds",
+            shown(value)
+        ),
+    })
 }
 
 /// A count that must not be negative (upper bounds are the Rust API's).

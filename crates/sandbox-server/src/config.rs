@@ -545,14 +545,11 @@ impl ServerConfig {
 }
 
 fn seconds(name: &'static str, secs: f64) -> Result<Duration, ConfigError> {
-    Duration::try_from_secs_f64(secs)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or(ConfigError::OutOfRange {
-            name,
-            value: secs.to_string(),
-            expected: "a positive number of seconds".into(),
-        })
+    sandbox_core::seconds::from_f64(secs, None).map_err(|_| ConfigError::OutOfRange {
+        name,
+        value: secs.to_string(),
+        expected: "a positive number of seconds".into(),
+    })
 }
 
 #[cfg(test)]

@@ -176,10 +176,7 @@ fn timeout(value: Option<&Value>) -> Result<Option<Duration>, ArgumentError> {
     };
     let problem = || "must be a number of seconds greater than 0".to_owned();
     let seconds = seconds.ok_or_else(|| invalid("timeout", problem()))?;
-    if seconds <= 0.0 {
-        return Err(invalid("timeout", problem()));
-    }
-    Duration::try_from_secs_f64(seconds)
+    sandbox_core::seconds::from_f64(seconds, None)
         .map(Some)
         .map_err(|_| invalid("timeout", problem()))
 }

@@ -437,17 +437,11 @@ fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
 }
 
 fn parse_seconds(name: &'static str, value: &str, max: Duration) -> Result<Duration, ConfigError> {
-    value
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
-        .filter(|d| !d.is_zero() && *d <= max)
-        .ok_or(ConfigError::InvalidVar {
-            name,
-            value: value.to_owned(),
-            expected: "a number of seconds greater than 0 and at most 86400",
-        })
+    crate::seconds::parse(value, Some(max)).map_err(|_| ConfigError::InvalidVar {
+        name,
+        value: value.to_owned(),
+        expected: "a number of seconds greater than 0 and at most 86400",
+    })
 }
 
 /// The accepted range of the result cap, in words.
