@@ -5,19 +5,45 @@
 use std::future::Future;
 
 use rmcp::model::Extensions;
-use sandbox_client::{ExecutionRequest, ExecutionResult, SandboxClient};
+use sandbox_client::{ExecutionRequest, ExecutionResult, SandboxClient, SandboxError};
+
+/// Why a tool call's code did not run. Its text is the answer the model
+/// reads: why nothing ran and what to do (retry later, ask for less).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The sandbox could not run it (invalid request, unsupported here,
+    /// a remote server's error).
+    #[error("the sandbox could not run the code: {0}")]
+    Sandbox(#[from] SandboxError),
+    /// Whoever stands between the tool and the sandbox refused it: a
+    /// server's load bounds, rate limit or keys.
+    #[error("{message}{}", retry_after.map(|seconds| format!("; retry in {seconds} s")).unwrap_or_default())]
+    Refused {
+        /// Why, in words.
+        message: String,
+        /// Seconds after which a retry may succeed.
+        retry_after: Option<u64>,
+    },
+    /// The client cancelled the call (its sandbox is killed).
+    #[error("the call was cancelled")]
+    Cancelled,
+}
 
 /// Runs one request for a tool call.
 pub trait Executor: Send + Sync + 'static {
     /// Runs `request`. `extensions` are the MCP request's (over HTTP they
     /// hold the HTTP request's parts, with whatever the server's middleware
-    /// put there). An `Err` is a message for the model: why nothing ran and
-    /// what to do (retry later, ask for less).
+    /// put there).
+    ///
+    /// # Errors
+    ///
+    /// A [`Refusal`] when the code did not run.
     fn execute(
         &self,
         request: ExecutionRequest,
         extensions: &Extensions,
-    ) -> impl Future<Output = Result<ExecutionResult, String>> + Send;
+    ) -> impl Future<Output = Result<ExecutionResult, Refusal>> + Send;
 }
 
 impl Executor for SandboxClient {
@@ -25,9 +51,7 @@ impl Executor for SandboxClient {
         &self,
         request: ExecutionRequest,
         _extensions: &Extensions,
-    ) -> Result<ExecutionResult, String> {
-        self.execute_request(request)
-            .await
-            .map_err(|err| format!("the sandbox could not run the code: {err}"))
+    ) -> Result<ExecutionResult, Refusal> {
+        Ok(self.execute_request(request).await?)
     }
 }

@@ -18,7 +18,7 @@ use sandbox_core::policy;
 use serde_json::{Value, json};
 
 use crate::content;
-use crate::executor::Executor;
+use crate::executor::{Executor, Refusal};
 
 /// What the server tells the client about itself at `initialize`.
 const INSTRUCTIONS: &str = "Runs Python 3 code in an isolated sandbox. Use `run_python` to \
@@ -111,11 +111,11 @@ impl<E: Executor> SandboxMcp<E> {
         let outcome = tokio::select! {
             outcome = self.executor.execute(request, &context.extensions) => outcome,
             // Dropping the execution kills its sandbox.
-            () = context.ct.cancelled() => Err("the call was cancelled".to_owned()),
+            () = context.ct.cancelled() => Err(Refusal::Cancelled),
         };
         match outcome {
             Ok(result) => content::run_result(&result),
-            Err(message) => error_text(format!("Error: {message}")),
+            Err(refusal) => error_text(format!("Error: {refusal}")),
         }
     }
 

@@ -28,7 +28,7 @@ mod handler;
 pub mod http;
 mod schema;
 
-pub use executor::Executor;
+pub use executor::{Executor, Refusal};
 pub use handler::SandboxMcp;
 pub use rmcp;
 

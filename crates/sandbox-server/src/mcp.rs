@@ -14,7 +14,7 @@ use http_body_util::BodyExt as _;
 use sandbox_client::tool::ToolSettings;
 use sandbox_client::{ExecutionRequest, ExecutionResult};
 use sandbox_mcp::rmcp::model::Extensions;
-use sandbox_mcp::{Executor, SandboxMcp};
+use sandbox_mcp::{Executor, Refusal, SandboxMcp};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 use tower_http::request_id::RequestId;
@@ -34,7 +34,7 @@ impl Executor for ServerExecutor {
         &self,
         request: ExecutionRequest,
         extensions: &Extensions,
-    ) -> Result<ExecutionResult, String> {
+    ) -> Result<ExecutionResult, Refusal> {
         // The HTTP request's parts carry what the middleware found: the
         // caller (from the API key) and the request id.
         let parts = extensions.get::<Parts>();
@@ -51,9 +51,9 @@ impl Executor for ServerExecutor {
             Ok(()) => routes::run(&self.state, &caller, &request_id, request).await,
             Err(failure) => Err(failure),
         };
-        outcome.map_err(|failure| match failure.retry_after {
-            Some(seconds) => format!("{}; retry in {seconds} s", failure.message),
-            None => failure.message,
+        outcome.map_err(|failure| Refusal::Refused {
+            message: failure.message,
+            retry_after: failure.retry_after,
         })
     }
 }
