@@ -469,7 +469,7 @@ extern "C" fn kill_everything(_: c_int) {
 
 /// The init process. Never returns.
 fn init_main(spec: &ChildSpec) -> ! {
-    // SAFETY (whole function): only raw syscalls through libc's thin
+    // SAFETY: (whole function) only raw syscalls through libc's thin
     // wrappers, on data in `spec` that the parent prepared and that nothing
     // mutates, and on locals. No allocation, no locks, no unwinding.
     unsafe {
@@ -1053,7 +1053,7 @@ struct CapData {
 
 /// The program process. Never returns.
 fn program_main(spec: &ChildSpec, gate: c_int) -> ! {
-    // SAFETY (whole function): as in `init_main`, raw syscalls on prepared
+    // SAFETY: (whole function) as in `init_main`, raw syscalls on prepared
     // data and locals only; every path ends in execve or _exit.
     unsafe {
         // The gate's listener is init's alone: whoever holds it decides
