@@ -8,6 +8,9 @@
 
 use std::fmt::Write as _;
 
+use ruff_source_file::LineIndex;
+use ruff_text_size::TextSize;
+
 /// Most characters of the offending line an excerpt keeps.
 pub const EXCERPT_CHARS: usize = 120;
 
@@ -139,5 +142,88 @@ mod tests {
                 "{line:?} {excerpt:?}"
             );
         }
+    }
+}
+
+/// Where bytes `start..end` of `source` are, as people count: the 1-based
+/// line and 1-based column in characters (ruff's [`LineIndex`], so `\n`,
+/// `\r\n` and a lone `\r` end lines as Python's tokenizer counts them,
+/// and a byte order mark is no column), the line's text without its
+/// ending, and how many characters of the range lie on that line (at
+/// least 1). Offsets past the end or inside a character are pulled back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Position<'a> {
+    pub line: u32,
+    pub column: u32,
+    pub text: &'a str,
+    pub width: u32,
+}
+
+impl<'a> Position<'a> {
+    pub(crate) fn of(index: &LineIndex, source: &'a str, start: usize, end: usize) -> Self {
+        let start = char_boundary(source, start);
+        let end = char_boundary(source, end.max(start));
+        // Sources are capped far below 4 GiB, the most a `TextSize` holds.
+        let at = TextSize::try_from(start).unwrap_or_default();
+        let place = index.line_column(at, source);
+        let line_start = usize::from(index.line_start(place.line, source));
+        let line_end = usize::from(index.line_end(place.line, source));
+        let text = source[line_start..line_end].trim_end_matches(['\n', '\r']);
+        let text_end = line_start + text.len();
+        let width = source[start..end.min(text_end).max(start)]
+            .chars()
+            .count()
+            .max(1);
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Self {
+            line: clamp(place.line.get()),
+            column: clamp(place.column.get()),
+            text,
+            width: clamp(width),
+        }
+    }
+}
+
+/// `offset`, or the nearest character boundary before it, within `source`.
+fn char_boundary(source: &str, offset: usize) -> usize {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+#[cfg(test)]
+mod position_tests {
+    use super::*;
+
+    fn at(source: &str, start: usize, end: usize) -> (u32, u32, &str, u32) {
+        let p = Position::of(&LineIndex::from_source_text(source), source, start, end);
+        (p.line, p.column, p.text, p.width)
+    }
+
+    #[test]
+    fn lines_and_columns_as_python_counts_them() {
+        let code = "a = 1\nimport os\n";
+        let os = code.find("os").unwrap();
+        assert_eq!(at(code, os, os + 2), (2, 8, "import os", 2));
+        // A lone carriage return ends a line for Python's tokenizer too.
+        assert_eq!(at("x = 1\ry = 2", 6, 7), (2, 1, "y = 2", 1));
+        assert_eq!(at("x = 1\r\ny = 2", 7, 8), (2, 1, "y = 2", 1));
+        // Columns count characters, not bytes; a BOM is no column.
+        let accented = "é = os";
+        assert_eq!(at(accented, 5, 7).1, 5);
+        assert_eq!(
+            at("\u{feff}import os", 3, 9),
+            (1, 1, "\u{feff}import os", 6)
+        );
+    }
+
+    #[test]
+    fn odd_offsets_are_pulled_back_not_panicked_on() {
+        assert_eq!(at("é", 1, 2).1, 1);
+        assert_eq!(at("abc", 10, 20), (1, 4, "abc", 1));
+        assert_eq!(at("", 0, 0), (1, 1, "", 1));
+        assert_eq!(at("ab\n", 3, 3), (2, 1, "", 1));
     }
 }

@@ -5,13 +5,14 @@ use std::collections::{BTreeSet, HashSet};
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_source_file::LineIndex;
 use ruff_text_size::TextRange;
 
 use super::aliases::ModuleValues;
 use super::scope::Scope;
 use super::{Policy, Rule, rules};
 use crate::contract::{ExecutionRequest, Violation};
-use crate::diagnostic::Excerpt;
+use crate::diagnostic::{Excerpt, Position};
 use crate::syntax::{self, SyntaxIssue};
 
 /// Most violations reported for one request: enough to fix code by, and a
@@ -168,7 +169,8 @@ pub(crate) struct Checker<'a> {
     pub(crate) modules: ModuleValues,
     source: &'a str,
     file: Option<&'a str>,
-    line_starts: Vec<usize>,
+    /// Where each line starts (for lines and columns in reports).
+    lines: LineIndex,
     diagnostics: Vec<Diagnostic>,
     /// Calls whose callee a rule already judged (so `getattr(...)` is not
     /// also reported as a bare reference to `getattr`).
@@ -185,15 +187,13 @@ impl<'a> Checker<'a> {
         local_modules: &'a BTreeSet<String>,
         suite: &'a [Stmt],
     ) -> Vec<Diagnostic> {
-        let mut line_starts = vec![0];
-        line_starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
         let mut checker = Checker {
             policy,
             local_modules,
             modules: ModuleValues::build(suite),
             source,
             file,
-            line_starts,
+            lines: LineIndex::from_source_text(source),
             diagnostics: Vec::new(),
             judged_callees: HashSet::new(),
             scopes: Vec::new(),
@@ -212,26 +212,19 @@ impl<'a> Checker<'a> {
         if !self.policy.enabled(rule) || self.diagnostics.len() >= MAX_DIAGNOSTICS {
             return;
         }
-        let start = usize::from(range.start()).min(self.source.len());
-        let end = usize::from(range.end()).clamp(start, self.source.len());
-        let line_index = self.line_starts.partition_point(|&s| s <= start) - 1;
-        let line_start = self.line_starts[line_index];
-        let line_end = self.source[line_start..]
-            .find('\n')
-            .map_or(self.source.len(), |i| line_start + i);
-        let column = char_count(self.source, line_start, start) + 1;
-        let width = char_count(self.source, start, end.min(line_end)).max(1);
+        let at = Position::of(
+            &self.lines,
+            self.source,
+            usize::from(range.start()),
+            usize::from(range.end()),
+        );
         self.diagnostics.push(Diagnostic {
             rule,
             message,
             file: self.file.map(str::to_owned),
-            line: line_index as u32 + 1,
-            column: column as u32,
-            excerpt: Excerpt::new(
-                &self.source[line_start..line_end],
-                column as u32,
-                width as u32,
-            ),
+            line: at.line,
+            column: at.column,
+            excerpt: Excerpt::new(at.text, at.column, at.width),
         });
     }
 
@@ -258,16 +251,6 @@ impl<'a> Checker<'a> {
     pub(crate) fn is_judged_callee(&self, range: TextRange) -> bool {
         self.judged_callees.contains(&range)
     }
-}
-
-fn char_count(source: &str, from: usize, to: usize) -> usize {
-    let clamp = |mut i: usize| {
-        while !source.is_char_boundary(i) {
-            i -= 1;
-        }
-        i
-    };
-    source[clamp(from)..clamp(to)].chars().count()
 }
 
 impl<'a> Visitor<'a> for Checker<'a> {

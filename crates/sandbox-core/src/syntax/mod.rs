@@ -17,7 +17,7 @@ mod forms;
 use ruff_python_ast::Stmt;
 
 use crate::contract::Violation;
-use crate::diagnostic::{self, Excerpt};
+use crate::diagnostic::{self, Excerpt, Position};
 
 /// The rule code syntax errors carry in `violations`.
 pub const RULE: &str = "syntax-error";
@@ -142,19 +142,17 @@ fn unclosed_bracket(code: &str) -> Option<(usize, char)> {
 /// The issue `message` at byte `offset` of `code`: line, character
 /// column and an excerpt of the line.
 fn locate(code: &str, offset: usize, message: String) -> SyntaxIssue {
-    let mut offset = offset.min(code.len());
-    while !code.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &code[..offset];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line_end = code[offset..].find('\n').map_or(code.len(), |i| offset + i);
-    let column = code[line_start..offset].chars().count() as u32 + 1;
+    let at = Position::of(
+        &ruff_source_file::LineIndex::from_source_text(code),
+        code,
+        offset,
+        offset,
+    );
     SyntaxIssue {
-        line: before.matches('\n').count() as u32 + 1,
-        column,
+        line: at.line,
+        column: at.column,
         message,
-        excerpt: Excerpt::new(&code[line_start..line_end], column, 1),
+        excerpt: Excerpt::new(at.text, at.column, 1),
     }
 }
 
