@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bounds;
 pub mod config;
 mod contract;
 pub mod diagnostic;

@@ -10,22 +10,13 @@ use crate::contract::{ExecutionMode, ExecutionRequest};
 use crate::error::RequestError;
 use crate::files::{is_code_name, validate_file_set};
 
-/// Longest accepted timeout: one day.
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
-/// Smallest memory limit the interpreter starts with, in MiB.
-pub const MIN_MEMORY_MB: u64 = 16;
-/// Largest memory limit, in MiB (1 TiB).
-pub const MAX_MEMORY_MB: u64 = 1 << 20;
-/// Largest accepted output cap per stream: 1 GiB.
-pub const MAX_OUTPUT_BYTES: usize = 1 << 30;
-/// Largest accepted source code: 16 MiB.
-pub const MAX_CODE_BYTES: usize = 16 << 20;
-/// Most input files per request.
-pub const MAX_INPUT_FILES: usize = 1000;
-/// Largest total size of input files: 256 MiB.
-pub const MAX_INPUT_BYTES: u64 = 256 << 20;
-/// Open files per process inside the sandbox.
-pub const OPEN_FILES: u64 = 256;
+// The absolute bounds live in a leaf module (configuration checks them
+// too, and limits read the configuration); they are re-exported here,
+// where callers look for them.
+pub use crate::bounds::{
+    MAX_CODE_BYTES, MAX_INPUT_BYTES, MAX_INPUT_FILES, MAX_MEMORY_MB, MAX_OUTPUT_BYTES, MAX_TIMEOUT,
+    MIN_MEMORY_MB, OPEN_FILES,
+};
 
 /// Everything one execution is allowed, fully resolved.
 #[derive(Debug, Clone, PartialEq, Serialize)]

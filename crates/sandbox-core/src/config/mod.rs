@@ -12,10 +12,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::bounds;
 use crate::contract::ExecutionMode;
 use crate::encoded;
 use crate::error::ConfigError;
-use crate::limits;
 use crate::policy::Policy;
 use crate::secure::Isolation;
 use crate::vars;
@@ -257,7 +257,7 @@ impl ClientConfig {
             })?;
         }
         if let Some(v) = get(vars::TIMEOUT)? {
-            config.timeout = parse_seconds(vars::TIMEOUT, &v, limits::MAX_TIMEOUT)?;
+            config.timeout = parse_seconds(vars::TIMEOUT, &v, bounds::MAX_TIMEOUT)?;
         }
         if let Some(v) = get(vars::ALLOW_NETWORK)? {
             config.allow_network = parse_bool(vars::ALLOW_NETWORK, &v)?;
@@ -284,7 +284,7 @@ impl ClientConfig {
         }
         config.api_key = text(vars::API_KEY)?;
         if let Some(v) = get(vars::API_TIMEOUT)? {
-            config.api_timeout = parse_seconds(vars::API_TIMEOUT, &v, limits::MAX_TIMEOUT)?;
+            config.api_timeout = parse_seconds(vars::API_TIMEOUT, &v, bounds::MAX_TIMEOUT)?;
         }
         config.python = text(vars::PYTHON)?.map(PathBuf::from);
         if let Some(v) = text(vars::POLICY)? {
@@ -295,7 +295,7 @@ impl ClientConfig {
                 .trim()
                 .parse::<usize>()
                 .ok()
-                .filter(|n| (1..=limits::MAX_OUTPUT_BYTES).contains(n))
+                .filter(|n| (1..=bounds::MAX_OUTPUT_BYTES).contains(n))
                 .ok_or(ConfigError::InvalidVar {
                     name: vars::MAX_OUTPUT_BYTES,
                     value: v,
@@ -337,28 +337,28 @@ impl ClientConfig {
                 expected,
             })
         };
-        if self.timeout.is_zero() || self.timeout > limits::MAX_TIMEOUT {
+        if self.timeout.is_zero() || self.timeout > bounds::MAX_TIMEOUT {
             return out_of_range(
                 "timeout",
                 format!("{:?}", self.timeout),
                 format!(
                     "more than 0 s and at most {} s",
-                    limits::MAX_TIMEOUT.as_secs()
+                    bounds::MAX_TIMEOUT.as_secs()
                 ),
             );
         }
-        if !(limits::MIN_MEMORY_MB..=limits::MAX_MEMORY_MB).contains(&self.max_memory_mb) {
+        if !(bounds::MIN_MEMORY_MB..=bounds::MAX_MEMORY_MB).contains(&self.max_memory_mb) {
             return out_of_range(
                 "max_memory_mb",
                 self.max_memory_mb.to_string(),
-                format!("{} to {}", limits::MIN_MEMORY_MB, limits::MAX_MEMORY_MB),
+                format!("{} to {}", bounds::MIN_MEMORY_MB, bounds::MAX_MEMORY_MB),
             );
         }
-        if self.max_output_bytes == 0 || self.max_output_bytes > limits::MAX_OUTPUT_BYTES {
+        if self.max_output_bytes == 0 || self.max_output_bytes > bounds::MAX_OUTPUT_BYTES {
             return out_of_range(
                 "max_output_bytes",
                 self.max_output_bytes.to_string(),
-                format!("1 to {}", limits::MAX_OUTPUT_BYTES),
+                format!("1 to {}", bounds::MAX_OUTPUT_BYTES),
             );
         }
         if let Some(bytes) = self.max_result_bytes
@@ -467,7 +467,7 @@ fn parse_memory(value: &str) -> Result<u64, ConfigError> {
         .trim()
         .parse::<u64>()
         .ok()
-        .filter(|mb| (limits::MIN_MEMORY_MB..=limits::MAX_MEMORY_MB).contains(mb))
+        .filter(|mb| (bounds::MIN_MEMORY_MB..=bounds::MAX_MEMORY_MB).contains(mb))
         .ok_or(ConfigError::InvalidVar {
             name: vars::MAX_MEMORY_MB,
             value: value.to_owned(),

@@ -7,8 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::ExecutionMode;
+use super::Isolation;
 use super::serde_helpers::base64_map;
-use crate::secure::Isolation;
 
 /// What happened to one execution. `success` is `status == ok`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
