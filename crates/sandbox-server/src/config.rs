@@ -11,11 +11,11 @@ use std::time::Duration;
 use clap::Parser;
 use sandbox_client::{ClientConfig, ExecutionMode, Isolation, vars};
 
-use crate::auth::ApiKeys;
 use crate::connection::{
     ConnectionLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
 };
+use crate::keys::ApiKeys;
 use crate::origin::{AllowedHosts, AllowedOrigins};
 
 /// Default number of requests allowed to wait for a free execution slot.
