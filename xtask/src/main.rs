@@ -1,6 +1,7 @@
 //! Project automation, run as `cargo xtask <task>`.
 //!
 //! - `test`:  the whole test suite (doctests, then nextest when installed)
+//! - `setup`: what the tests need and is missing (`.ci/setup`), alone
 //! - `lint`:  `cargo fmt --check` and clippy with `-D warnings`, then the
 //!   macOS build check (required in CI; elsewhere a loud warning where its
 //!   target cannot be had)
@@ -43,6 +44,8 @@ tasks:
   test    install what the tests need (.ci/setup), build the container image (image), then
           run every test (doctests, then cargo nextest when installed, else cargo test), then
           the Python package's (the wheel in a fresh venv, pytest)
+  setup   install what the tests need and is missing, nothing else (.ci/setup: apt-get as
+          root; as another user it names what is missing and stops); `test` runs it first
   lint    cargo fmt --check and cargo clippy --all-targets -- -D warnings, then check-macos
           (required when CI is set; otherwise a loud warning when rustup cannot install its
           target)
@@ -76,6 +79,7 @@ fn main() -> Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
     match task.as_str() {
         "test" => test(),
+        "setup" => setup(),
         "lint" => lint(),
         "check-macos" => other_os::check(&root(), true),
         "ci" => {
@@ -180,6 +184,19 @@ fn install() -> Result<()> {
     Ok(())
 }
 
+/// `.ci/setup`: installs only what is missing; as a user other than root
+/// it names missing system packages and stops instead of installing them.
+fn setup() -> Result<()> {
+    let status = Command::new("bash")
+        .arg(root().join(".ci/setup"))
+        .status()
+        .context("cannot run .ci/setup")?;
+    if !status.success() {
+        bail!(".ci/setup failed: the tests' requirements are not installed");
+    }
+    Ok(())
+}
+
 fn lint() -> Result<()> {
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&[
@@ -204,18 +221,10 @@ fn test() -> Result<()> {
     // Install what the tests need (only what is missing), so this one
     // command does all set-up on a fresh machine.
     stages.run(
-        "set-up: system packages that are missing (apt-get, as root) and the deploy \
-         validators (PyPI, into target/)",
-        || {
-            let status = Command::new("bash")
-                .arg(root().join(".ci/setup"))
-                .status()
-                .context("cannot run .ci/setup")?;
-            if !status.success() {
-                bail!(".ci/setup failed: the tests' requirements are not installed");
-            }
-            Ok(())
-        },
+        "set-up: system packages that are missing (apt-get, as root) and the venvs of \
+         the deploy validators, the data stack and the Python package's tools (PyPI, into \
+         target/)",
+        setup,
     )?;
     // The container tests run the image: build it (seconds when cached).
     stages.run(
