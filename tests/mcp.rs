@@ -187,7 +187,7 @@ async fn tools_run_the_originals_examples_with_files_errors_and_a_timeout() {
                 _ => panic!("unexpected resource {embedded:?}"),
             },
             ContentBlock::Image(image) => {
-                images.push((image.mime_type.clone(), image.data.clone()))
+                images.push((image.mime_type.clone(), image.data.clone()));
             }
             other => panic!("unexpected content {other:?}"),
         }

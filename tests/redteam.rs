@@ -449,11 +449,11 @@ impl Header {
                     }
                 }
                 "host-responsive" => {
-                    header.host_responsive = yes_no(value).ok_or_else(yes_or_no)?
+                    header.host_responsive = yes_no(value).ok_or_else(yes_or_no)?;
                 }
                 "check-env" => header.check_env = yes_no(value).ok_or_else(yes_or_no)?,
                 "allow-host-address" => {
-                    header.allow_host_address = yes_no(value).ok_or_else(yes_or_no)?
+                    header.allow_host_address = yes_no(value).ok_or_else(yes_or_no)?;
                 }
                 "concurrent" => {
                     header.concurrent = match value {
@@ -644,7 +644,12 @@ print(json.dumps({
             .to_owned(),
         address: nix::ifaddrs::getifaddrs()
             .expect("the host's addresses")
-            .filter_map(|interface| interface.address?.as_sockaddr_in().map(|a| a.ip()))
+            .filter_map(|interface| {
+                interface
+                    .address?
+                    .as_sockaddr_in()
+                    .map(nix::sys::socket::SockaddrIn::ip)
+            })
             .find(|ip| !ip.is_loopback())
             .expect("the red team needs an IPv4 address outside loopback on the host"),
     }

@@ -142,7 +142,12 @@ async fn the_network_switch_works_both_ways() {
     let port = listener.local_addr().unwrap().port();
     let address = nix::ifaddrs::getifaddrs()
         .unwrap()
-        .filter_map(|interface| interface.address?.as_sockaddr_in().map(|a| a.ip()))
+        .filter_map(|interface| {
+            interface
+                .address?
+                .as_sockaddr_in()
+                .map(nix::sys::socket::SockaddrIn::ip)
+        })
         .find(|ip| !ip.is_loopback())
         .expect("an IPv4 address outside loopback");
     let code = format!(

@@ -147,7 +147,7 @@ pub fn run_cgroups_of(pid: i32) -> Vec<std::path::PathBuf> {
     parents
         .iter()
         .filter_map(|dir| std::fs::read_dir(dir).ok())
-        .flat_map(|entries| entries.flatten())
+        .flat_map(std::iter::Iterator::flatten)
         .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
         .map(|e| e.path())
         .collect()

@@ -38,7 +38,9 @@ impl StageLog {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(String, f64)>> {
-        self.marks.lock().unwrap_or_else(|e| e.into_inner())
+        self.marks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The median duration of each step between consecutive stages, over
@@ -120,7 +122,7 @@ impl<S: Subscriber> Layer<S> for Collector {
         if let (Some(stage), Some(ms)) = (fields.stage, fields.elapsed_ms) {
             self.0
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .push((stage, ms));
         }
     }

@@ -45,7 +45,7 @@ fn main() -> ExitCode {
         // What runs left to clean up (a pooled run's end, a killed run's
         // cgroups) is finished before the process goes.
         let _ = tokio::task::spawn_blocking(|| {
-            sandbox_client::wait_for_cleanup(std::time::Duration::from_secs(5))
+            sandbox_client::wait_for_cleanup(std::time::Duration::from_secs(5));
         })
         .await;
         outcome

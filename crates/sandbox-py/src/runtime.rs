@@ -43,6 +43,10 @@ pub(crate) fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
 /// pending signal handlers: one that raises (`KeyboardInterrupt` from
 /// `Ctrl-C`, on the main thread) drops `work`, which kills its sandbox,
 /// waits until the clean-up is done, and raises that exception.
+#[allow(
+    clippy::redundant_closure_for_method_calls,
+    reason = "`Python::check_signals` as a path is not general enough over the GIL's lifetime"
+)]
 pub(crate) fn wait<T, F>(py: Python<'_>, work: F) -> PyResult<T>
 where
     T: Send,

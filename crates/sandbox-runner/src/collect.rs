@@ -84,7 +84,7 @@ pub(crate) fn collect(
             continue;
         };
         let mut entries: Vec<_> = entries.flatten().collect();
-        entries.sort_by_key(|e| e.file_name());
+        entries.sort_by_key(std::fs::DirEntry::file_name);
         // Reverse so that popping the stack visits subdirectories in order.
         let mut subdirs = Vec::new();
         for entry in entries {

@@ -76,7 +76,7 @@ pub async fn layout(requested: Option<&Path>) -> Result<Arc<InterpreterLayout>, 
     let layouts = LAYOUTS.get_or_init(LayoutCache::default);
     if let Some(found) = layouts
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .get(&python.path)
     {
         return Ok(found.clone());
@@ -98,7 +98,7 @@ pub async fn layout(requested: Option<&Path>) -> Result<Arc<InterpreterLayout>, 
     };
     layouts
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .insert(python.path.clone(), layout.clone());
     Ok(layout)
 }
@@ -168,7 +168,7 @@ async fn probe_layout(executable: &Path) -> Result<InterpreterLayout, SandboxErr
         match line.split_once(' ') {
             Some(("prefix", p)) => layout.prefixes.push(PathBuf::from(p)),
             Some(("site", p)) if Path::new(p).is_dir() => {
-                layout.site_packages.push(PathBuf::from(p))
+                layout.site_packages.push(PathBuf::from(p));
             }
             _ => {}
         }
@@ -182,7 +182,7 @@ pub async fn resolve(requested: Option<&Path>) -> Result<Arc<Interpreter>, Sandb
     let requested = requested.unwrap_or(Path::new("python3")).to_owned();
     if let Some(found) = cache()
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .get(&requested)
     {
         return Ok(found.clone());
@@ -210,7 +210,7 @@ pub async fn resolve(requested: Option<&Path>) -> Result<Arc<Interpreter>, Sandb
     };
     cache()
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .insert(requested, found.clone());
     Ok(found)
 }
@@ -294,7 +294,7 @@ pub fn installed_modules(requested: Option<&Path>) -> Result<Arc<BTreeSet<String
     let cache = MODULES.get_or_init(ModulesCache::default);
     if let Some(found) = cache
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .get(requested)
     {
         return Ok(found.clone());
@@ -349,7 +349,7 @@ pub fn installed_modules(requested: Option<&Path>) -> Result<Arc<BTreeSet<String
     let modules = Arc::new(modules);
     cache
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .insert(requested.to_owned(), modules.clone());
     Ok(modules)
 }

@@ -380,7 +380,7 @@ impl Pool {
                 .inner
                 .last_error
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .clone(),
         }
     }
@@ -407,7 +407,9 @@ impl Drop for Pool {
 
 impl Inner {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The next shape to prepare a sandbox for, marked as being prepared.
@@ -477,7 +479,10 @@ impl Inner {
                         shelf.ready.push_back(prepared);
                         self.stocked.notify_waiters();
                     }
-                    *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                    *self
+                        .last_error
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
                 }
                 Err(message) => {
                     self.counters.failed.fetch_add(1, Ordering::Relaxed);
@@ -489,7 +494,10 @@ impl Inner {
                         retry_in_ms = shelf.backoff.as_millis() as u64,
                         "the sandbox pool could not prepare a sandbox; runs start cold meanwhile"
                     );
-                    *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
+                    *self
+                        .last_error
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(message);
                 }
             }
         }

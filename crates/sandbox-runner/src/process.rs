@@ -59,7 +59,10 @@ struct ProcessGroup {
 
 impl ProcessGroup {
     fn kill(&self) {
-        let reaped = self.reaped.lock().unwrap_or_else(|e| e.into_inner());
+        let reaped = self
+            .reaped
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if !*reaped {
             // ESRCH (nobody left) is the expected outcome of a second kill.
             let _ = killpg(self.pid, Signal::SIGKILL);
@@ -71,7 +74,10 @@ impl ProcessGroup {
     fn wait(&self) -> std::io::Result<Reaped> {
         sys::wait_exited(self.pid)?;
         {
-            let mut reaped = self.reaped.lock().unwrap_or_else(|e| e.into_inner());
+            let mut reaped = self
+                .reaped
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let _ = killpg(self.pid, Signal::SIGKILL);
             *reaped = true;
         }

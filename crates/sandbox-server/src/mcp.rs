@@ -187,7 +187,7 @@ async fn handle(inner: Inner, request: Request) -> Response {
             if let Err(problem) = check_message(&message) {
                 return rpc_error(StatusCode::BAD_REQUEST, id, INVALID_REQUEST, problem);
             }
-            let body = if message.get("id").is_some_and(|id| id.is_f64()) {
+            let body = if message.get("id").is_some_and(serde_json::Value::is_f64) {
                 normalise_id(&mut message);
                 Body::from(message.to_string())
             } else {

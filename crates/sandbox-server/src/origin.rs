@@ -192,7 +192,12 @@ pub async fn check_host(
             .headers()
             .get(HOST)
             .and_then(|h| h.to_str().ok())
-            .or_else(|| request.uri().authority().map(|a| a.as_str()))
+            .or_else(|| {
+                request
+                    .uri()
+                    .authority()
+                    .map(axum::http::uri::Authority::as_str)
+            })
             .unwrap_or("");
         if !allowed.allows(host) {
             return Err(ApiFailure::new(

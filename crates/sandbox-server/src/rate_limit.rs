@@ -51,7 +51,10 @@ impl RateLimiter {
     fn check_at(&self, caller: &Caller, now: Instant) -> Result<(), Duration> {
         let capacity = f64::from(self.per_minute);
         let per_second = capacity / 60.0;
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let due = buckets
             .pruned
             .is_none_or(|at| now.saturating_duration_since(at) >= PRUNE_EVERY);

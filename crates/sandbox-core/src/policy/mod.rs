@@ -152,16 +152,16 @@ pub struct Policy {
 static SECURE_DEFAULT: LazyLock<Policy> = LazyLock::new(|| Policy {
     allow_modules: modules::DEFAULT_ALLOW
         .iter()
-        .map(|m| m.to_string())
+        .map(std::string::ToString::to_string)
         .collect(),
     deny_modules: modules::DEFAULT_DENY
         .iter()
-        .map(|m| m.to_string())
+        .map(std::string::ToString::to_string)
         .collect(),
     unlisted: Unlisted::Deny,
     forbidden_builtins: modules::FORBIDDEN_BUILTINS
         .iter()
-        .map(|m| m.to_string())
+        .map(std::string::ToString::to_string)
         .collect(),
     disabled_rules: BTreeSet::new(),
     runtime_guard: true,

@@ -24,7 +24,7 @@ impl<'a> Scope<'a> {
     /// The scope of a function with `parameters` and `body`.
     pub(crate) fn function(parameters: &'a Parameters, body: &'a [Stmt]) -> Self {
         let mut scope = Scope::default();
-        for parameter in parameters.iter() {
+        for parameter in parameters {
             scope.bind(parameter.name().id.as_str());
         }
         let mut collector = Collector { scope: &mut scope };

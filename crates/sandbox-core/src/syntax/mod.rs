@@ -125,7 +125,7 @@ fn unclosed_bracket(code: &str) -> Option<(usize, char)> {
         ruff_python_parser::ParseOptions::from(ruff_python_parser::Mode::Module),
     );
     let mut open = Vec::new();
-    for token in parsed.tokens().iter() {
+    for token in parsed.tokens() {
         match token.kind() {
             T::Lpar => open.push((usize::from(token.start()), '(')),
             T::Lsqb => open.push((usize::from(token.start()), '[')),

@@ -77,7 +77,11 @@ pub(crate) fn host_addresses() -> Vec<Ipv4Addr> {
     };
     let mut found: Vec<Ipv4Addr> = addresses
         .filter_map(|interface| interface.address)
-        .filter_map(|address| address.as_sockaddr_in().map(|a| a.ip()))
+        .filter_map(|address| {
+            address
+                .as_sockaddr_in()
+                .map(nix::sys::socket::SockaddrIn::ip)
+        })
         .collect();
     found.sort();
     found.dedup();
@@ -269,7 +273,10 @@ impl Drop for Helper {
         let tail = super::session::Tail::start();
         type Slot = std::sync::Mutex<Option<(Child, super::session::Tail)>>;
         let reap = |slot: &Slot| {
-            let taken = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let taken = slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
             if let Some((mut child, _tail)) = taken {
                 let _ = child.wait();
             }

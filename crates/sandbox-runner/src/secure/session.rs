@@ -74,7 +74,10 @@ impl Init {
             let _ = sys::pidfd_signal(pidfd, signal);
             return;
         }
-        let reaped = self.reaped.lock().unwrap_or_else(|e| e.into_inner());
+        let reaped = self
+            .reaped
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if !*reaped {
             let _ = kill(self.pid, signal);
         }
@@ -94,7 +97,10 @@ impl Init {
         let exited = sys::wait_exited(self.pid);
         // Even when waiting failed (a host that auto-reaps its children),
         // init's pid can no longer be trusted: never signal it again.
-        *self.reaped.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        *self
+            .reaped
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
         exited?;
         sys::reap(self.pid)
     }
@@ -410,7 +416,7 @@ pub(super) async fn prepare_as(
             stage,
             elapsed_ms = t0.elapsed().as_secs_f64() * 1e3,
             "secure run"
-        )
+        );
     };
     // Stage 1: prepare everything in the parent.
     let parent = recipe.work_root.clone();
@@ -597,10 +603,10 @@ pub(super) async fn prepare_as(
                 report: zygote
                     .as_ref()
                     .map_or(report_w.as_raw_fd(), |z| z.control.as_raw_fd()),
-                landlock: landlock_fd.as_ref().map(|fd| fd.as_raw_fd()),
+                landlock: landlock_fd.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
                 cgroups: cgroup_tasks
                     .as_ref()
-                    .map(|fds| fds.each_ref().map(|fd| fd.as_raw_fd())),
+                    .map(|fds| fds.each_ref().map(std::os::fd::AsRawFd::as_raw_fd)),
             },
             parent_fds: vec![
                 stdin_w.as_raw_fd(),
@@ -835,7 +841,7 @@ pub(crate) async fn execute(
             stage,
             elapsed_ms = t0.elapsed().as_secs_f64() * 1e3,
             "secure run"
-        )
+        );
     };
     let init = prepared
         .sandbox

@@ -210,10 +210,13 @@ impl Zygote {
             hello_child.as_raw_fd(),
         ];
         if let Some(tasks) = &tasks {
-            fds.extend(tasks.iter().map(|fd| fd.as_raw_fd()));
+            fds.extend(tasks.iter().map(std::os::fd::AsRawFd::as_raw_fd));
         }
         {
-            let control = self.control.lock().unwrap_or_else(|e| e.into_inner());
+            let control = self
+                .control
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             sendmsg::<()>(
                 control.as_raw_fd(),
                 &[IoSlice::new(header.as_bytes())],
