@@ -14,16 +14,32 @@ pub struct SandboxClient {
 
 impl SandboxClient {
     /// A local client with the default configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::Io`] when its async runtime cannot start.
     pub fn new() -> Result<Self, SandboxError> {
         Self::wrap(crate::SandboxClient::new())
     }
 
     /// A client with an explicit configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::Config`] when a setting is out of range or `server_url`
+    /// is not an `http://` or `https://` URL,
+    /// or [`SandboxError::Io`] when its async runtime cannot start.
     pub fn from_config(config: ClientConfig) -> Result<Self, SandboxError> {
         Self::wrap(crate::SandboxClient::from_config(config)?)
     }
 
     /// A client configured from the environment and `.env`.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::Config`] when a variable or a `.env` line does not parse
+    /// (the message names it),
+    /// or [`SandboxError::Io`] when its async runtime cannot start.
     pub fn from_env() -> Result<Self, SandboxError> {
         Self::wrap(crate::SandboxClient::from_env()?)
     }
@@ -42,11 +58,29 @@ impl SandboxClient {
     }
 
     /// Runs `code` with the configuration's defaults.
+    ///
+    /// # Errors
+    ///
+    /// A [`SandboxError`] when the request could not run: it is invalid
+    /// (`InvalidRequest`), this machine cannot isolate it as asked
+    /// (`Unsupported`), no interpreter was found (`Interpreter`), a step of the
+    /// sandbox failed (`Io`), or a remote server refused it or could not be
+    /// reached (`Server`, `Connection`, `ApiTimeout`). Code that runs and
+    /// fails is a result with its `status`, not an error.
     pub fn execute(&self, code: impl Into<String>) -> Result<ExecutionResult, SandboxError> {
         self.execute_request(ExecutionRequest::new(code))
     }
 
     /// Runs `code` with input files.
+    ///
+    /// # Errors
+    ///
+    /// A [`SandboxError`] when the request could not run: it is invalid
+    /// (`InvalidRequest`), this machine cannot isolate it as asked
+    /// (`Unsupported`), no interpreter was found (`Interpreter`), a step of the
+    /// sandbox failed (`Io`), or a remote server refused it or could not be
+    /// reached (`Server`, `Connection`, `ApiTimeout`). Code that runs and
+    /// fails is a result with its `status`, not an error.
     pub fn execute_with_files<N, C>(
         &self,
         code: impl Into<String>,
@@ -60,6 +94,15 @@ impl SandboxClient {
     }
 
     /// Runs a full request.
+    ///
+    /// # Errors
+    ///
+    /// A [`SandboxError`] when the request could not run: it is invalid
+    /// (`InvalidRequest`), this machine cannot isolate it as asked
+    /// (`Unsupported`), no interpreter was found (`Interpreter`), a step of the
+    /// sandbox failed (`Io`), or a remote server refused it or could not be
+    /// reached (`Server`, `Connection`, `ApiTimeout`). Code that runs and
+    /// fails is a result with its `status`, not an error.
     pub fn execute_request(
         &self,
         request: ExecutionRequest,

@@ -26,6 +26,8 @@
 //! and a `run(arguments) -> String` that answers in text a model reads.
 
 #![forbid(unsafe_code)]
+// The public API says how each call can fail.
+#![warn(clippy::missing_errors_doc)]
 
 pub mod blocking;
 mod remote;
@@ -75,6 +77,11 @@ impl SandboxClient {
 
     /// A client with an explicit configuration: remote when `server_url`
     /// is set (an `http://` or `https://` base URL), local otherwise.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::Config`] when a setting is out of range or `server_url`
+    /// is not an `http://` or `https://` URL.
     pub fn from_config(config: ClientConfig) -> Result<Self, SandboxError> {
         let backend = match config.server_url.clone() {
             Some(url) => {
@@ -100,6 +107,11 @@ impl SandboxClient {
 
     /// A client configured from the environment and a `.env` file in the
     /// current directory (see [`ClientConfig::from_env`]).
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::Config`] when a variable or a `.env` line does not parse
+    /// (the message names it).
     pub fn from_env() -> Result<Self, SandboxError> {
         Self::from_config(ClientConfig::from_env()?)
     }
@@ -113,12 +125,30 @@ impl SandboxClient {
     }
 
     /// Runs `code` with the configuration's defaults.
+    ///
+    /// # Errors
+    ///
+    /// A [`SandboxError`] when the request could not run: it is invalid
+    /// (`InvalidRequest`), this machine cannot isolate it as asked
+    /// (`Unsupported`), no interpreter was found (`Interpreter`), a step of the
+    /// sandbox failed (`Io`), or a remote server refused it or could not be
+    /// reached (`Server`, `Connection`, `ApiTimeout`). Code that runs and
+    /// fails is a result with its `status`, not an error.
     pub async fn execute(&self, code: impl Into<String>) -> Result<ExecutionResult, SandboxError> {
         self.execute_request(ExecutionRequest::new(code)).await
     }
 
     /// Runs `code` with input files placed in its work dir (the original's
     /// `execute(code, input_files=...)`).
+    ///
+    /// # Errors
+    ///
+    /// A [`SandboxError`] when the request could not run: it is invalid
+    /// (`InvalidRequest`), this machine cannot isolate it as asked
+    /// (`Unsupported`), no interpreter was found (`Interpreter`), a step of the
+    /// sandbox failed (`Io`), or a remote server refused it or could not be
+    /// reached (`Server`, `Connection`, `ApiTimeout`). Code that runs and
+    /// fails is a result with its `status`, not an error.
     pub async fn execute_with_files<N, C>(
         &self,
         code: impl Into<String>,
@@ -134,6 +164,15 @@ impl SandboxClient {
 
     /// Runs a full request (files, per-call overrides of mode, timeout,
     /// memory and network).
+    ///
+    /// # Errors
+    ///
+    /// A [`SandboxError`] when the request could not run: it is invalid
+    /// (`InvalidRequest`), this machine cannot isolate it as asked
+    /// (`Unsupported`), no interpreter was found (`Interpreter`), a step of the
+    /// sandbox failed (`Io`), or a remote server refused it or could not be
+    /// reached (`Server`, `Connection`, `ApiTimeout`). Code that runs and
+    /// fails is a result with its `status`, not an error.
     pub async fn execute_request(
         &self,
         request: ExecutionRequest,
@@ -148,6 +187,11 @@ impl SandboxClient {
     /// shape now, so the first requests find sandboxes ready rather than
     /// stocking it on the first request. Nothing to do remotely or without
     /// a pool.
+    ///
+    /// # Errors
+    ///
+    /// A [`SandboxError`] when the pool's sandboxes cannot be prepared (the
+    /// causes a cold run's set-up has).
     pub async fn warm(&self) -> Result<(), SandboxError> {
         match &self.backend {
             Backend::Local(runner) => runner.warm().await,

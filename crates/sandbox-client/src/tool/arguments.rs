@@ -57,6 +57,11 @@ const CHECK_FIELDS: &str = "`code` and `input_files`";
 /// Reads a `run_python` call: `{"code", "input_files"?, "timeout"?}`, or a
 /// bare JSON string taken as the code (some frameworks send single-argument
 /// tools that way).
+///
+/// # Errors
+///
+/// [`ArgumentError`] naming the argument that is missing, of the wrong
+/// type or out of range.
 pub fn parse_arguments(arguments: &str) -> Result<ExecutionRequest, ArgumentError> {
     let value: Value = serde_json::from_str(arguments).map_err(|err| ArgumentError::NotJson {
         reason: err.to_string(),
@@ -75,6 +80,11 @@ pub fn parse_arguments(arguments: &str) -> Result<ExecutionRequest, ArgumentErro
 
 /// Reads a `run_python` call whose arguments are already an object (as MCP
 /// delivers them).
+///
+/// # Errors
+///
+/// [`ArgumentError`] naming the argument that is missing, of the wrong
+/// type or out of range.
 pub fn parse_run_arguments(
     arguments: &Map<String, Value>,
 ) -> Result<ExecutionRequest, ArgumentError> {
@@ -82,6 +92,11 @@ pub fn parse_run_arguments(
 }
 
 /// Reads a `check_python` call: `{"code", "input_files"?}`.
+///
+/// # Errors
+///
+/// [`ArgumentError`] naming the argument that is missing, of the wrong
+/// type or out of range.
 pub fn parse_check_arguments(
     arguments: &Map<String, Value>,
 ) -> Result<ExecutionRequest, ArgumentError> {
