@@ -5,7 +5,7 @@
 //! a program that ran and failed is not an error but an
 //! [`ExecutionResult`](crate::ExecutionResult) with a non-`ok` status.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Everything that can stop the sandbox from running a request.
 #[derive(Debug, thiserror::Error)]
@@ -153,7 +153,7 @@ pub enum ConfigError {
 
     /// The policy file named by a variable or option cannot be used.
     #[error("{0}")]
-    Policy(#[from] crate::policy::PolicyFileError),
+    Policy(#[from] PolicyFileError),
 
     /// A configuration field is out of its valid range.
     #[error("`{field}` is {value}, expected {expected}")]
@@ -197,4 +197,40 @@ pub enum RequestError {
         /// Which limit and by how much.
         detail: String,
     },
+}
+
+/// A policy file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyFileError {
+    /// The file cannot be read.
+    #[error("cannot read the policy file `{}`: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown keys.
+    #[error("invalid policy{}: {message}", origin(path.as_deref()))]
+    Syntax {
+        /// The file, when the policy came from one.
+        path: Option<PathBuf>,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// A value is not acceptable.
+    #[error("invalid policy{}: {message}", origin(path.as_deref()))]
+    Value {
+        /// The file, when the policy came from one.
+        path: Option<PathBuf>,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn origin(path: Option<&Path>) -> String {
+    path.map(|p| format!(" in `{}`", p.display()))
+        .unwrap_or_default()
 }

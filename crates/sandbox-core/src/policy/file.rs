@@ -21,47 +21,12 @@
 //! ```
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Policy, Rule, Unlisted};
-
-/// A policy file that cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum PolicyFileError {
-    /// The file cannot be read.
-    #[error("cannot read the policy file `{}`: {source}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The TOML is malformed or has unknown keys.
-    #[error("invalid policy{}: {message}", origin(path.as_deref()))]
-    Syntax {
-        /// The file, when the policy came from one.
-        path: Option<PathBuf>,
-        /// The parser's message, with line and column.
-        message: String,
-    },
-    /// A value is not acceptable.
-    #[error("invalid policy{}: {message}", origin(path.as_deref()))]
-    Value {
-        /// The file, when the policy came from one.
-        path: Option<PathBuf>,
-        /// What is wrong.
-        message: String,
-    },
-}
-
-fn origin(path: Option<&Path>) -> String {
-    path.map(|p| format!(" in `{}`", p.display()))
-        .unwrap_or_default()
-}
+use crate::error::PolicyFileError;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -26,10 +26,10 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, LazyLock};
 
+pub use crate::error::PolicyFileError;
 pub use check::{
     Diagnostic, MAX_DIAGNOSTICS, Rejection, local_modules, validate, validate_request,
 };
-pub use file::PolicyFileError;
 pub use guard::guard_spec;
 pub use render::render_diagnostics;
 
