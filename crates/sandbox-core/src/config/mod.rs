@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use crate::bounds;
 use crate::contract::ExecutionMode;
+use crate::contract::Isolation;
 use crate::encoded;
 use crate::error::ConfigError;
 use crate::policy::Policy;
-use crate::secure::Isolation;
 use crate::vars;
 
 /// Default wall-clock timeout per execution (the original's 30 s).
