@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::auth::Caller;
+use crate::keys::Caller;
 
 /// Buckets kept before full (idle) ones are forgotten; bounds memory when
 /// callers are told apart by address.
