@@ -702,15 +702,25 @@ pub(super) async fn prepare_as(
     go.write_all(b"g")
         .await
         .map_err(io_err("start the sandbox"))?;
+    let mut error_pipe = error_pipe;
     // The helper attaches to the namespaces while init sets up (init is
-    // our child: its pid cannot be reused before we reap it).
+    // our child: its pid cannot be reused before we reap it), once init
+    // says its persistent interface is made and released.
     let helper = match routes {
-        Some(_) => Some(super::network::Helper::start(pid, || true)?),
+        Some(_) => {
+            await_init(
+                &mut ready,
+                &mut error_pipe,
+                "make the network interface",
+                &plan,
+            )
+            .await?;
+            Some(super::network::Helper::start(pid, || true)?)
+        }
         None => None,
     };
 
     // Stage 3 runs in the child; it forks the program and says ready.
-    let mut error_pipe = error_pipe;
     await_init(&mut ready, &mut error_pipe, "get ready", &plan).await?;
     mark("ready");
     // While init is still dumpable: hold the work dir by a descriptor (so

@@ -553,6 +553,9 @@ fn init_main(spec: &ChildSpec) -> ! {
 
         if spec.routes.is_some() {
             persistent_tap();
+            // The helper attaches to the device: it may start only once
+            // this process has let go of it (else TUNSETIFF answers EBUSY).
+            write_all(FD_READY, b"t");
         }
         if !read_byte(FD_GO) {
             libc::_exit(125); // the parent gave up
