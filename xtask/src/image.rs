@@ -33,7 +33,8 @@ pub(crate) fn podman(root: &Path) -> Command {
     command
 }
 
-fn run(mut command: Command, what: &str) -> Result<()> {
+/// Runs `command`, said as `what`; a failure names it.
+pub(crate) fn run(command: &mut Command, what: &str) -> Result<()> {
     eprintln!("$ {what}");
     let status = command
         .status()
@@ -66,7 +67,7 @@ pub(crate) fn build(root: &Path) -> Result<()> {
     ]);
     cargo.current_dir(root);
     run(
-        cargo,
+        &mut cargo,
         "cargo build --release -p sandbox-server -p sandbox-cli",
     )?;
     let context = root.join("target/image/builder");
@@ -90,7 +91,7 @@ pub(crate) fn build(root: &Path) -> Result<()> {
                 .arg(root.join("deploy/podman/base-image.sh"))
                 .arg(&tarball);
             run(
-                script,
+                &mut script,
                 "deploy/podman/base-image.sh (mmdebstrap, about a minute)",
             )?;
         }
@@ -104,7 +105,10 @@ pub(crate) fn build(root: &Path) -> Result<()> {
             ])
             .arg(&tarball)
             .arg(BASE);
-        run(import, &format!("podman import {} {BASE}", show(&tarball)))?;
+        run(
+            &mut import,
+            &format!("podman import {} {BASE}", show(&tarball)),
+        )?;
     }
 
     let mut build = podman(root);
@@ -115,7 +119,7 @@ pub(crate) fn build(root: &Path) -> Result<()> {
         .arg(format!("builder={}", context.display()))
         .args(["-f", "deploy/Dockerfile", "-t", TAG, "."]);
     run(
-        build,
+        &mut build,
         &format!(
             "podman build --target runtime --build-context builder=target/image/builder -t {TAG}"
         ),

@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
+
+use crate::image::run;
 
 /// The tools venv `.ci/python-package` makes.
 const TOOLS: &str = "target/python-package/venv";
@@ -18,7 +20,7 @@ pub(crate) const TEST_VENV: &str = "target/python-package/test-venv";
 pub(crate) fn build(root: &Path) -> Result<PathBuf> {
     run(
         Command::new("bash").arg(root.join(".ci/python-package")),
-        "install maturin (.ci/python-package)",
+        "bash .ci/python-package (maturin, pytest, mypy)",
     )?;
     let out = root.join("target/wheels");
     // One wheel of the package at a time, so its path is never ambiguous.
@@ -41,7 +43,7 @@ pub(crate) fn build(root: &Path) -> Result<PathBuf> {
             maturin.env_remove(name);
         }
     }
-    run(&mut maturin, "build the wheel (maturin)")?;
+    run(&mut maturin, "maturin build --release (the wheel)")?;
     let wheel = std::fs::read_dir(&out)
         .context("cannot list target/wheels")?
         .flatten()
@@ -85,7 +87,7 @@ pub(crate) fn test(root: &Path) -> Result<()> {
         )
         .env("SANDBOX_CLI_BIN", root.join("target/debug/sandbox"))
         .current_dir(root.join("crates/sandbox-py"));
-    run(&mut pytest, "pass the Python package's tests (pytest)")
+    run(&mut pytest, "pytest crates/sandbox-py/tests")
 }
 
 /// Builds the wheel and installs it, with the pinned test tools, into a
@@ -97,7 +99,7 @@ pub(crate) fn install_fresh(root: &Path) -> Result<()> {
         Command::new(root.join(TOOLS).join("bin/python"))
             .args(["-m", "venv", "--clear"])
             .arg(&venv),
-        "make a fresh venv",
+        "python -m venv --clear (a fresh venv)",
     )?;
     run(
         Command::new(venv.join("bin/python"))
@@ -112,16 +114,6 @@ pub(crate) fn install_fresh(root: &Path) -> Result<()> {
             ])
             .arg(root.join(".ci/python-package.txt"))
             .arg(&wheel),
-        "install the wheel and the test tools into the fresh venv",
+        "pip install (the wheel and the test tools, into the fresh venv)",
     )
-}
-
-fn run(command: &mut Command, what: &str) -> Result<()> {
-    let status = command
-        .status()
-        .with_context(|| format!("cannot {what}: {command:?} did not start"))?;
-    if !status.success() {
-        bail!("could not {what} ({status})");
-    }
-    Ok(())
 }

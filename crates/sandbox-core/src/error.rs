@@ -199,6 +199,24 @@ pub enum RequestError {
     },
 }
 
+impl RequestError {
+    /// More input files than [`MAX_INPUT_FILES`](crate::bounds::MAX_INPUT_FILES).
+    pub fn too_many_files(given: usize) -> Self {
+        let most = crate::bounds::MAX_INPUT_FILES;
+        Self::TooLarge {
+            detail: format!("{given} files given, at most {most} allowed"),
+        }
+    }
+
+    /// More input bytes than [`MAX_INPUT_BYTES`](crate::bounds::MAX_INPUT_BYTES).
+    pub fn too_many_bytes(given: u64) -> Self {
+        let most = crate::bounds::MAX_INPUT_BYTES;
+        Self::TooLarge {
+            detail: format!("{given} bytes given, at most {most} allowed"),
+        }
+    }
+}
+
 /// A policy file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -95,18 +95,11 @@ impl Limits {
             ));
         }
         if request.input_files.len() > MAX_INPUT_FILES {
-            return Err(RequestError::TooLarge {
-                detail: format!(
-                    "{} files given, at most {MAX_INPUT_FILES} allowed",
-                    request.input_files.len()
-                ),
-            });
+            return Err(RequestError::too_many_files(request.input_files.len()));
         }
         let total: u64 = request.input_files.values().map(|c| c.len() as u64).sum();
         if total > MAX_INPUT_BYTES {
-            return Err(RequestError::TooLarge {
-                detail: format!("{total} bytes given, at most {MAX_INPUT_BYTES} allowed"),
-            });
+            return Err(RequestError::too_many_bytes(total));
         }
         validate_file_set(request.input_files.keys().map(String::as_str))?;
         Ok(Self {

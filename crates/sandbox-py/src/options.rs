@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
-use sandbox_core::{ClientConfig, ExecutionMode, ExecutionRequest};
+use sandbox_core::bounds::{MAX_INPUT_BYTES, MAX_INPUT_FILES};
+use sandbox_core::{ClientConfig, ExecutionMode, ExecutionRequest, RequestError, SandboxError};
 
 use crate::errors;
 
@@ -148,8 +149,14 @@ fn read_files(files: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Vec<u8>)>> {
             type_name(files)
         ))
     })?;
-    let mut read = Vec::new();
+    // Bounded as the request is: past the limits nothing more is copied.
+    let (mut read, mut bytes) = (Vec::new(), 0u64);
+    let refuse = |err: RequestError| errors::to_py(SandboxError::InvalidRequest(err));
     for item in items.try_iter()? {
+        if read.len() == MAX_INPUT_FILES {
+            let given = files.len().unwrap_or(MAX_INPUT_FILES + 1);
+            return Err(refuse(RequestError::too_many_files(given)));
+        }
         let (name, contents): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
         if !name.is_instance_of::<PyString>() {
             return Err(errors::invalid_request(format!(
@@ -158,7 +165,7 @@ fn read_files(files: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Vec<u8>)>> {
             )));
         }
         let name = text(&name, || "an input file name".to_owned())?;
-        let bytes = if let Ok(bytes) = contents.cast::<PyBytes>() {
+        let contents_bytes = if let Ok(bytes) = contents.cast::<PyBytes>() {
             bytes.as_bytes().to_vec()
         } else if let Ok(array) = contents.cast::<PyByteArray>() {
             array.to_vec()
@@ -170,7 +177,11 @@ fn read_files(files: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Vec<u8>)>> {
                 type_name(&contents)
             )));
         };
-        read.push((name, bytes));
+        bytes = bytes.saturating_add(contents_len(&contents_bytes));
+        if bytes > MAX_INPUT_BYTES {
+            return Err(refuse(RequestError::too_many_bytes(bytes)));
+        }
+        read.push((name, contents_bytes));
     }
     Ok(read)
 }
@@ -185,6 +196,10 @@ fn text(value: &Bound<'_, PyAny>, what: impl FnOnce() -> String) -> PyResult<Str
             what()
         ))
     })
+}
+
+fn contents_len(contents: &[u8]) -> u64 {
+    u64::try_from(contents.len()).unwrap_or(u64::MAX)
 }
 
 fn type_name(value: &Bound<'_, PyAny>) -> String {

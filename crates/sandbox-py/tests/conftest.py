@@ -32,7 +32,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def server_program() -> str:
     """The ``sandbox-server`` binary: ``SANDBOX_SERVER_BIN`` (set by
     ``cargo xtask test``), else the workspace's own build."""
-    given = os.environ.get("SANDBOX_SERVER_BIN") or os.environ.get("SANDBOX_TEST_SERVER_BIN")
+    given = os.environ.get("SANDBOX_SERVER_BIN")
     if given:
         return given
     for profile in ("debug", "release"):

@@ -202,3 +202,22 @@ def test_limits_of_a_request_are_named() -> None:
         client.execute("x" * (40 * 1024 * 1024))
     with pytest.raises(InvalidRequestError, match="at most"):
         client.execute("print(1)", {f"f{i}.txt": b"" for i in range(5000)})
+
+
+def test_input_files_past_the_limits_are_refused_before_they_are_copied() -> None:
+    class Endless(dict):  # type: ignore[type-arg]
+        """Claims a million files and yields them for ever."""
+
+        def __len__(self) -> int:
+            return 1_000_000
+
+        def items(self):  # type: ignore[no-untyped-def]
+            n = 0
+            while True:
+                n += 1
+                yield f"f{n}.txt", b""
+
+    with pytest.raises(InvalidRequestError, match="1000000 files given, at most 1000"):
+        SandboxClient().execute("print(1)", Endless())
+    with pytest.raises(InvalidRequestError, match="bytes given, at most"):
+        SandboxClient().execute("print(1)", {f"f{i}": b"\0" * (100 << 20) for i in range(3)})

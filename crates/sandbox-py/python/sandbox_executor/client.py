@@ -231,8 +231,9 @@ class SandboxClient:
         self.close()
 
     def __repr__(self) -> str:
-        where = self._native.settings()["server_url"] or "local"
-        return f"SandboxClient({where}, mode={self._native.settings()['mode']!r})"
+        settings = self._native.settings()
+        where = settings["server_url"] or "local"
+        return f"SandboxClient({where}, mode={settings['mode']!r})"
 
 
 class AsyncSandboxClient:
