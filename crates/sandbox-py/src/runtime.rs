@@ -1,8 +1,8 @@
 //! The one async runtime every client in the process shares, and the wait
 //! that keeps the caller's thread responsive while code runs: the GIL is
 //! released (other Python threads run in parallel) and `Ctrl-C` cancels the
-//! run, which kills its sandbox before `KeyboardInterrupt` reaches the
-//! caller.
+//! run, which kills its sandbox (SIGKILL, then the runner's clean-up)
+//! before `KeyboardInterrupt` reaches the caller.
 
 use std::future::Future;
 use std::sync::OnceLock;

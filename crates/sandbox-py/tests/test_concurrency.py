@@ -148,5 +148,6 @@ def test_ctrl_c_cancels_the_run_and_leaves_no_python(tmp_path: Path) -> None:
     out, err = host.communicate(timeout=20)
     assert (host.returncode, out) == (42, "interrupted\n"), err
     assert time.monotonic() - started < 6
-    # Gone when KeyboardInterrupt was raised, not merely later.
-    assert alive(sandbox) == set()
+    # Killed when KeyboardInterrupt was raised: gone within moments (the
+    # kernel tears a killed pid namespace down in its own time).
+    assert wait_until_gone(sandbox, 5) == set()

@@ -160,7 +160,7 @@ class SandboxClient:
             SandboxTimeoutError: a remote server did not answer in
                 ``api_timeout``.
             KeyboardInterrupt: ``Ctrl-C`` cancelled the run (its sandbox is
-                gone when this is raised).
+                killed when this is raised; its processes end within moments).
         """
         request = _native.Request(
             code,
