@@ -28,6 +28,29 @@ pub(crate) struct Verdict {
     pub(crate) message: Option<String>,
 }
 
+impl Verdict {
+    /// The result of a run that ran, as both modes fill it in: status,
+    /// return code, the captured streams (lossy UTF-8) and how long it took.
+    /// Usage, files and notes are the caller's.
+    pub(crate) fn into_result(
+        self,
+        mode: sandbox_core::ExecutionMode,
+        stdout: &crate::capture::Captured,
+        stderr: &crate::capture::Captured,
+        duration: std::time::Duration,
+    ) -> sandbox_core::ExecutionResult {
+        let mut result = sandbox_core::ExecutionResult::new(self.status, mode);
+        result.return_code = Some(self.return_code);
+        result.stdout = String::from_utf8_lossy(&stdout.bytes).into_owned();
+        result.stderr = String::from_utf8_lossy(&stderr.bytes).into_owned();
+        result.stdout_truncated = stdout.truncated;
+        result.stderr_truncated = stderr.truncated;
+        result.duration_ms = crate::millis(duration);
+        result.message = self.message;
+        result
+    }
+}
+
 /// Decides the status. Limits the supervisor enforced itself come first
 /// (it knows it killed the program), then what the exit says.
 pub(crate) fn classify(seen: Observed<'_>) -> Verdict {

@@ -372,8 +372,9 @@ fn elf_interpreter(path: &Path) -> Option<PathBuf> {
     let bytes = std::fs::read(path).ok()?;
     let u16_at = |at: usize| Some(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?));
     let u32_at = |at: usize| Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
-    let u64_at =
-        |at: usize| Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?) as usize);
+    let u64_at = |at: usize| {
+        usize::try_from(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?)).ok()
+    };
     // Magic, 64-bit class, little-endian data.
     if bytes.get(..6)? != b"\x7fELF\x02\x01" {
         return None;

@@ -45,6 +45,16 @@
 //! only async-signal-safe raw syscalls on data prepared in the parent, so the
 //! runner is safe inside multithreaded hosts and needs no extra binary.
 
+// The runner passes numbers across the syscall boundary, where a silent
+// truncation or sign change is a bug: every conversion says how it cannot
+// fail, or what happens when it does.
+#![warn(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::cast_lossless
+)]
+
 mod budget;
 mod capture;
 mod classify;

@@ -468,9 +468,10 @@ impl Inner {
                     if forked {
                         self.counters.forked.fetch_add(1, Ordering::Relaxed);
                     }
-                    self.counters
-                        .refill_us
-                        .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+                    self.counters.refill_us.fetch_add(
+                        u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+                        Ordering::Relaxed,
+                    );
                     shelf.backoff = Duration::ZERO;
                     shelf.retry_at = None;
                     if closed {
@@ -491,7 +492,7 @@ impl Inner {
                     shelf.retry_at = Some(Instant::now() + shelf.backoff);
                     tracing::warn!(
                         error = %message,
-                        retry_in_ms = shelf.backoff.as_millis() as u64,
+                        retry_in_ms = u64::try_from(shelf.backoff.as_millis()).unwrap_or(u64::MAX),
                         "the sandbox pool could not prepare a sandbox; runs start cold meanwhile"
                     );
                     *self

@@ -140,7 +140,8 @@ pub(crate) async fn execute(
         )
     })?;
     let group = Arc::new(ProcessGroup {
-        pid: Pid::from_raw(child.id() as i32),
+        // A pid is a positive `pid_t`; `Child::id` widens it to `u32`.
+        pid: Pid::from_raw(child.id().cast_signed()),
         reaped: Mutex::new(false),
     });
     drop(report_w);

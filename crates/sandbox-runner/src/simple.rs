@@ -86,19 +86,18 @@ pub(crate) async fn run(
         stderr: &outcome.stderr.bytes,
         limits: &limits,
     });
-    let mut result = ExecutionResult::new(verdict.status, limits.mode);
-    result.return_code = Some(verdict.return_code);
-    result.stdout = String::from_utf8_lossy(&outcome.stdout.bytes).into_owned();
-    result.stderr = String::from_utf8_lossy(&outcome.stderr.bytes).into_owned();
-    result.stdout_truncated = outcome.stdout.truncated;
-    result.stderr_truncated = outcome.stderr.truncated;
-    result.duration_ms = crate::millis(outcome.duration);
+    let mut result = verdict.into_result(
+        limits.mode,
+        &outcome.stdout,
+        &outcome.stderr,
+        outcome.duration,
+    );
     result.usage = Usage {
         cpu_ms: crate::millis(outcome.reaped.cpu),
         peak_memory_kb: outcome.reaped.max_rss_kb,
     };
     result.output_files_truncated = !collected.left_out.is_empty();
-    let mut notes: Vec<String> = verdict.message.into_iter().collect();
+    let mut notes: Vec<String> = result.message.take().into_iter().collect();
     notes.extend(collected.note());
     result.output_files = collected.files;
     result.message = (!notes.is_empty()).then(|| notes.join(". "));

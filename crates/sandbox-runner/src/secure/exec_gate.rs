@@ -38,6 +38,11 @@ const ARCH_OFFSET: u32 = 4;
 
 /// The gate's BPF program, written by hand (seven instructions; seccompiler
 /// has no user-notification action).
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "libc declares BPF opcodes u32 and syscall numbers c_long; all \
+              used here are small non-negative constants (the tests run the program)"
+)]
 pub(crate) fn program() -> Vec<libc::sock_filter> {
     let insn = |code: u32, jt: u8, jf: u8, k: u32| libc::sock_filter {
         code: code as u16,
@@ -90,18 +95,22 @@ mod tests {
         let program = program();
         for nr in [libc::SYS_execve, libc::SYS_execveat] {
             assert_eq!(
-                verdict(&program, NATIVE_ARCH, nr as u32),
+                verdict(&program, NATIVE_ARCH, u32::try_from(nr).unwrap()),
                 libc::SECCOMP_RET_USER_NOTIF
             );
         }
         for nr in [libc::SYS_read, libc::SYS_clone, libc::SYS_openat, 0, 1000] {
             assert_eq!(
-                verdict(&program, NATIVE_ARCH, nr as u32),
+                verdict(&program, NATIVE_ARCH, u32::try_from(nr).unwrap()),
                 libc::SECCOMP_RET_ALLOW
             );
         }
         assert_eq!(
-            verdict(&program, 0x4000_0003, libc::SYS_execve as u32),
+            verdict(
+                &program,
+                0x4000_0003,
+                u32::try_from(libc::SYS_execve).unwrap()
+            ),
             libc::SECCOMP_RET_ALLOW
         );
     }

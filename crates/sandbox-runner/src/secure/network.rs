@@ -96,22 +96,31 @@ pub(crate) fn host_addresses() -> Vec<Ipv4Addr> {
 /// with ioctls, so for a moment the kernel holds a classful prefix route
 /// (10.0.0.0/8) that the netmask then narrows to the helper's /24; ours
 /// must win over it whichever comes first.
+/// `NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE`, as the
+/// header's `u16` flags.
+const ROUTE_FLAGS: u16 = 0x0505;
+/// [`ROUTE_MESSAGE_BYTES`] as the header's `u32` length.
+const ROUTE_MESSAGE_LEN: u32 = 36;
+/// `AF_INET` as `rtmsg`'s `u8` family.
+const AF_INET: u8 = 2;
+
 pub(crate) fn route_messages(refused: &[Ipv4Net]) -> Vec<u8> {
     const RTM_NEWROUTE: u16 = 24;
-    const FLAGS: u16 =
-        (libc::NLM_F_REQUEST | libc::NLM_F_ACK | libc::NLM_F_CREATE | libc::NLM_F_REPLACE) as u16;
+    const FLAGS: u16 = ROUTE_FLAGS;
     const RTA_DST: u16 = 1;
     let mut bytes = Vec::with_capacity(refused.len() * ROUTE_MESSAGE_BYTES);
     for (seq, net) in refused.iter().enumerate() {
         // nlmsghdr
-        bytes.extend_from_slice(&(ROUTE_MESSAGE_BYTES as u32).to_ne_bytes());
+        bytes.extend_from_slice(&ROUTE_MESSAGE_LEN.to_ne_bytes());
         bytes.extend_from_slice(&RTM_NEWROUTE.to_ne_bytes());
         bytes.extend_from_slice(&FLAGS.to_ne_bytes());
-        bytes.extend_from_slice(&(seq as u32 + 1).to_ne_bytes());
+        // Sequence numbers only tell answers apart; they may wrap.
+        let seq = u32::try_from(seq % (u32::MAX as usize)).unwrap_or(0) + 1;
+        bytes.extend_from_slice(&seq.to_ne_bytes());
         bytes.extend_from_slice(&0u32.to_ne_bytes());
         // rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags
         bytes.extend_from_slice(&[
-            libc::AF_INET as u8,
+            AF_INET,
             net.prefix_len(),
             0,
             0,
@@ -411,6 +420,16 @@ async fn ask(upstreams: &[SocketAddr], query: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_header_constants_are_libc_s() {
+        assert_eq!(
+            i32::from(ROUTE_FLAGS),
+            libc::NLM_F_REQUEST | libc::NLM_F_ACK | libc::NLM_F_CREATE | libc::NLM_F_REPLACE
+        );
+        assert_eq!(ROUTE_MESSAGE_LEN as usize, ROUTE_MESSAGE_BYTES);
+        assert_eq!(i32::from(AF_INET), libc::AF_INET);
+    }
 
     #[test]
     fn route_messages_are_fixed_size_netlink_requests() {

@@ -605,7 +605,7 @@ pub(crate) fn filters(allow_network: bool) -> Result<Vec<BpfProgram>, seccompile
     let clone_rules = NAMESPACE_FLAGS
         .iter()
         .map(|flag| {
-            let flag = *flag as u64;
+            let flag = i64::from(*flag).cast_unsigned();
             SeccompRule::new(vec![SeccompCondition::new(
                 0,
                 SeccompCmpArgLen::Qword,
@@ -632,7 +632,7 @@ pub(crate) fn filters(allow_network: bool) -> Result<Vec<BpfProgram>, seccompile
             arg,
             SeccompCmpArgLen::Dword,
             op,
-            family as u64,
+            i64::from(family).cast_unsigned(),
         )?])?)
     };
     if allow_network {
@@ -689,7 +689,7 @@ mod tests {
     /// `seccompiler` emits, on a `struct seccomp_data`.
     fn run(program: &BpfProgram, arch: u32, nr: i64, args: [u64; 6]) -> u32 {
         let mut data = Vec::with_capacity(64);
-        data.extend_from_slice(&(nr as i32).to_ne_bytes());
+        data.extend_from_slice(&i32::try_from(nr).unwrap().to_ne_bytes());
         data.extend_from_slice(&arch.to_ne_bytes());
         data.extend_from_slice(&0u64.to_ne_bytes());
         for arg in args {
@@ -730,7 +730,7 @@ mod tests {
         let mut verdict = libc::SECCOMP_RET_ALLOW;
         for program in filters(network).unwrap().iter().rev() {
             let ret = run(program, arch, nr, args);
-            let action = |r: u32| (r & libc::SECCOMP_RET_ACTION_FULL) as i32;
+            let action = |r: u32| (r & libc::SECCOMP_RET_ACTION_FULL).cast_signed();
             if action(ret) < action(verdict) {
                 verdict = ret;
             }
@@ -797,7 +797,13 @@ mod tests {
 
     #[test]
     fn argument_checks_answer_eperm() {
-        let clone = |flags: i32| call(false, libc::SYS_clone, [flags as u64, 0, 0, 0, 0, 0]);
+        let clone = |flags: i32| {
+            call(
+                false,
+                libc::SYS_clone,
+                [i64::from(flags).cast_unsigned(), 0, 0, 0, 0, 0],
+            )
+        };
         assert_eq!(clone(libc::SIGCHLD), libc::SECCOMP_RET_ALLOW);
         // What the C library's pthread_create passes.
         let thread = libc::CLONE_VM
@@ -816,8 +822,13 @@ mod tests {
         let ioctl = |request| call(false, libc::SYS_ioctl, [1, request, 0, 0, 0, 0]);
         assert_eq!(ioctl(libc::TIOCSTI), EPERM);
         assert_eq!(ioctl(libc::TCGETS), libc::SECCOMP_RET_ALLOW);
-        let socket =
-            |network, family: i32| call(network, libc::SYS_socket, [family as u64, 1, 0, 0, 0, 0]);
+        let socket = |network, family: i32| {
+            call(
+                network,
+                libc::SYS_socket,
+                [i64::from(family).cast_unsigned(), 1, 0, 0, 0, 0],
+            )
+        };
         assert_eq!(socket(false, libc::AF_UNIX), libc::SECCOMP_RET_ALLOW);
         assert_eq!(socket(false, libc::AF_INET), EPERM);
         assert_eq!(socket(false, libc::AF_NETLINK), EPERM);

@@ -93,11 +93,15 @@ pub(crate) fn lease() -> Result<Lease, SandboxError> {
     ))))
 }
 
+/// `F_WRLCK` and `SEEK_SET` as `flock`'s short fields.
+const WRITE_LOCK: libc::c_short = 1;
+const FROM_START: libc::c_short = 0;
+
 /// A write lock on byte `slot` of the lock file.
 fn byte_lock(slot: u32) -> libc::flock {
     libc::flock {
-        l_type: libc::F_WRLCK as libc::c_short,
-        l_whence: libc::SEEK_SET as libc::c_short,
+        l_type: WRITE_LOCK,
+        l_whence: FROM_START,
         l_start: libc::off_t::from(slot),
         l_len: 1,
         l_pid: 0,
@@ -128,6 +132,12 @@ pub(crate) fn describe() -> Result<String, String> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_lock_constants_are_libc_s() {
+        assert_eq!(i32::from(WRITE_LOCK), libc::F_WRLCK);
+        assert_eq!(i32::from(FROM_START), libc::SEEK_SET);
+    }
+
     /// Whether byte `slot` of the lock file can be locked by another open
     /// file description (as another runner would try).
     fn free(slot: u32) -> bool {
@@ -137,8 +147,8 @@ mod tests {
             .open(LOCK_FILE)
             .unwrap();
         let region = libc::flock {
-            l_type: libc::F_WRLCK as libc::c_short,
-            l_whence: libc::SEEK_SET as libc::c_short,
+            l_type: WRITE_LOCK,
+            l_whence: FROM_START,
             l_start: libc::off_t::from(slot),
             l_len: 1,
             l_pid: 0,

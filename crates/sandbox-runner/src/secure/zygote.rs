@@ -151,16 +151,9 @@ impl Zygote {
                 .map_err(io_err("open the run's cgroup tasks files"))?,
             None => None,
         };
-        let mut rlimits = plan.rlimits.clone();
-        if cgroup.is_none() {
-            rlimits.extend(plan.fallback_rlimits());
-        }
-        let rlimits: Vec<[u64; 3]> = rlimits
-            .iter()
-            .map(|l| {
-                let l = crate::within_host_limit(*l);
-                [session::resource_number(l.resource) as u64, l.soft, l.hard]
-            })
+        let rlimits: Vec<[u64; 3]> = session::program_rlimits(plan, cgroup.is_some())
+            .into_iter()
+            .map(|(resource, limit)| [u64::from(resource), limit.rlim_cur, limit.rlim_max])
             .collect();
         let (stdin_r, stdin_w) = pipe_pair()?;
         let (stdout_r, stdout_w) = pipe_pair()?;

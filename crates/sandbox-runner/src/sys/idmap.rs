@@ -47,7 +47,7 @@ pub(crate) fn write_maps_in(
                     libc::_exit(errno());
                 }
                 let written = libc::write(fd, contents.as_ptr().cast(), contents.len());
-                if written != contents.len() as isize {
+                if usize::try_from(written).ok() != Some(contents.len()) {
                     libc::_exit(if written == -1 { errno() } else { libc::EIO });
                 }
                 libc::close(fd);
@@ -55,10 +55,11 @@ pub(crate) fn write_maps_in(
             libc::_exit(0)
         }
     }
+    let child = libc::pid_t::try_from(child).map_err(io::Error::other)?;
     let mut status: c_int = 0;
     loop {
         // SAFETY: waits for our own child into a local.
-        let ret = unsafe { libc::waitpid(child as libc::pid_t, &mut status, 0) };
+        let ret = unsafe { libc::waitpid(child, &mut status, 0) };
         if ret != -1 {
             break;
         }

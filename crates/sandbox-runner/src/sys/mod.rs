@@ -135,8 +135,12 @@ pub(crate) fn as_fs_user<T>(uid: u32, gid: u32, work: impl FnOnce() -> T) -> T {
     // SAFETY: as above; with -1 (invalid) the calls only return the current
     // value, then the real change follows.
     let restore = unsafe {
-        let old_uid = libc::syscall(libc::SYS_setfsuid, u32::MAX) as u32;
-        let old_gid = libc::syscall(libc::SYS_setfsgid, u32::MAX) as u32;
+        // The old ids are ids (they fit); were they not, the thread's
+        // effective ids are what it had.
+        let old_uid = u32::try_from(libc::syscall(libc::SYS_setfsuid, u32::MAX))
+            .unwrap_or_else(|_| libc::geteuid());
+        let old_gid = u32::try_from(libc::syscall(libc::SYS_setfsgid, u32::MAX))
+            .unwrap_or_else(|_| libc::getegid());
         libc::syscall(libc::SYS_setfsgid, gid);
         libc::syscall(libc::SYS_setfsuid, uid);
         Restore(old_uid, old_gid)

@@ -43,7 +43,8 @@ pub(crate) fn try_clone(flags: libc::c_int) -> io::Result<()> {
         // SAFETY: _exit is async-signal-safe and ends the child at once.
         0 => unsafe { libc::_exit(0) },
         pid => {
-            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid as i32), None);
+            let pid = i32::try_from(pid).map_err(io::Error::other)?;
+            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
             Ok(())
         }
     }

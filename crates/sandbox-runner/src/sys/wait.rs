@@ -44,7 +44,7 @@ pub(crate) fn wait_exited(pid: Pid) -> io::Result<()> {
         let ret = unsafe {
             libc::waitid(
                 libc::P_PID,
-                pid.as_raw() as libc::id_t,
+                pid.as_raw().cast_unsigned(),
                 &mut info,
                 libc::WEXITED | libc::WNOWAIT,
             )
@@ -85,12 +85,12 @@ pub(crate) fn reap(pid: Pid) -> io::Result<Reaped> {
         Exit::Code(libc::WEXITSTATUS(status))
     };
     let timeval = |tv: libc::timeval| {
-        Duration::from_secs(tv.tv_sec.max(0) as u64)
-            + Duration::from_micros(tv.tv_usec.max(0) as u64)
+        Duration::from_secs(u64::try_from(tv.tv_sec).unwrap_or(0))
+            + Duration::from_micros(u64::try_from(tv.tv_usec).unwrap_or(0))
     };
     Ok(Reaped {
         exit,
         cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
-        max_rss_kb: usage.ru_maxrss.max(0) as u64,
+        max_rss_kb: u64::try_from(usage.ru_maxrss).unwrap_or(0),
     })
 }
