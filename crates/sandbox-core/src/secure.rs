@@ -213,15 +213,102 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-/// Landlock rules: what the program may read, write and execute.
+/// Landlock rules: what the program may read, write and execute, by the
+/// class the runner rules them in. Rules attach to inodes: a bind shares its
+/// host source's inodes, so host paths are ruled by the parent before the
+/// clone; filesystems init creates (the root, tmpfs, `/proc`) have no inode
+/// before it, so init rules them after mounting, by their path inside.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LandlockRules {
-    /// Read (files and directory listings) beneath these paths.
+    /// Read (files and directory listings) beneath these bound host paths.
     pub read: Vec<PathBuf>,
-    /// Read and write beneath these paths.
-    pub write: Vec<PathBuf>,
-    /// The only files that may be executed.
+    /// Read and write these bound host device files.
+    pub write_files: Vec<PathBuf>,
+    /// The only files that may be executed (host paths, inside the binds).
     pub execute: Vec<PathBuf>,
+    /// Read beneath these paths of filesystems init creates.
+    pub read_inside: Vec<PathBuf>,
+    /// Read and write (never execute) beneath these paths of filesystems
+    /// init creates.
+    pub write_inside: Vec<PathBuf>,
+}
+
+/// A namespace the sandbox has of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Namespace {
+    /// Users: the sandbox user is the only id mapped.
+    User,
+    /// Processes: init is pid 1.
+    Pid,
+    /// Mounts: the root below.
+    Mount,
+    /// System V IPC and POSIX message queues.
+    Ipc,
+    /// Hostname.
+    Uts,
+    /// The cgroup view (`/proc/self/cgroup` shows `/`).
+    Cgroup,
+    /// Network: always, with the network allowed too (its helper reaches
+    /// out for it).
+    Net,
+    /// Monotonic and boot clocks counted from the sandbox's start
+    /// (unshared by init for the program: `clone` cannot take it).
+    Time,
+}
+
+/// Every namespace a sandbox has of its own.
+pub const NAMESPACES: [Namespace; 8] = [
+    Namespace::User,
+    Namespace::Pid,
+    Namespace::Mount,
+    Namespace::Ipc,
+    Namespace::Uts,
+    Namespace::Cgroup,
+    Namespace::Net,
+    Namespace::Time,
+];
+
+/// The sandbox's root: a small tmpfs init mounts on the empty run dir and
+/// fills as the sandbox user (mount points, `/etc` files, symlinks), then
+/// remounts read-only. `nosuid,nodev,noexec` like every mount the sandbox
+/// may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RootFs {
+    /// Size cap in bytes.
+    pub bytes: u64,
+    /// Inode cap.
+    pub inodes: u64,
+    /// Mode of `/` (shown in octal).
+    #[serde(serialize_with = "octal")]
+    pub mode: u32,
+    /// Owner (uid and gid) of `/`: the sandbox user.
+    pub owner: u32,
+}
+
+fn octal<S: serde::Serializer>(mode: &u32, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format!("{mode:04o}"))
+}
+
+impl RootFs {
+    /// The root of every sandbox.
+    pub const DEFAULT: Self = Self {
+        bytes: 1 << 20,
+        inodes: 4096,
+        mode: 0o755,
+        owner: SANDBOX_ID,
+    };
+
+    /// Its `mount(2)` data: `size=…,nr_inodes=…,mode=…,uid=…,gid=…`.
+    pub fn options(&self) -> String {
+        format!(
+            "size={},nr_inodes={},mode={:04o},uid={owner},gid={owner}",
+            self.bytes,
+            self.inodes,
+            self.mode,
+            owner = self.owner
+        )
+    }
 }
 
 /// Everything secure mode does for one execution, as data.
@@ -237,6 +324,10 @@ pub struct SecurePlan {
     pub cwd: PathBuf,
     /// Hostname inside.
     pub hostname: String,
+    /// The namespaces it has of its own.
+    pub namespaces: Vec<Namespace>,
+    /// The root tmpfs the mounts go on.
+    pub root: RootFs,
     /// Mounts, in order, after the root is set up.
     pub mounts: Vec<Mount>,
     /// Sysctls of the sandbox's own namespaces, written after the mounts.
@@ -371,12 +462,12 @@ impl SecurePlan {
                 read.push(path);
             }
         }
-        let mut write = Vec::new();
+        let mut write_files = Vec::new();
         for device in ["/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"] {
             mounts.push(Mount::Device {
                 path: device.into(),
             });
-            write.push(PathBuf::from(device));
+            write_files.push(PathBuf::from(device));
         }
         for (link, target) in [
             ("/dev/fd", "/proc/self/fd"),
@@ -394,19 +485,18 @@ impl SecurePlan {
             ("/tmp", TMP_BYTES),
             ("/dev/shm", SHM_BYTES),
         ];
+        let mut write_inside = Vec::new();
         for (path, bytes) in tmpfs {
             mounts.push(Mount::Tmpfs {
                 path: path.into(),
                 bytes,
                 inodes: TMPFS_INODES,
             });
-            write.push(PathBuf::from(path));
+            write_inside.push(PathBuf::from(path));
         }
         mounts.push(Mount::Proc);
-        read.push("/proc".into());
-        read.push("/etc".into());
         // Listing `/` shows only this minimal root.
-        read.push("/".into());
+        let read_inside = ["/proc", "/etc", "/"].map(PathBuf::from).to_vec();
 
         let id = SANDBOX_ID;
         let mut files = vec![
@@ -467,6 +557,8 @@ impl SecurePlan {
             env,
             cwd: WORK_DIR.into(),
             hostname: HOSTNAME.into(),
+            namespaces: NAMESPACES.to_vec(),
+            root: RootFs::DEFAULT,
             mounts,
             sysctls: SYSCTLS.to_vec(),
             proc_views,
@@ -474,8 +566,10 @@ impl SecurePlan {
             files,
             landlock: LandlockRules {
                 read,
-                write,
+                write_files,
                 execute,
+                read_inside,
+                write_inside,
             },
             rlimits,
             allow_network: limits.allow_network,
@@ -612,6 +706,14 @@ mod tests {
             plan.landlock
                 .execute
                 .contains(&PathBuf::from("/srv/tools/python3"))
+        );
+    }
+
+    #[test]
+    fn the_root_says_its_mount_options() {
+        assert_eq!(
+            RootFs::DEFAULT.options(),
+            format!("size=1048576,nr_inodes=4096,mode=0755,uid={SANDBOX_ID},gid={SANDBOX_ID}")
         );
     }
 

@@ -228,7 +228,8 @@ def _zygote_main():
     def init_setup(routes):
         check(libc.mount(b"proc", b"/proc", b"proc", 0x2 | 0x4 | 0x8, None), "mount a fresh /proc")
         proc_views()
-        time_namespace()
+        if config["time_namespace"]:
+            time_namespace()
         for path, value in config["sysctls"]:
             try:
                 write_file(path, value.encode())

@@ -11,6 +11,8 @@
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
+use sandbox_core::secure::LandlockRules;
+
 use landlock::{
     ABI, Access, AccessFs, BitFlags, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreatedAttr,
     Scope,
@@ -50,32 +52,35 @@ impl Masks {
     }
 }
 
-/// Host paths per kind of access.
-#[derive(Debug, Default)]
-pub(crate) struct HostRules {
-    pub(crate) read: Vec<PathBuf>,
-    pub(crate) write: Vec<PathBuf>,
-    pub(crate) write_files: Vec<PathBuf>,
-    pub(crate) execute: Vec<PathBuf>,
-    /// Paths inside, for mounts init creates: `(path, writable)`.
-    pub(crate) inside: Vec<(PathBuf, bool)>,
+/// The host paths of `rules` with the access each class gets (bound host
+/// paths, ruled on the host before the clone).
+fn by_access<'a>(
+    rules: &'a LandlockRules,
+    masks: &Masks,
+) -> [(&'a Vec<PathBuf>, BitFlags<AccessFs>); 3] {
+    [
+        (&rules.read, masks.read),
+        (&rules.write_files, masks.write_file),
+        (&rules.execute, masks.execute),
+    ]
 }
 
-impl HostRules {
-    /// The host paths with the access each kind gets.
-    fn by_access(&self, masks: &Masks) -> [(&Vec<PathBuf>, BitFlags<AccessFs>); 4] {
-        [
-            (&self.read, masks.read),
-            (&self.write, masks.write_dir),
-            (&self.write_files, masks.write_file),
-            (&self.execute, masks.execute),
-        ]
-    }
+/// The rules init adds after mounting, by path inside, with their masks.
+pub(crate) fn inside(rules: &LandlockRules, masks: &Masks) -> Vec<(PathBuf, u64)> {
+    let read = rules
+        .read_inside
+        .iter()
+        .map(|p| (p.clone(), masks.read.bits()));
+    let write = rules
+        .write_inside
+        .iter()
+        .map(|p| (p.clone(), masks.write_dir.bits()));
+    read.chain(write).collect()
 }
 
 /// Builds the ruleset: everything handled, then allowed back only where a
 /// rule says. Execution is allowed for the listed files alone.
-pub(crate) fn ruleset(rules: &HostRules, masks: &Masks) -> Result<OwnedFd, String> {
+pub(crate) fn ruleset(rules: &LandlockRules, masks: &Masks) -> Result<OwnedFd, String> {
     let rule = |path: &PathBuf, access: BitFlags<AccessFs>| {
         PathFd::new(path)
             .map(|fd| PathBeneath::new(fd, access))
@@ -92,7 +97,7 @@ pub(crate) fn ruleset(rules: &HostRules, masks: &Masks) -> Result<OwnedFd, Strin
     let mut created = ruleset
         .create()
         .map_err(|e| format!("cannot create a landlock ruleset: {e}"))?;
-    for (paths, access) in rules.by_access(masks) {
+    for (paths, access) in by_access(rules, masks) {
         for path in paths {
             created = created.add_rule(rule(path, access)?).map_err(|e| {
                 format!("cannot add the landlock rule for `{}`: {e}", path.display())
@@ -119,7 +124,7 @@ pub(crate) struct Flat {
 }
 
 /// [`ruleset`]'s rules, every one by path.
-pub(crate) fn flat(rules: &HostRules, masks: &Masks, kernel_abi: i64) -> Flat {
+pub(crate) fn flat(rules: &LandlockRules, masks: &Masks, kernel_abi: i64) -> Flat {
     let abi = kernel_abi.clamp(1, ABI_TARGET);
     let mut flat = Flat {
         handled: masks.handled.bits(),
@@ -132,17 +137,10 @@ pub(crate) fn flat(rules: &HostRules, masks: &Masks, kernel_abi: i64) -> Flat {
         file_access: (AccessFs::from_file(ABI::from(abi as i32)) & masks.handled).bits(),
         rules: Vec::new(),
     };
-    for (paths, access) in rules.by_access(masks) {
+    for (paths, access) in by_access(rules, masks) {
         flat.rules
             .extend(paths.iter().map(|path| (path.clone(), access.bits())));
     }
-    for (path, writable) in &rules.inside {
-        let access = if *writable {
-            masks.write_dir
-        } else {
-            masks.read
-        };
-        flat.rules.push((path.clone(), access.bits()));
-    }
+    flat.rules.extend(inside(rules, masks));
     flat
 }

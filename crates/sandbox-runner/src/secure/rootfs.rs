@@ -14,7 +14,6 @@ use nix::sys::statvfs::{FsFlags, statvfs};
 use sandbox_core::proc_view;
 use sandbox_core::secure::{Mount, SANDBOX_ID, SecurePlan};
 
-use super::landlock::HostRules;
 use crate::sys::sandbox::{PreparedMount, TreeEntry};
 
 /// The old root's mount point inside the new one (left empty after).
@@ -251,43 +250,4 @@ pub(crate) fn tmpfs_options(path: &Path, bytes: u64, inodes: u64) -> String {
         "0755"
     };
     format!("size={bytes},nr_inodes={inodes},mode={mode},uid={SANDBOX_ID},gid={SANDBOX_ID}")
-}
-
-/// The plan's landlock paths: binds keep their host path (same inodes, so
-/// the parent can rule them); everything else lives in filesystems init
-/// creates (the root tmpfs, tmpfs, proc) and is ruled by init after
-/// mounting, by its path inside.
-pub(crate) fn host_rules(plan: &SecurePlan) -> HostRules {
-    let bound = |path: &Path| {
-        plan.mounts.iter().any(|m| match m {
-            Mount::ReadOnly { path: p } | Mount::Device { path: p } => p == path,
-            _ => false,
-        })
-    };
-    let device = |path: &Path| {
-        plan.mounts
-            .iter()
-            .any(|m| matches!(m, Mount::Device { path: p } if p == path))
-    };
-    let mut rules = HostRules {
-        execute: plan.landlock.execute.clone(),
-        ..HostRules::default()
-    };
-    for path in &plan.landlock.read {
-        if bound(path) {
-            rules.read.push(path.clone());
-        } else {
-            rules.inside.push((path.clone(), false));
-        }
-    }
-    for path in &plan.landlock.write {
-        if device(path) {
-            rules.write_files.push(path.clone());
-        } else if bound(path) {
-            rules.write.push(path.clone());
-        } else {
-            rules.inside.push((path.clone(), true));
-        }
-    }
-    rules
 }

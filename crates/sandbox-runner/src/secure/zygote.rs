@@ -439,13 +439,12 @@ struct Received {
 fn config(recipe: &Recipe) -> Result<String, SandboxError> {
     let plan = &recipe.plan;
     let caps = super::probe::for_isolation(recipe.isolation);
-    // A network namespace of its own for every sandbox, as a cold one.
-    let unshare = libc::CLONE_NEWNS
-        | libc::CLONE_NEWPID
-        | libc::CLONE_NEWIPC
-        | libc::CLONE_NEWUTS
-        | libc::CLONE_NEWCGROUP
-        | libc::CLONE_NEWNET;
+    // The plan's namespaces, as a cold sandbox's (the server adds the user
+    // namespace itself, and init unshares the time namespace).
+    let unshare = session::clone_flags(&plan.namespaces) & !libc::CLONE_NEWUSER;
+    let time_namespace = plan
+        .namespaces
+        .contains(&sandbox_core::secure::Namespace::Time);
     let tmpfs: Vec<_> = plan
         .mounts
         .iter()
@@ -468,7 +467,7 @@ fn config(recipe: &Recipe) -> Result<String, SandboxError> {
         .collect();
     let landlock = caps.landlock.then(|| {
         let masks = landlock::Masks::for_kernel(caps.landlock_abi);
-        let flat = landlock::flat(&rootfs::host_rules(plan), &masks, caps.landlock_abi);
+        let flat = landlock::flat(&plan.landlock, &masks, caps.landlock_abi);
         json!({
             "handled": flat.handled,
             "scope": flat.scope,
@@ -501,6 +500,7 @@ fn config(recipe: &Recipe) -> Result<String, SandboxError> {
         .collect();
     Ok(json!({
         "unshare": unshare,
+        "time_namespace": time_namespace,
         "tmpfs": tmpfs,
         "views": views,
         "view_marks": [sandbox_core::proc_view::BOOT_ID, sandbox_core::proc_view::BOOT_TIME],

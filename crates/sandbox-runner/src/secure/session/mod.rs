@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use nix::fcntl::OFlag;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use sandbox_core::secure::MAX_PROCESSES;
+use sandbox_core::secure::{MAX_PROCESSES, Namespace};
 use sandbox_core::{
     ExecutionRequest, ExecutionResult, Isolation, Limits, SandboxError, SecurePlan,
 };
@@ -378,6 +378,24 @@ impl Trace {
             "secure run"
         );
     }
+}
+
+/// The `clone(2)` flags of `namespaces`. The time namespace has none: init
+/// unshares it for the program (its flag overlaps `clone`'s exit signal).
+pub(super) fn clone_flags(namespaces: &[Namespace]) -> libc::c_int {
+    namespaces
+        .iter()
+        .map(|namespace| match namespace {
+            Namespace::User => libc::CLONE_NEWUSER,
+            Namespace::Pid => libc::CLONE_NEWPID,
+            Namespace::Mount => libc::CLONE_NEWNS,
+            Namespace::Ipc => libc::CLONE_NEWIPC,
+            Namespace::Uts => libc::CLONE_NEWUTS,
+            Namespace::Cgroup => libc::CLONE_NEWCGROUP,
+            Namespace::Net => libc::CLONE_NEWNET,
+            Namespace::Time => 0,
+        })
+        .fold(0, |flags, flag| flags | flag)
 }
 
 /// The rlimits the program sets: the plan's, and without a cgroup the

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use nix::unistd::Pid;
 use sandbox_core::SecurePlan;
-use sandbox_core::secure::{SANDBOX_ID, WORK_DIR};
+use sandbox_core::secure::{Namespace, SANDBOX_ID, WORK_DIR};
 use sandbox_core::{SandboxError, plan::Resource};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::unix::pipe;
@@ -201,25 +201,16 @@ impl HostParts {
         let mounts = rootfs::prepare_mounts(root, plan).map_err(io_err("prepare the mounts"))?;
         let boot = rootfs::Boot::now().map_err(io_err("make a boot id"))?;
         let tree = rootfs::tree(plan, &boot).map_err(io_err("prepare the sandbox root"))?;
-        let host_rules = rootfs::host_rules(plan);
         let masks = landlock::Masks::for_kernel(caps.landlock_abi);
         // A fork server's own program goes without landlock: the sandboxes
         // it makes apply their own.
         let (landlock, landlock_rules) = if caps.landlock && !zygote {
-            let ruleset = landlock::ruleset(&host_rules, &masks).map_err(|e| {
+            let ruleset = landlock::ruleset(&plan.landlock, &masks).map_err(|e| {
                 SandboxError::io("build the landlock ruleset", std::io::Error::other(e))
             })?;
-            let rules = host_rules
-                .inside
-                .iter()
-                .map(|(path, writable)| {
-                    let mask = if *writable {
-                        masks.write_dir
-                    } else {
-                        masks.read
-                    };
-                    Ok((cstring(path.as_os_str().as_bytes())?, mask.bits()))
-                })
+            let rules = landlock::inside(&plan.landlock, &masks)
+                .into_iter()
+                .map(|(path, mask)| Ok((cstring(path.as_os_str().as_bytes())?, mask)))
                 .collect::<Result<Vec<_>, SandboxError>>()?;
             (Some(ruleset), rules)
         } else {
@@ -373,16 +364,6 @@ impl Pipes {
     }
 }
 
-/// A network namespace of its own, network or not: with the network
-/// allowed, the helper reaches out for it (see `network`).
-const CLONE_FLAGS: libc::c_int = libc::CLONE_NEWUSER
-    | libc::CLONE_NEWPID
-    | libc::CLONE_NEWNS
-    | libc::CLONE_NEWIPC
-    | libc::CLONE_NEWUTS
-    | libc::CLONE_NEWCGROUP
-    | libc::CLONE_NEWNET;
-
 /// Everything the child does, as C strings and numbers (see
 /// `sys::sandbox`).
 fn child_spec(
@@ -416,16 +397,14 @@ fn child_spec(
         plan.sysctls.clone()
     };
     Ok(ChildSpec {
-        clone_flags: CLONE_FLAGS,
+        clone_flags: super::clone_flags(&plan.namespaces),
+        time_namespace: plan.namespaces.contains(&Namespace::Time),
         root: cstring(root.as_os_str().as_bytes())?,
         old_root: cstring(root.join(rootfs::OLD_ROOT).as_os_str().as_bytes())?,
         old_root_inside: cstring(format!("/{}", rootfs::OLD_ROOT).as_bytes())?,
-        root_data: cstring(
-            format!("size=1m,nr_inodes=4096,mode=0755,uid={SANDBOX_ID},gid={SANDBOX_ID}")
-                .as_bytes(),
-        )?,
+        root_data: cstring(plan.root.options().as_bytes())?,
+        fs_id: plan.root.owner,
         tree: std::mem::take(&mut host.tree),
-        fs_id: SANDBOX_ID,
         scrub: own_arguments_and_environment(),
         sysctls: sysctls
             .iter()

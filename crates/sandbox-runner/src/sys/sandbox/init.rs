@@ -38,7 +38,9 @@ pub(super) fn main(spec: &ChildSpec) -> ! {
     root::set_sysctls(spec);
     net::configure(spec);
     add_landlock_rules(spec);
-    enter_time_namespace();
+    if spec.time_namespace {
+        enter_time_namespace();
+    }
     let gate = install_exec_gate(spec);
     let program = start_program(spec, gate);
     hide_when_told();

@@ -145,6 +145,8 @@ pub(crate) struct ChildFds {
 #[derive(Debug)]
 pub(crate) struct ChildSpec {
     pub(crate) clone_flags: c_int,
+    /// Init unshares a time namespace for the program.
+    pub(crate) time_namespace: bool,
     pub(crate) root: CString,
     pub(crate) old_root: CString,
     pub(crate) old_root_inside: CString,
