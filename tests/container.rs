@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::serving::{get_json, http};
+use crate::tier::{Tier, require};
 
 /// The image `cargo xtask image` tags, which the compose file names.
 const IMAGE: &str = "localhost/python-sandbox:latest";
@@ -229,6 +230,7 @@ async fn compose_up_and_check(project: &str, files: &[&str], extra: &[&str], iso
 /// 8000, as the file says.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_compose_files_run_secure_mode_as_documented() {
+    require!(Tier::Container);
     require_image();
     compose_up_and_check(
         "sandbox-compose-test",
@@ -303,6 +305,7 @@ impl Drop for Delegated {
 /// step) instead of failing every run behind a healthy face.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_its_security_options_the_container_says_it_cannot_run() {
+    require!(Tier::Container);
     require_image();
     for (name, options, step) in [
         // The default seccomp profile refuses sethostname.
@@ -348,6 +351,7 @@ async fn without_its_security_options_the_container_says_it_cannot_run() {
 /// reports `full` isolation.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delegated_cgroup_subtree_limits_each_run_by_its_cgroup() {
+    require!(Tier::Container);
     require_image();
     let name = "sandbox-test-delegated";
     let _subtree = Delegated::new(name);

@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::tier::{Tier, require};
 use sandbox_client::{ClientConfig, ExecutionMode, PolicyChoice, SandboxClient, Status};
 use serde_json::{Value, json};
 
@@ -263,6 +264,7 @@ async fn run_and_check(client: &SandboxClient, how: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn numpy_pandas_matplotlib_run_in_secure_mode() {
+    require!(Tier::DataStack);
     let python = venv_python();
     let root = tempfile::tempdir().unwrap();
     run_and_check(&client(python, root.path(), 0), "cold sandbox").await;
@@ -272,6 +274,7 @@ async fn numpy_pandas_matplotlib_run_in_secure_mode() {
 /// interpreter, then runs the program without an `execve`.
 #[tokio::test(flavor = "multi_thread")]
 async fn numpy_pandas_matplotlib_run_in_a_pooled_sandbox() {
+    require!(Tier::DataStack);
     let python = venv_python();
     let root = tempfile::tempdir().unwrap();
     let client = client(python, root.path(), 1);

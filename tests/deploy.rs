@@ -17,6 +17,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::tier::{Tier, require};
+
 const INSTALL: &str =
     "install the deployment validators with `bash .ci/setup` (as `cargo xtask test` does)";
 
@@ -195,6 +197,7 @@ fn manifests() -> Vec<PathBuf> {
 
 #[test]
 fn kubernetes_manifests_match_the_kubernetes_schemas() {
+    require!(Tier::DeployTools);
     let files = manifests();
     let kinds: BTreeSet<String> = files
         .iter()
@@ -219,6 +222,7 @@ fn kubernetes_manifests_match_the_kubernetes_schemas() {
 
 #[test]
 fn kubernetes_validation_rejects_broken_manifests() {
+    require!(Tier::DeployTools);
     let dir = tempfile::tempdir().unwrap();
     let deployment = "deploy/kubernetes/deployment.yaml";
     let cases = [
@@ -252,6 +256,7 @@ fn kubernetes_validation_rejects_broken_manifests() {
 
 #[test]
 fn kustomization_deploys_every_manifest_but_the_example_secret() {
+    require!(Tier::DeployTools);
     let kustomization = yaml_one("deploy/kubernetes/kustomization.yaml");
     let listed: BTreeSet<&str> = strs(&kustomization["resources"]).into_iter().collect();
     let names: Vec<String> = manifests()
@@ -286,6 +291,7 @@ fn env_value<'a>(env: &'a Value, name: &str) -> Option<&'a str> {
 
 #[test]
 fn deployment_opens_only_what_secure_mode_needs() {
+    require!(Tier::DeployTools);
     let deployment = deployment();
     let pod = &deployment["spec"]["template"]["spec"];
     let pod_sc = &pod["securityContext"];
@@ -336,6 +342,7 @@ fn deployment_opens_only_what_secure_mode_needs() {
 
 #[test]
 fn deployment_probes_ports_and_volumes_fit_together() {
+    require!(Tier::DeployTools);
     let deployment = deployment();
     let pod = &deployment["spec"]["template"]["spec"];
     let container = &pod["containers"][0];
@@ -386,6 +393,7 @@ fn deployment_probes_ports_and_volumes_fit_together() {
 
 #[test]
 fn service_autoscaler_budget_and_policy_target_the_deployment() {
+    require!(Tier::DeployTools);
     let deployment = deployment();
     let name = deployment["metadata"]["name"].as_str().unwrap();
     let labels = &deployment["spec"]["template"]["metadata"]["labels"];
@@ -434,6 +442,7 @@ const COMPOSE: &str = "deploy/docker-compose.yml";
 
 #[test]
 fn compose_files_match_the_compose_specification() {
+    require!(Tier::DeployTools);
     let files = [
         path(COMPOSE),
         path("docker-compose.yml"),
@@ -449,6 +458,7 @@ fn compose_files_match_the_compose_specification() {
 
 #[test]
 fn compose_validation_rejects_broken_files() {
+    require!(Tier::DeployTools);
     let dir = tempfile::tempdir().unwrap();
     for (from, to) in [
         // A misspelt option.
@@ -469,6 +479,7 @@ fn compose_validation_rejects_broken_files() {
 
 #[test]
 fn compose_service_runs_secure_mode_unprivileged() {
+    require!(Tier::DeployTools);
     let compose = yaml_one(COMPOSE);
     let services = compose["services"].as_object().unwrap();
     assert_eq!(services.len(), 1);
@@ -550,6 +561,7 @@ fn hadolint(file: &Path) -> Result<String, String> {
 
 #[test]
 fn dockerfile_passes_hadolint() {
+    require!(Tier::DeployTools);
     if let Err(output) = hadolint(&path(DOCKERFILE)) {
         panic!("hadolint:\n{output}");
     }
@@ -557,6 +569,7 @@ fn dockerfile_passes_hadolint() {
 
 #[test]
 fn hadolint_rejects_a_dockerfile_that_ends_as_root() {
+    require!(Tier::DeployTools);
     let dir = tempfile::tempdir().unwrap();
     let copy = broken_copy(dir.path(), DOCKERFILE, "USER 10001:10001", "USER root");
     let output = hadolint(&copy).expect_err("a final USER root should fail");
@@ -587,6 +600,7 @@ fn find<'a>(stage: &'a [Value], cmd: &str) -> Vec<&'a Value> {
 
 #[test]
 fn dockerfile_builds_in_stages_and_runs_unprivileged() {
+    require!(Tier::DeployTools);
     let instructions = dockerfile(&path(DOCKERFILE));
     let stages = stages(&instructions);
     assert!(
@@ -729,6 +743,7 @@ const SERVER_VARS: &[&str] = &[
 
 #[test]
 fn every_sandbox_variable_set_is_one_the_programs_read() {
+    require!(Tier::DeployTools);
     let mut known: BTreeSet<&str> = sandbox_core::vars::ALL.iter().map(|(n, _)| *n).collect();
     known.insert(sandbox_core::vars::ISOLATION);
     known.extend(SERVER_VARS);

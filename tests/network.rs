@@ -18,6 +18,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::tier::{Tier, require};
+
 const SERVER: &str = env!("CARGO_BIN_EXE_suite-server");
 const WORLD: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -217,12 +219,16 @@ fn assert_contained(world: &Value, runs: usize) {
 
 #[test]
 fn a_root_runner_s_networked_sandbox_reaches_out_but_never_the_host() {
+    require!(Tier::Root);
+    require!(Tier::NetworkHelper);
     let world = run_world(false, 0, 1);
     assert_contained(&world, 1);
 }
 
 #[test]
 fn a_pooled_networked_sandbox_reaches_out_but_never_the_host() {
+    require!(Tier::Root);
+    require!(Tier::NetworkHelper);
     let world = run_world(false, 1, 2);
     assert_contained(&world, 2);
     assert!(
@@ -233,6 +239,8 @@ fn a_pooled_networked_sandbox_reaches_out_but_never_the_host() {
 
 #[test]
 fn an_unprivileged_runner_s_networked_sandbox_reaches_out_but_never_the_host() {
+    require!(Tier::Root);
+    require!(Tier::NetworkHelper);
     let world = run_world(true, 0, 1);
     assert_contained(&world, 1);
     let world = run_world(true, 1, 2);

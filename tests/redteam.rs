@@ -46,12 +46,15 @@
 //! | `host-responsive` | `yes`: during the run, the host starts `true` within 1 s (no) |
 //! | `concurrent` | `2`: two runs of the file at once, each with its own tags (1) |
 //! | `check-env` | `yes`: stdout lines `ENV name=value` are compared with this process's environment (no) |
+//! | `tier` | `root` or `cgroups`: a test tier the attack needs (see `tier`; `network: on` needs the network helper) |
 //!
 //! `REDTEAM_VERBOSE=1 cargo test --test suite redteam -- --nocapture` also
 //! shows what each passing attack saw.
 //!
 //! Attacks with `max-seconds`, `host-responsive` or `concurrent` run alone
-//! (other red-team tests wait), so their timing is not skewed by the others.
+//! (the module `exclusive`: nextest gives them every test thread; under
+//! `cargo test` other red-team tests wait), so their timing is not skewed by
+//! the others.
 //!
 //! ## Placeholders
 //!
@@ -98,6 +101,7 @@ use tempfile::TempDir;
 use tokio::sync::{OnceCell, RwLock};
 
 use crate::support::alive;
+use crate::tier::{Tier, require};
 
 /// Where the attack programs live.
 const ATTACK_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/redteam");
@@ -113,137 +117,155 @@ macro_rules! attack {
 }
 
 /// Every attack: a test each, and the list `every_attack_file_has_a_test`
-/// compares with the directory.
+/// compares with the directory. Exclusive attacks (their headers say which:
+/// see [`Header::exclusive`]) are tests of the module `exclusive`, which
+/// `.config/nextest.toml` runs alone; under `cargo test`, where every test
+/// is a thread of one process, [`TURN`] keeps them apart.
 macro_rules! attacks {
-    ($($name:ident),* $(,)?) => {
-        const ATTACKS: &[&str] = &[$(stringify!($name)),*];
-        $(attack!($name);)*
+    (
+        shared: [$($shared:ident),* $(,)?]
+        exclusive: [$($exclusive:ident),* $(,)?]
+    ) => {
+        const ATTACKS: &[&str] = &[$(stringify!($shared),)* $(stringify!($exclusive),)*];
+        const EXCLUSIVE: &[&str] = &[$(stringify!($exclusive)),*];
+        $(attack!($shared);)*
+        /// Attacks that take the machine to themselves.
+        mod exclusive {
+            use super::run_attack;
+            $(attack!($exclusive);)*
+        }
     };
 }
 
 attacks! {
-    // Host files.
-    read_etc_shadow,
-    list_root,
-    host_dirs_hidden,
-    read_canary_file,
-    proc1_environ,
-    proc1_inspect,
-    parent_environ,
-    path_traversal,
-    symlink_to_canary,
-    proc_self_root,
-    mountinfo_no_host_paths,
-    hardlink_host_file,
-    etc_minimal,
-    dev_minimal,
-    proc_kcore,
-    inherited_fds,
-    proc_net_leaks,
-    sysv_ipc,
-    fifo_trap,
-    collector_stress,
-    result_message_flood,
-    // Host writes.
-    write_canary_dir,
-    write_host_tmp,
-    write_workdir_parent,
-    write_usr,
-    write_system_paths,
-    chmod_chown,
-    proc_sys_write,
-    cgroup_escape,
-    cgroup_namespace_root,
-    // Processes.
-    os_system_id,
-    subprocess_ls,
-    subprocess_shell,
-    execve_ctypes_sh,
-    exec_copied_binary,
-    ld_so_exec,
-    ld_so_written_program,
-    proc_host_facts,
-    inotify_host_files,
-    kernel_memory_hoard,
-    memfd_exec,
-    fork_bomb,
-    inotify_quota,
-    thread_bomb,
-    kill_init,
-    kill_all,
-    kill_host_pid,
-    ptrace_traceme,
-    ptrace_attach,
-    process_vm_readv,
-    daemon_grandchild,
-    daemon_grandchild_network_on,
-    pipe_quota_per_user,
-    // Resources.
-    memory_bomb,
-    cpu_loop,
-    sleep_past_timeout,
-    stdout_flood,
-    disk_fill_sandbox,
-    disk_fill_tmp,
-    inode_flood,
-    file_too_large,
-    open_files,
-    raise_rlimits,
-    // Network.
-    tcp_connect,
-    tcp6_connect,
-    udp_sendto,
-    dns_lookup,
-    raw_socket,
-    unix_socket_file,
-    abstract_socket,
-    netlink_socket,
-    network_on_tcp_reached,
-    network_on_host_loopback,
-    network_on_host_address,
-    network_on_private_and_metadata,
-    network_on_routes_change,
-    network_on_dns_relay_flood,
-    network_on_abstract_socket,
-    network_on_raw_socket,
-    network_on_unix_socket_file,
-    // Leaks.
-    env_no_host_vars,
-    hostname,
-    proc_list,
-    namespaces_private,
-    other_sandbox_files,
-    // Kernel.
-    mount,
-    pivot_root_chroot,
-    unshare_newuser,
-    unshare_namespaces,
-    setns,
-    open_by_handle_at,
-    keyctl,
-    bpf,
-    perf_event_open,
-    userfaultfd,
-    io_uring_setup,
-    reboot,
-    init_module,
-    kexec_swap,
-    clone_newuser,
-    clone3_newuser,
-    seccomp_x32_abi,
-    seccomp_int80,
-    open_tree_attr,
-    seccomp_unknown_syscalls,
-    seccomp_omitted_syscall,
-    kernel_log,
-    undo_no_new_privs,
-    setuid_root,
-    // Checks from inside.
-    proc_status_hardening,
-    rlimits_finite,
-    uid_map,
-    // Control: what must keep working.
-    control_allowed_operations,
+    shared: [
+        // Host files.
+        read_etc_shadow,
+        list_root,
+        host_dirs_hidden,
+        read_canary_file,
+        proc1_environ,
+        proc1_inspect,
+        parent_environ,
+        path_traversal,
+        symlink_to_canary,
+        proc_self_root,
+        mountinfo_no_host_paths,
+        hardlink_host_file,
+        etc_minimal,
+        dev_minimal,
+        proc_kcore,
+        inherited_fds,
+        proc_net_leaks,
+        sysv_ipc,
+        result_message_flood,
+        // Host writes.
+        write_canary_dir,
+        write_host_tmp,
+        write_workdir_parent,
+        write_usr,
+        write_system_paths,
+        chmod_chown,
+        proc_sys_write,
+        cgroup_escape,
+        cgroup_namespace_root,
+        // Processes.
+        os_system_id,
+        subprocess_ls,
+        subprocess_shell,
+        execve_ctypes_sh,
+        exec_copied_binary,
+        ld_so_exec,
+        ld_so_written_program,
+        proc_host_facts,
+        inotify_host_files,
+        kernel_memory_hoard,
+        memfd_exec,
+        inotify_quota,
+        kill_all,
+        kill_host_pid,
+        ptrace_traceme,
+        ptrace_attach,
+        process_vm_readv,
+        // Resources.
+        file_too_large,
+        open_files,
+        raise_rlimits,
+        // Network.
+        tcp_connect,
+        tcp6_connect,
+        udp_sendto,
+        dns_lookup,
+        raw_socket,
+        unix_socket_file,
+        abstract_socket,
+        netlink_socket,
+        network_on_tcp_reached,
+        network_on_abstract_socket,
+        network_on_raw_socket,
+        network_on_unix_socket_file,
+        // Leaks.
+        env_no_host_vars,
+        hostname,
+        proc_list,
+        namespaces_private,
+        // Kernel.
+        mount,
+        pivot_root_chroot,
+        unshare_newuser,
+        unshare_namespaces,
+        setns,
+        open_by_handle_at,
+        keyctl,
+        bpf,
+        perf_event_open,
+        userfaultfd,
+        io_uring_setup,
+        reboot,
+        init_module,
+        kexec_swap,
+        clone_newuser,
+        clone3_newuser,
+        seccomp_x32_abi,
+        seccomp_int80,
+        open_tree_attr,
+        seccomp_unknown_syscalls,
+        seccomp_omitted_syscall,
+        kernel_log,
+        undo_no_new_privs,
+        setuid_root,
+        // Checks from inside.
+        proc_status_hardening,
+        rlimits_finite,
+        uid_map,
+        // Control: what must keep working.
+        control_allowed_operations,
+    ]
+    // Runs that must not share the machine (a wall-clock bound, the host's
+    // responsiveness measured, concurrent runs): each runs alone.
+    exclusive: [
+        collector_stress,
+        cpu_loop,
+        daemon_grandchild,
+        daemon_grandchild_network_on,
+        disk_fill_sandbox,
+        disk_fill_tmp,
+        fifo_trap,
+        fork_bomb,
+        inode_flood,
+        kill_init,
+        memory_bomb,
+        network_on_dns_relay_flood,
+        network_on_host_address,
+        network_on_host_loopback,
+        network_on_private_and_metadata,
+        network_on_routes_change,
+        other_sandbox_files,
+        pipe_quota_per_user,
+        sleep_past_timeout,
+        stdout_flood,
+        thread_bomb,
+    ]
 }
 
 /// Placeholder names the harness fills in.
@@ -357,6 +379,9 @@ struct Header {
     host_responsive: bool,
     concurrent: usize,
     check_env: bool,
+    /// `# tier: root`: what the attack needs beyond `cargo test`'s machine
+    /// (see `tier`); a networked attack needs the network helper too.
+    tiers: Vec<Tier>,
 }
 
 impl Header {
@@ -388,6 +413,7 @@ impl Header {
             host_responsive: false,
             concurrent: 1,
             check_env: false,
+            tiers: Vec::new(),
         };
         let seconds = |v: &str| -> Result<f64, String> {
             v.parse::<f64>()
@@ -435,6 +461,11 @@ impl Header {
                     }
                 }
                 "max-seconds" => header.max_seconds = Some(seconds(value)?),
+                "tier" => header.tiers.push(match value {
+                    "root" => Tier::Root,
+                    "cgroups" => Tier::Cgroups,
+                    _ => return Err(bad("`root` or `cgroups`")),
+                }),
                 "settle-seconds" => header.settle = Duration::from_secs_f64(seconds(value)?),
                 "max-file-bytes" => header.max_file_bytes = Some(number(value)?),
                 "max-output-bytes" => {
@@ -469,6 +500,15 @@ impl Header {
             return Err("no `# expect-status:` line".into());
         }
         Ok(header)
+    }
+
+    /// Every tier the attack needs.
+    fn tiers(&self) -> Vec<Tier> {
+        let mut tiers = self.tiers.clone();
+        if self.network {
+            tiers.push(Tier::NetworkHelper);
+        }
+        tiers
     }
 
     /// Runs that must not share the machine with other red-team runs.
@@ -1076,6 +1116,13 @@ struct Outcome {
 /// Runs the attack twice: in a sandbox made for the run (cold), then in
 /// one a pool prepared before the code was known.
 async fn run_attack(name: &str) {
+    let path = Path::new(ATTACK_DIR).join(format!("{name}.py"));
+    let source =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let header = Header::parse(&source).unwrap_or_else(|e| panic!("{name}.py: {e}"));
+    for tier in header.tiers() {
+        require!(tier);
+    }
     for pooled in [false, true] {
         attack_round(name, pooled).await;
     }
@@ -1434,6 +1481,31 @@ fn every_attack_file_has_a_test() {
         "`attacks!` entries without a file: {missing:?}"
     );
     assert!(files.len() >= 45, "only {} attacks", files.len());
+}
+
+/// The attacks run alone are exactly those whose headers ask for it, and
+/// nextest's configuration runs that module alone.
+#[test]
+fn exclusive_attacks_are_those_whose_headers_say_so() {
+    let mut asked = BTreeSet::new();
+    for name in ATTACKS {
+        let source =
+            std::fs::read_to_string(Path::new(ATTACK_DIR).join(format!("{name}.py"))).unwrap();
+        if Header::parse(&source).is_ok_and(|header| header.exclusive()) {
+            asked.insert(*name);
+        }
+    }
+    let listed: BTreeSet<&str> = EXCLUSIVE.iter().copied().collect();
+    assert_eq!(
+        listed, asked,
+        "the `exclusive:` list of `attacks!` and the headers disagree"
+    );
+    let nextest = include_str!("../.config/nextest.toml");
+    assert!(
+        nextest.contains("filter = 'test(/^redteam::exclusive::/)'")
+            && nextest.contains("threads-required = \"num-test-threads\""),
+        ".config/nextest.toml no longer runs the exclusive attacks alone"
+    );
 }
 
 /// Every header parses and every placeholder is known.

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::serving::TestServer;
+use crate::tier::{Tier, require};
 
 /// The fuzzer, from the venv `.ci/deploy-tools` makes.
 const SCHEMATHESIS: &str = "target/deploy-tools/venv/bin/st";
@@ -57,12 +58,14 @@ fn schemathesis(server: &TestServer, extra: &[&str]) -> String {
 
 #[test]
 fn the_document_is_the_server_without_api_keys() {
+    require!(Tier::DeployTools);
     let server = TestServer::start(&["--timeout", "2"], &[]);
     schemathesis(&server, &[]);
 }
 
 #[test]
 fn the_document_is_the_server_with_api_keys() {
+    require!(Tier::DeployTools);
     let server = TestServer::start(&["--timeout", "2"], &[("SANDBOX_API_KEYS", "fuzz-key")]);
     schemathesis(&server, &["--header", "Authorization: Bearer fuzz-key"]);
 }

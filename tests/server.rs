@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::serving::{
     TestServer, artifact, b64, execute, get_json, http, metric, metrics, unb64, wait_until,
 };
+use crate::tier::{Tier, require};
 
 /// The original README's example body, byte for byte.
 const CURL_BODY: &str =
@@ -687,6 +688,7 @@ fn collect_refs(value: &Value, refs: &mut Vec<String>) {
 /// kept under `target/test-artifacts/`.
 #[test]
 fn the_docs_pages_render_offline_in_chromium() {
+    require!(Tier::Browser);
     let server = TestServer::start(&[], &[]);
     let swagger = chromium_dom(&server.at("/docs/"), "swagger-ui");
     assert!(

@@ -7,6 +7,7 @@
 # forbid-stdout: STARVED
 # forbid-stdout: HOG FAILED
 # concurrent: 2
+# tier: root
 # max-seconds: 10
 import fcntl
 import os

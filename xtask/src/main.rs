@@ -136,9 +136,16 @@ pub(crate) fn cargo_command(args: &[&str]) -> Command {
 }
 
 pub(crate) fn cargo(args: &[&str]) -> Result<()> {
+    cargo_with(args, &[])
+}
+
+/// [`cargo`] with `env` set for it.
+fn cargo_with(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     let shown = args.join(" ");
-    eprintln!("$ cargo {shown}");
+    let vars: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+    eprintln!("$ {vars}cargo {shown}");
     let status = cargo_command(args)
+        .envs(env.iter().copied())
         .current_dir(root())
         .status()
         .with_context(|| format!("cannot run cargo {shown}"))?;
@@ -239,17 +246,26 @@ fn test() -> Result<()> {
         .output()
         .is_ok_and(|o| o.status.success());
     stages.run("the test suite (builds the tests first)", || {
+        // Every tier runs here: a test whose prerequisite is missing fails
+        // instead of skipping (see tests/tier.rs).
+        let every_tier = [("SANDBOX_TEST_TIERS", "all")];
         if has_nextest {
-            cargo(&[
-                "nextest",
-                "run",
-                "--workspace",
-                "--all-targets",
-                "--no-fail-fast",
-            ])
+            cargo_with(
+                &[
+                    "nextest",
+                    "run",
+                    "--workspace",
+                    "--all-targets",
+                    "--no-fail-fast",
+                ],
+                &every_tier,
+            )
         } else {
             eprintln!("cargo-nextest is not installed; running the same tests with cargo test");
-            cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])
+            cargo_with(
+                &["test", "--workspace", "--all-targets", "--no-fail-fast"],
+                &every_tier,
+            )
         }
     })?;
     stages.run(

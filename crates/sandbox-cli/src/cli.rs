@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use sandbox_client::{ClientConfig, ExecutionRequest};
 use sandbox_core::{ExecutionMode, Isolation};
 
 /// Run Python code in a sandbox and get back its output and files.
@@ -89,35 +90,11 @@ pub(crate) enum PolicyCommand {
     Show(PolicyArgs),
 }
 
+/// `sandbox mcp`: every run of the session takes these.
 #[derive(Debug, Args)]
 pub(crate) struct McpArgs {
-    /// Isolation mode of every run (see `sandbox run --help`).
-    /// [default: $SANDBOX_MODE, else secure]
-    #[arg(long, value_name = "MODE")]
-    pub(crate) mode: Option<ExecutionMode>,
-    /// Which secure-mode layers must be present. [default:
-    /// $SANDBOX_ISOLATION, else full]
-    #[arg(long, value_name = "LEVEL")]
-    pub(crate) isolation: Option<Isolation>,
-    /// Default wall-clock limit per run in seconds; a call's `timeout` may
-    /// change it. [default: $SANDBOX_TIMEOUT, else 30]
-    #[arg(long, value_name = "SECONDS")]
-    pub(crate) timeout: Option<f64>,
-    /// Memory limit per run in MiB. [default: $SANDBOX_MAX_MEMORY_MB, else 128]
-    #[arg(long, value_name = "MIB")]
-    pub(crate) memory_mb: Option<u64>,
-    /// Allow network access (`--allow-network` or `--allow-network=false`).
-    /// [default: $SANDBOX_ALLOW_NETWORK, else false]
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    pub(crate) allow_network: Option<bool>,
-    /// The policy code is checked against: a TOML policy file, `default` or
-    /// `none`. [default: $SANDBOX_POLICY, else default]
-    #[arg(long, value_name = "FILE|default|none")]
-    pub(crate) policy: Option<String>,
-    /// Python interpreter to use (path or name on PATH).
-    /// [default: $SANDBOX_PYTHON, else python3 on PATH]
-    #[arg(long, value_name = "PYTHON")]
-    pub(crate) python: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) exec: ExecFlags,
 }
 
 #[derive(Debug, Args)]
@@ -133,35 +110,8 @@ pub(crate) struct RunArgs {
     #[arg(value_name = "FILE|-")]
     pub(crate) file: PathBuf,
 
-    /// Isolation mode. `secure` runs the code in fresh Linux namespaces with
-    /// landlock, seccomp and cgroup limits (see `sandbox doctor`). `simple`
-    /// is a plain child process with limits, for trusted code only: it does
-    /// not isolate files or the network. [default: $SANDBOX_MODE, else secure]
-    #[arg(long, value_name = "MODE")]
-    pub(crate) mode: Option<ExecutionMode>,
-
-    /// Which secure-mode layers must be present: `full` (all), `no-cgroups`
-    /// (all but cgroups; memory and process limits by rlimits), `best-effort`
-    /// (namespaces and seccomp required, the rest when available). Secure
-    /// mode refuses to run, naming the missing layer, rather than run weaker
-    /// than this. [default: $SANDBOX_ISOLATION, else full]
-    #[arg(long, value_name = "LEVEL")]
-    pub(crate) isolation: Option<Isolation>,
-
-    /// Wall-clock limit in seconds (fractions allowed); the program and
-    /// everything it started are killed when it passes.
-    /// [default: $SANDBOX_TIMEOUT, else 30]
-    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
-    pub(crate) timeout: Option<f64>,
-
-    /// Memory limit in MiB. [default: $SANDBOX_MAX_MEMORY_MB, else 128]
-    #[arg(long, value_name = "MIB")]
-    pub(crate) memory_mb: Option<u64>,
-
-    /// Allow network access (`--allow-network` or `--allow-network=false`).
-    /// Enforced in secure mode only. [default: $SANDBOX_ALLOW_NETWORK, else false]
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    pub(crate) allow_network: Option<bool>,
+    #[command(flatten)]
+    pub(crate) exec: ExecFlags,
 
     /// Put a file in the program's work dir: `PATH` keeps the file's name,
     /// `NAME=PATH` chooses it (NAME may have subdirectories, e.g.
@@ -181,11 +131,6 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) json: bool,
 
-    /// Python interpreter to use (path or name on PATH).
-    /// [default: $SANDBOX_PYTHON, else python3 on PATH]
-    #[arg(long, value_name = "PYTHON")]
-    pub(crate) python: Option<PathBuf>,
-
     /// Most bytes kept of each of stdout and stderr; a program writing more
     /// is stopped. [default: $SANDBOX_MAX_OUTPUT_BYTES, else 1048576]
     #[arg(long, value_name = "BYTES")]
@@ -199,13 +144,6 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "BYTES")]
     pub(crate) max_result_bytes: Option<u64>,
 
-    /// The policy the code is checked against before it runs: a TOML policy
-    /// file, `default` (the built-in policy in secure mode, none in simple
-    /// mode) or `none`. A violation exits 122 and nothing runs.
-    /// [default: $SANDBOX_POLICY, else default]
-    #[arg(long, value_name = "FILE|default|none")]
-    pub(crate) policy: Option<String>,
-
     /// Run on this sandbox-server (e.g. `http://localhost:8000`) instead of
     /// this machine. The server's own isolation level, interpreter, output
     /// caps and policy then apply (--isolation, --python, --max-output-bytes,
@@ -218,4 +156,101 @@ pub(crate) struct RunArgs {
     /// [default: $SANDBOX_API_KEY]
     #[arg(long, value_name = "KEY")]
     pub(crate) api_key: Option<String>,
+}
+
+/// How code runs: the options every command that runs code takes (`run`
+/// and `mcp`), applied by [`ExecFlags::apply`].
+#[derive(Debug, Args)]
+pub(crate) struct ExecFlags {
+    /// Isolation mode. `secure` runs the code in fresh Linux namespaces with
+    /// landlock, seccomp and cgroup limits (see `sandbox doctor`). `simple`
+    /// is a plain child process with limits, for trusted code only: it does
+    /// not isolate files or the network. [default: $SANDBOX_MODE, else secure]
+    #[arg(long, value_name = "MODE")]
+    pub(crate) mode: Option<ExecutionMode>,
+
+    /// Which secure-mode layers must be present: `full` (all), `no-cgroups`
+    /// (all but cgroups; memory and process limits by rlimits), `best-effort`
+    /// (namespaces and seccomp required, the rest when available). Secure
+    /// mode refuses to run, naming the missing layer, rather than run weaker
+    /// than this. [default: $SANDBOX_ISOLATION, else full]
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) isolation: Option<Isolation>,
+
+    /// Wall-clock limit in seconds (fractions allowed); the program and
+    /// everything it started are killed when it passes (under `mcp`, a
+    /// call's `timeout` may change it). [default: $SANDBOX_TIMEOUT, else 30]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub(crate) timeout: Option<f64>,
+
+    /// Memory limit in MiB. [default: $SANDBOX_MAX_MEMORY_MB, else 128]
+    #[arg(long, value_name = "MIB")]
+    pub(crate) memory_mb: Option<u64>,
+
+    /// Allow network access (`--allow-network` or `--allow-network=false`).
+    /// Enforced in secure mode only. [default: $SANDBOX_ALLOW_NETWORK, else false]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub(crate) allow_network: Option<bool>,
+
+    /// The policy the code is checked against before it runs: a TOML policy
+    /// file (see `sandbox policy show` for the format), `default` (the
+    /// built-in policy in secure mode, none in simple mode) or `none`. A
+    /// violation exits 122 and nothing runs.
+    /// [default: $SANDBOX_POLICY, else default]
+    #[arg(long, value_name = "FILE|default|none")]
+    pub(crate) policy: Option<String>,
+
+    /// Python interpreter to use (path or name on PATH).
+    /// [default: $SANDBOX_PYTHON, else python3 on PATH]
+    #[arg(long, value_name = "PYTHON")]
+    pub(crate) python: Option<PathBuf>,
+}
+
+impl ExecFlags {
+    /// Applies the flags given: the runner's settings (isolation, policy,
+    /// interpreter) to `config`; the settings of a run (mode, timeout,
+    /// memory, network) to `request` when there is one (`sandbox run`, whose
+    /// errors then name the request's field), else to `config`'s defaults
+    /// for every run (`sandbox mcp`).
+    pub(crate) fn apply(
+        &self,
+        config: &mut ClientConfig,
+        request: Option<&mut ExecutionRequest>,
+    ) -> anyhow::Result<()> {
+        if let Some(isolation) = self.isolation {
+            config.isolation = isolation;
+        }
+        if let Some(policy) = &self.policy {
+            config.policy = crate::run::parse_policy(policy)?;
+        }
+        if let Some(python) = &self.python {
+            config.python = Some(python.clone());
+        }
+        let timeout = self.timeout.map(crate::run::parse_timeout).transpose()?;
+        match request {
+            Some(request) => {
+                request.mode = self.mode.or(request.mode);
+                request.timeout = timeout.or(request.timeout);
+                request.memory_mb = self.memory_mb.or(request.memory_mb);
+                request.allow_network = self.allow_network.or(request.allow_network);
+            }
+            None => {
+                config.mode = self.mode.unwrap_or(config.mode);
+                config.timeout = timeout.unwrap_or(config.timeout);
+                config.max_memory_mb = self.memory_mb.unwrap_or(config.max_memory_mb);
+                config.allow_network = self.allow_network.unwrap_or(config.allow_network);
+            }
+        }
+        Ok(())
+    }
+
+    /// The flags that shape a local run only, as given: a remote server
+    /// uses its own.
+    pub(crate) fn local_only(&self) -> [(&'static str, bool); 3] {
+        [
+            ("--isolation", self.isolation.is_some()),
+            ("--python", self.python.is_some()),
+            ("--policy", self.policy.is_some()),
+        ]
+    }
 }

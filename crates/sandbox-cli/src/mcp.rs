@@ -7,7 +7,6 @@ use sandbox_mcp::SandboxMcp;
 
 use crate::cli::McpArgs;
 use crate::exit::UsageError;
-use crate::run::{parse_policy, parse_timeout};
 
 /// Serves until the client closes standard input; exit code 0 then.
 pub(crate) async fn run(args: McpArgs) -> Result<u8> {
@@ -33,27 +32,7 @@ fn config(args: &McpArgs) -> Result<ClientConfig> {
         ))
         .into());
     }
-    if let Some(mode) = args.mode {
-        config.mode = mode;
-    }
-    if let Some(isolation) = args.isolation {
-        config.isolation = isolation;
-    }
-    if let Some(secs) = args.timeout {
-        config.timeout = parse_timeout(secs)?;
-    }
-    if let Some(memory_mb) = args.memory_mb {
-        config.max_memory_mb = memory_mb;
-    }
-    if let Some(allow) = args.allow_network {
-        config.allow_network = allow;
-    }
-    if let Some(policy) = &args.policy {
-        config.policy = parse_policy(policy)?;
-    }
-    if let Some(python) = &args.python {
-        config.python = Some(python.clone());
-    }
+    args.exec.apply(&mut config, None)?;
     config.validate()?;
     Ok(config)
 }

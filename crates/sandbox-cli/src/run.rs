@@ -22,20 +22,11 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
     // One run per process: a pool (SANDBOX_POOL_SIZE) would prepare
     // sandboxes only to throw them away.
     config.pool_size = 0;
-    if let Some(python) = &args.python {
-        config.python = Some(python.clone());
-    }
-    if let Some(isolation) = args.isolation {
-        config.isolation = isolation;
-    }
     if let Some(bytes) = args.max_output_bytes {
         config.max_output_bytes = bytes;
     }
     if let Some(bytes) = args.max_result_bytes {
         config.max_result_bytes = Some(bytes);
-    }
-    if let Some(policy) = &args.policy {
-        config.policy = parse_policy(policy)?;
     }
     if let Some(url) = &args.remote {
         if !sandbox_core::config::is_server_url(url) {
@@ -52,22 +43,20 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
     }
     if config.server_url.is_some() {
         // These shape a local run only; silently ignoring them would mislead.
-        let local_only = [
-            ("--isolation", args.isolation.is_some()),
-            ("--python", args.python.is_some()),
+        let local_only = args.exec.local_only().into_iter().chain([
             ("--max-output-bytes", args.max_output_bytes.is_some()),
             ("--max-result-bytes", args.max_result_bytes.is_some()),
-            ("--policy", args.policy.is_some()),
-        ];
-        if let Some((flag, _)) = local_only.iter().find(|(_, given)| *given) {
+        ]);
+        if let Some((flag, _)) = local_only.clone().find(|(_, given)| *given) {
             return Err(UsageError(format!(
                 "{flag} applies to local runs only; the server's own setting is used remotely"
             ))
             .into());
         }
     }
+    let mut request = build_request(&args)?;
+    args.exec.apply(&mut config, Some(&mut request))?;
     let client = SandboxClient::from_config(config)?;
-    let request = build_request(&args)?;
 
     let result = client.execute_request(request).await?;
 
@@ -81,8 +70,8 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
     } else {
         // A level chosen on purpose needs no reminder of what it leaves out
         // on every run; the JSON result keeps the note.
-        let chosen =
-            args.isolation.is_some() || std::env::var_os(sandbox_core::vars::ISOLATION).is_some();
+        let chosen = args.exec.isolation.is_some()
+            || std::env::var_os(sandbox_core::vars::ISOLATION).is_some();
         render(&result, args.output_dir.is_some(), chosen)?;
         let mut stderr = std::io::stderr().lock();
         for hint in crate::hints::for_result(&args.file, &args.inputs, &result) {
@@ -116,12 +105,6 @@ fn build_request(args: &RunArgs) -> Result<ExecutionRequest> {
         .and_then(|name| name.to_str())
         .filter(|name| sandbox_core::files::is_code_name(name))
         .map(str::to_owned);
-    request.mode = args.mode;
-    request.memory_mb = args.memory_mb;
-    request.allow_network = args.allow_network;
-    if let Some(secs) = args.timeout {
-        request.timeout = Some(parse_timeout(secs)?);
-    }
     request.input_files = read_inputs(&args.inputs)?;
     Ok(request)
 }

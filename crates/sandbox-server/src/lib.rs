@@ -32,6 +32,7 @@ pub mod config;
 pub mod connection;
 pub mod docs;
 pub mod error;
+pub mod extract;
 pub mod keys;
 pub mod limits;
 pub mod mcp;

@@ -3,7 +3,6 @@
 
 use std::time::Instant;
 
-use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -13,12 +12,12 @@ use axum::response::{IntoResponse, Response};
 use sandbox_client::{ExecutionMode, ExecutionRequest, ExecutionResult, Isolation, SandboxError};
 use sandbox_core::ApiError;
 use serde::Serialize;
-use tower_http::request_id::RequestId;
 use utoipa::ToSchema;
 
 use crate::admission::Refusal;
 use crate::auth::Caller;
 use crate::error::{ApiFailure, Code};
+use crate::extract::RequestIdText;
 use crate::limits;
 use crate::metrics::Metrics;
 use crate::state::{AppState, LayerReport};
@@ -243,17 +242,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 )]
 pub async fn execute(
     State(state): State<AppState>,
-    caller: Option<Extension<Caller>>,
-    request_id: Option<Extension<RequestId>>,
+    caller: Caller,
+    RequestIdText(request_id): RequestIdText,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ExecutionResult>, ApiFailure> {
-    let request_id = request_id
-        .as_ref()
-        .and_then(|Extension(id)| id.header_value().to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
-    let caller = caller.map_or(Caller::Anonymous, |Extension(c)| c);
     check_caller(&state, &caller)?;
     check_content_type(&headers)?;
     let request = crate::request::decode(&body, state.config())?;

@@ -144,3 +144,61 @@ pub(crate) fn flat(rules: &LandlockRules, masks: &Masks, kernel_abi: i64) -> Fla
     flat.rules.extend(inside(rules, masks));
     flat
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_mask_lets_a_writable_place_execute() {
+        for abi in 1..=ABI_TARGET + 1 {
+            let masks = Masks::for_kernel(abi);
+            for mask in [masks.read, masks.write_dir, masks.write_file] {
+                assert!(!mask.contains(AccessFs::Execute), "ABI {abi}: {mask:?}");
+                assert_eq!(mask & !masks.handled, BitFlags::empty(), "ABI {abi}");
+            }
+            assert_eq!(
+                masks.execute,
+                (AccessFs::Execute | AccessFs::ReadFile) & masks.handled
+            );
+            assert!(masks.read.contains(AccessFs::ReadFile | AccessFs::ReadDir));
+            assert!(
+                masks
+                    .write_dir
+                    .contains(AccessFs::WriteFile | AccessFs::MakeReg)
+            );
+            // Everything handled is denied unless a rule allows it:
+            // execution is handled on every ABI.
+            assert!(masks.handled.contains(AccessFs::Execute));
+            // Truncation is a right from ABI 3 on, and handled there.
+            assert_eq!(masks.handled.contains(AccessFs::Truncate), abi >= 3);
+        }
+    }
+
+    #[test]
+    fn inside_rules_read_or_write_by_class() {
+        let masks = Masks::for_kernel(ABI_TARGET);
+        let rules = LandlockRules {
+            read: vec!["/usr".into()],
+            write_files: vec!["/dev/null".into()],
+            execute: vec!["/usr/bin/python3.11".into()],
+            read_inside: vec!["/proc".into()],
+            write_inside: vec!["/tmp".into()],
+        };
+        assert_eq!(
+            inside(&rules, &masks),
+            [
+                (PathBuf::from("/proc"), masks.read.bits()),
+                (PathBuf::from("/tmp"), masks.write_dir.bits()),
+            ]
+        );
+        let flat = flat(&rules, &masks, ABI_TARGET);
+        let paths: Vec<_> = flat.rules.iter().map(|(path, _)| path.clone()).collect();
+        assert_eq!(
+            paths,
+            ["/usr", "/dev/null", "/usr/bin/python3.11", "/proc", "/tmp"].map(PathBuf::from)
+        );
+        assert_eq!(flat.attr_size, 24);
+        assert_eq!(flat.handled, masks.handled.bits());
+    }
+}

@@ -251,3 +251,94 @@ pub(crate) fn tmpfs_options(path: &Path, bytes: u64, inodes: u64) -> String {
     };
     format!("size={bytes},nr_inodes={inodes},mode={mode},uid={SANDBOX_ID},gid={SANDBOX_ID}")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::{Path, PathBuf};
+
+    use sandbox_core::proc_view::HostFacts;
+    use sandbox_core::secure::{HostEntry, InterpreterLayout, SecurePlan};
+    use sandbox_core::{ClientConfig, ExecutionRequest, Limits};
+
+    use super::*;
+
+    /// A plan for this machine's `/usr` with a made-up interpreter in it.
+    fn plan() -> SecurePlan {
+        let python = InterpreterLayout {
+            executable: "/usr/bin/python3".into(),
+            real_executable: "/usr/bin/python3.11".into(),
+            loader: None,
+            prefixes: vec!["/usr".into()],
+            site_packages: vec![],
+        };
+        let limits = Limits::resolve(&ExecutionRequest::new(""), &ClientConfig::default()).unwrap();
+        let facts = HostFacts {
+            cpus: vec![0],
+            memory_kb: 1 << 20,
+            addresses: vec![],
+        };
+        let host = |path: &Path| match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_symlink() => HostEntry::Symlink,
+            Ok(_) => HostEntry::Present,
+            Err(_) => HostEntry::Missing,
+        };
+        SecurePlan::new(&python, limits, 0, &facts, host, |path| {
+            std::fs::read_link(path).ok()
+        })
+    }
+
+    fn path_of(entry: &TreeEntry) -> PathBuf {
+        let path = match entry {
+            TreeEntry::Dir(path)
+            | TreeEntry::File { path, .. }
+            | TreeEntry::Symlink { path, .. } => path,
+        };
+        PathBuf::from(path.to_str().unwrap())
+    }
+
+    #[test]
+    fn the_root_is_built_parents_first_by_relative_paths() {
+        let plan = plan();
+        let boot = Boot::now().unwrap();
+        let entries = tree(&plan, &boot).unwrap();
+        let mut made: BTreeSet<PathBuf> = BTreeSet::new();
+        for entry in &entries {
+            let path = path_of(entry);
+            assert!(path.is_relative(), "{path:?}");
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                assert!(made.contains(parent), "{path:?} before its parent");
+            }
+            assert!(made.insert(path.clone()), "{path:?} twice");
+        }
+        // Every mount point, and the old root's.
+        for dir in ["sandbox", "tmp", "dev/shm", "proc", "etc", OLD_ROOT] {
+            assert!(made.contains(Path::new(dir)), "no {dir}");
+        }
+        for file in ["dev/null", "dev/urandom", "etc/passwd", "etc/hosts"] {
+            assert!(made.contains(Path::new(file)), "no {file}");
+        }
+        let passwd = entries.iter().find_map(|entry| match entry {
+            TreeEntry::File { path, contents } if path.as_bytes() == b"etc/passwd" => {
+                Some(String::from_utf8_lossy(contents).into_owned())
+            }
+            _ => None,
+        });
+        assert!(passwd.unwrap().contains("sandbox:x:1000:1000"));
+    }
+
+    #[test]
+    fn the_proc_views_sources_are_scratched_after_the_pivot() {
+        let plan = plan();
+        let scratch = scratch(&plan);
+        assert_eq!(scratch.len(), plan.proc_views.len() + 1);
+        // Files first, then their directory.
+        assert_eq!(scratch.last(), Some(&PathBuf::from(VIEWS_DIR)));
+        let entries = tree(&plan, &Boot::now().unwrap()).unwrap();
+        let made: BTreeSet<PathBuf> = entries.iter().map(path_of).collect();
+        for path in &scratch {
+            let relative = path.strip_prefix("/").unwrap();
+            assert!(made.contains(relative), "{path:?} is not in the root");
+        }
+    }
+}
