@@ -6,14 +6,14 @@ use sandbox_client::{ClientConfig, ExecutionMode, SandboxClient, SandboxError, S
 fn a_server_url_selects_the_remote_backend() {
     let config = ClientConfig {
         server_url: Some("http://localhost:8000".into()),
-        ..ClientConfig::default()
+        ..crate::support::config()
     };
     let client = SandboxClient::from_config(config).unwrap();
     assert!(client.is_remote());
     assert!(!SandboxClient::new().is_remote());
     let err = SandboxClient::from_config(ClientConfig {
         server_url: Some("localhost:8000".into()),
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap_err();
     assert!(matches!(err, SandboxError::Config(_)), "{err}");
@@ -141,7 +141,7 @@ async fn syntax_errors_are_found_before_running() {
 async fn a_missing_interpreter_is_a_clear_error() {
     let client = SandboxClient::from_config(ClientConfig {
         python: Some("/no/such/python3".into()),
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap();
     let err = client.execute("print(1)").await.unwrap_err();

@@ -40,7 +40,7 @@ fn client(mode: ExecutionMode) -> SandboxClient {
     SandboxClient::from_config(ClientConfig {
         mode,
         policy: PolicyChoice::Off,
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap()
 }

@@ -236,7 +236,7 @@ fn client(python: PathBuf, work_root: &Path, pool_size: usize) -> SandboxClient 
         // As the request's, so a pooled sandbox fits it.
         timeout: Duration::from_secs(60),
         max_memory_mb: 1024,
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .expect("valid config")
 }

@@ -168,6 +168,10 @@ mod programs {
                 command.env_remove(var);
             }
         }
+        command.env(
+            sandbox_client::vars::ISOLATION,
+            crate::tier::isolation().to_string(),
+        );
         let output = command.output().expect("run the example");
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         assert!(

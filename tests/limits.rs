@@ -124,7 +124,7 @@ async fn a_print_flood_is_cut_at_the_cap_and_stopped() {
 async fn the_output_cap_is_configurable_and_applies_to_stderr() {
     let client = SandboxClient::from_config(ClientConfig {
         max_output_bytes: 1000,
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap();
     let result = client
@@ -178,7 +178,7 @@ for name in ("RLIMIT_CPU", "RLIMIT_AS", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT
 async fn writing_past_the_file_size_limit_fails_readably() {
     let client = SandboxClient::from_config(ClientConfig {
         max_file_bytes: 4096,
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap();
     let result = client

@@ -101,7 +101,7 @@ async fn the_library_refuses_deep_code_by_line_and_limit() {
     }
     let simple = sandbox_client::SandboxClient::from_config(sandbox_client::ClientConfig {
         mode: ExecutionMode::Simple,
-        ..sandbox_client::ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap();
     for code in generated(24) {

@@ -78,7 +78,7 @@ async fn a_violation_is_refused_before_anything_runs() {
         let client = SandboxClient::from_config(
             ClientConfig {
                 mode,
-                ..ClientConfig::default()
+                ..crate::support::config()
             }
             .with_policy(Policy::secure_default().clone()),
         )
@@ -190,7 +190,7 @@ fn guard_only() -> SandboxClient {
     for rule in Rule::ALL {
         policy = policy.with_rule(rule, false);
     }
-    SandboxClient::from_config(ClientConfig::default().with_policy(policy)).unwrap()
+    SandboxClient::from_config(crate::support::config().with_policy(policy)).unwrap()
 }
 
 #[tokio::test]
@@ -333,7 +333,7 @@ async fn the_guard_can_be_switched_off_and_simple_mode_has_no_policy_by_default(
     for rule in Rule::ALL {
         policy = policy.with_rule(rule, false);
     }
-    let client = SandboxClient::from_config(ClientConfig::default().with_policy(policy)).unwrap();
+    let client = SandboxClient::from_config(crate::support::config().with_policy(policy)).unwrap();
     let result = client
         .execute("import os\nprint(os.getcwd())\n")
         .await
@@ -343,7 +343,7 @@ async fn the_guard_can_be_switched_off_and_simple_mode_has_no_policy_by_default(
 
     let simple = SandboxClient::from_config(ClientConfig {
         mode: ExecutionMode::Simple,
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap();
     let result = simple

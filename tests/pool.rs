@@ -29,7 +29,7 @@ fn pooled_with(size: usize, policy: PolicyChoice) -> (TempDir, SandboxClient) {
         policy,
         work_root: Some(root.path().to_owned()),
         pool_size: size,
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .expect("valid config");
     (root, client)
@@ -42,7 +42,7 @@ fn cold_client(root: &Path) -> SandboxClient {
         mode: ExecutionMode::Secure,
         policy: PolicyChoice::Off,
         work_root: Some(root.to_owned()),
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .expect("valid config")
 }
@@ -87,7 +87,7 @@ async fn the_shared_cases_give_the_same_results_through_the_pool_as_cold() {
     let (root, client) = pooled_with(2, PolicyChoice::ByMode);
     let cold = SandboxClient::from_config(ClientConfig {
         work_root: Some(root.path().to_owned()),
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap();
     client.warm().await.unwrap();

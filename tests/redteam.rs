@@ -632,7 +632,7 @@ print(json.dumps({
 "#;
     let result = SandboxClient::from_config(ClientConfig {
         mode: ExecutionMode::Simple,
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .expect("valid config")
     .execute_request(ExecutionRequest::new(code).with_mode(ExecutionMode::Simple))
@@ -1220,7 +1220,7 @@ async fn run_once(
     let defaults = ClientConfig::default();
     let client = SandboxClient::from_config(ClientConfig {
         mode: ExecutionMode::Secure,
-        isolation: Isolation::Full,
+        isolation: crate::tier::isolation(),
         // The kernel must stop every attack on its own: the policy, which
         // would refuse most of these programs before they run, is off.
         policy: PolicyChoice::Off,
@@ -1569,7 +1569,7 @@ print("compiled", len(names))
 "#;
     let result = SandboxClient::from_config(ClientConfig {
         mode: ExecutionMode::Simple,
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap()
     .execute_request(

@@ -134,7 +134,7 @@ fn remote(server: &TestServer, key: Option<&str>) -> SandboxClient {
     SandboxClient::from_config(ClientConfig {
         server_url: Some(server.url.clone()),
         api_key: key.map(str::to_owned),
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap()
 }
@@ -172,7 +172,7 @@ fn the_blocking_client_runs_remotely_too() {
     let server = TestServer::start(&[], &[]);
     let client = sandbox_client::blocking::SandboxClient::from_config(ClientConfig {
         server_url: Some(server.url.clone()),
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap();
     let result = client
@@ -231,7 +231,7 @@ async fn an_unreachable_server_is_a_connection_error() {
     let url = format!("http://127.0.0.1:{port}");
     let client = SandboxClient::from_config(ClientConfig {
         server_url: Some(url.clone()),
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap();
     let err = client.execute("print(1)").await.unwrap_err();
@@ -240,7 +240,7 @@ async fn an_unreachable_server_is_a_connection_error() {
 
     let err = SandboxClient::from_config(ClientConfig {
         server_url: Some("ftp://example".into()),
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap_err();
     assert!(matches!(err, SandboxError::Config(_)), "{err}");
@@ -256,7 +256,7 @@ async fn the_api_timeout_gives_up_and_the_server_cancels_the_run() {
     let client = SandboxClient::from_config(ClientConfig {
         server_url: Some(server.url.clone()),
         api_timeout: Duration::from_millis(1500),
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap();
     let err = client
@@ -316,7 +316,7 @@ async fn an_oversized_answer_is_refused_naming_the_cap() {
         let client = SandboxClient::from_config(ClientConfig {
             server_url: Some(url),
             max_result_bytes: Some(65_536),
-            ..ClientConfig::default()
+            ..crate::support::config()
         })
         .unwrap();
         let err = client.execute("print(1)").await.unwrap_err();
@@ -331,7 +331,7 @@ async fn an_oversized_answer_is_refused_naming_the_cap() {
     let client = SandboxClient::from_config(ClientConfig {
         server_url: Some(oversized_server(true, 1_000)),
         max_result_bytes: Some(65_536),
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap();
     let err = client.execute("print(1)").await.unwrap_err();

@@ -185,7 +185,7 @@ async fn the_network_switch_works_both_ways() {
         mode: ExecutionMode::Secure,
         policy: PolicyChoice::Off,
         allowed_networks: sandbox_core::network::parse_allowed(&address.to_string()).unwrap(),
-        ..ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap();
     let on = allowed
@@ -310,7 +310,7 @@ async fn a_virtualenv_interpreter_runs_with_its_packages() {
     let client = sandbox_client::SandboxClient::from_config(sandbox_client::ClientConfig {
         python: Some(python.clone()),
         policy: sandbox_client::PolicyChoice::Off,
-        ..sandbox_client::ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap();
     let result = client
@@ -332,7 +332,7 @@ async fn a_virtualenv_interpreter_runs_with_its_packages() {
     assert!(made.success());
     let client = sandbox_client::SandboxClient::from_config(sandbox_client::ClientConfig {
         python: Some(hidden.path().join("venv/bin/python")),
-        ..sandbox_client::ClientConfig::default()
+        ..crate::support::config()
     })
     .unwrap();
     let err = client.execute("print(1)").await.unwrap_err().to_string();
@@ -352,7 +352,7 @@ async fn a_private_work_root_works() {
     let config = ClientConfig {
         mode: ExecutionMode::Secure,
         work_root: Some(private.path().to_owned()),
-        ..ClientConfig::default()
+        ..crate::support::config()
     };
     let client = SandboxClient::from_config(config).unwrap();
     let request = secure("open('out.txt', 'w').write(open('in.txt').read() * 2)\nprint('ran')")

@@ -56,6 +56,10 @@ impl TestServer {
             .args(["--host", "127.0.0.1", "--port", "0"])
             .args(args)
             .env("TMPDIR", work_root.path())
+            .env(
+                sandbox_client::vars::ISOLATION,
+                crate::tier::isolation().to_string(),
+            )
             .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())

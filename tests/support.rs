@@ -13,11 +13,20 @@ pub const MODES: [ExecutionMode; 2] = [ExecutionMode::Secure, ExecutionMode::Sim
 /// tests exercise the runner and the kernel layer with programs that import
 /// `os`, `subprocess` and friends; the policy has its own tests
 /// (`policy.rs`).
+/// The default configuration at the suite's isolation level (see
+/// [`crate::tier::isolation`]): what every test builds its client from.
+pub fn config() -> ClientConfig {
+    ClientConfig {
+        isolation: crate::tier::isolation(),
+        ..ClientConfig::default()
+    }
+}
+
 pub fn client(mode: ExecutionMode) -> SandboxClient {
     SandboxClient::from_config(ClientConfig {
         mode,
         policy: PolicyChoice::Off,
-        ..ClientConfig::default()
+        ..config()
     })
     .expect("valid config")
 }
@@ -35,7 +44,7 @@ pub fn client_in(work_root: &Path, mode: ExecutionMode) -> SandboxClient {
         mode,
         policy: PolicyChoice::Off,
         work_root: Some(work_root.to_owned()),
-        ..ClientConfig::default()
+        ..config()
     })
     .expect("valid config")
 }

@@ -12,6 +12,9 @@
 
 use std::io::Write as _;
 use std::path::Path;
+use std::sync::OnceLock;
+
+use sandbox_client::Isolation;
 
 /// The variable `cargo xtask test` sets: every tier must run.
 pub const ALL_TIERS: &str = "SANDBOX_TEST_TIERS";
@@ -95,6 +98,27 @@ fn on_path(program: &str) -> bool {
             std::fs::metadata(dir.join(program))
                 .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         })
+    })
+}
+
+/// The isolation level the suite's secure runs use: `full` where this
+/// user may make cgroups, and under `cargo xtask test`; elsewhere, under
+/// plain `cargo test`, `no-cgroups` (memory and processes limited by
+/// rlimits instead), said once on the terminal. Tests of what only cgroups
+/// do require [`Tier::Cgroups`].
+pub fn isolation() -> Isolation {
+    static LEVEL: OnceLock<Isolation> = OnceLock::new();
+    *LEVEL.get_or_init(|| match Tier::Cgroups.check() {
+        Ok(()) => Isolation::Full,
+        Err(_) if std::env::var_os(ALL_TIERS).is_some() => Isolation::Full,
+        Err(missing) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "NOTE: secure-mode tests run at isolation `no-cgroups` here ({missing}); \
+                 tests of what cgroups do are skipped; `cargo xtask test` runs them all"
+            );
+            Isolation::NoCgroups
+        }
     })
 }
 
