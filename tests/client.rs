@@ -31,7 +31,8 @@ fn the_default_mode_is_secure() {
 
 #[test]
 fn the_blocking_client_runs_code() {
-    let client = sandbox_client::blocking::SandboxClient::new().unwrap();
+    let client =
+        sandbox_client::blocking::SandboxClient::from_config(crate::support::config()).unwrap();
     let result = client.execute("print(6 * 7)").unwrap();
     assert_eq!(result.stdout, "42\n");
     let result = client
@@ -42,10 +43,11 @@ fn the_blocking_client_runs_code() {
 
 #[tokio::test]
 async fn the_blocking_client_refuses_to_run_inside_a_runtime() {
-    let client =
-        tokio::task::spawn_blocking(|| sandbox_client::blocking::SandboxClient::new().unwrap())
-            .await
-            .unwrap();
+    let client = tokio::task::spawn_blocking(|| {
+        sandbox_client::blocking::SandboxClient::from_config(crate::support::config()).unwrap()
+    })
+    .await
+    .unwrap();
     let err = client.execute("print(1)").unwrap_err();
     assert!(err.to_string().contains("inside an async runtime"), "{err}");
     tokio::task::spawn_blocking(move || drop(client))
@@ -57,7 +59,7 @@ async fn the_blocking_client_refuses_to_run_inside_a_runtime() {
 /// same moment (every start precedes every end).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executions_run_concurrently() {
-    let client = SandboxClient::new();
+    let client = crate::support::default_client();
     let code = "import time\nstart = time.time()\ntime.sleep(2)\nprint(start, time.time())";
     let runs: Vec<_> = (0..8)
         .map(|_| {

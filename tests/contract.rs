@@ -10,7 +10,10 @@ async fn run(request: ExecutionRequest) -> serde_json::Value {
         mode: request.mode.or(Some(ExecutionMode::Simple)),
         ..request
     };
-    let result = SandboxClient::new().execute_request(request).await.unwrap();
+    let result = crate::support::default_client()
+        .execute_request(request)
+        .await
+        .unwrap();
     serde_json::to_value(&result).unwrap()
 }
 
@@ -62,7 +65,7 @@ async fn timeout() {
 #[tokio::test]
 async fn the_codes_file_name_is_used_and_checked() {
     for mode in [ExecutionMode::Simple, ExecutionMode::Secure] {
-        let client = SandboxClient::new();
+        let client = crate::support::default_client();
         let syntax = client
             .execute_request(
                 ExecutionRequest::new("x = (\n")
@@ -158,7 +161,7 @@ fn requests_parse_strictly() {
 
 #[tokio::test]
 async fn results_round_trip_through_json() {
-    let result = SandboxClient::new()
+    let result = crate::support::default_client()
         .execute("open('a.bin', 'wb').write(bytes(range(256)))")
         .await
         .unwrap();

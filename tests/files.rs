@@ -35,7 +35,7 @@ print(open('data/x.csv').read(), end='')
 pathlib.Path('out/deep').mkdir(parents=True)
 open('out/deep/y.txt', 'w').write('deep')
 "#;
-    let result = SandboxClient::new()
+    let result = crate::support::default_client()
         .execute_request(ExecutionRequest::new(code).with_file("data/x.csv", "a,b\n"))
         .await
         .unwrap();
@@ -50,7 +50,7 @@ open('out/deep/y.txt', 'w').write('deep')
 
 #[tokio::test]
 async fn modified_inputs_are_outputs() {
-    let result = SandboxClient::new()
+    let result = crate::support::default_client()
         .execute_with_files(
             "open('log.txt', 'a').write('two\\n')",
             [("log.txt", "one\n")],
@@ -63,7 +63,7 @@ async fn modified_inputs_are_outputs() {
 #[tokio::test]
 async fn binary_files_round_trip() {
     let bytes: Vec<u8> = (0..=255).collect();
-    let result = SandboxClient::new()
+    let result = crate::support::default_client()
         .execute_with_files(
             "data = open('in.bin', 'rb').read()\nopen('out.bin', 'wb').write(data[::-1])",
             [("in.bin", bytes.clone())],
@@ -84,7 +84,10 @@ async fn symlinks_in_the_work_dir_are_not_followed() {
         "from pathlib import Path\nPath('leak.txt').symlink_to({:?})\nPath('rootfs').symlink_to('/')\nopen('real.txt', 'w').write('ok')",
         host.path().display().to_string()
     );
-    let result = SandboxClient::new().execute(code).await.unwrap();
+    let result = crate::support::default_client()
+        .execute(code)
+        .await
+        .unwrap();
     assert_eq!(result.status, Status::Ok, "{}", result.stderr);
     assert_eq!(result.output_files.keys().collect::<Vec<_>>(), ["real.txt"]);
     assert!(result.output_files.values().all(|v| v != b"host secret"));
@@ -94,7 +97,10 @@ async fn symlinks_in_the_work_dir_are_not_followed() {
 #[tokio::test]
 async fn output_file_caps_are_reported() {
     let code = "for i in range(150):\n    open(f'f{i:03}.txt', 'w').write('x')\n";
-    let result = SandboxClient::new().execute(code).await.unwrap();
+    let result = crate::support::default_client()
+        .execute(code)
+        .await
+        .unwrap();
     assert_eq!(result.status, Status::Ok);
     assert_eq!(result.output_files.len(), 100);
     assert!(result.output_files_truncated);
@@ -111,7 +117,7 @@ async fn output_file_caps_are_reported() {
 
 #[tokio::test]
 async fn input_files_can_be_imported_as_modules() {
-    let result = SandboxClient::new()
+    let result = crate::support::default_client()
         .execute_with_files(
             "import helper\nprint(helper.double(21))",
             [("helper.py", "def double(x):\n    return 2 * x\n")],

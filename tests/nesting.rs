@@ -87,7 +87,7 @@ fn assert_result_handled(code: &str, result: &ExecutionResult, context: &str) {
 
 #[tokio::test]
 async fn the_library_refuses_deep_code_by_line_and_limit() {
-    let client = SandboxClient::new();
+    let client = crate::support::default_client();
     for (name, code) in far_too_deep() {
         let result = client.execute(code.as_str()).await.unwrap();
         assert_eq!(result.status, Status::SyntaxError, "{name}");

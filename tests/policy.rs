@@ -46,7 +46,7 @@ fn host_python() -> String {
 #[tokio::test]
 async fn the_corpus_runs_under_the_default_policy_as_it_runs_bare() {
     let python = host_python();
-    let client = SandboxClient::new();
+    let client = crate::support::default_client();
     let files = corpus();
     assert!(files.len() >= 30, "{} programs", files.len());
     for path in files {
@@ -122,7 +122,7 @@ async fn a_module_under_another_name_is_refused_before_anything_runs() {
         "open({:?}, 'w').write('x')\nimport pathlib\nm = pathlib\nm.os.system(\"echo PWNED\")\n",
         witness.display().to_string()
     );
-    let client = SandboxClient::new();
+    let client = crate::support::default_client();
     let result = client.execute(code).await.unwrap();
     assert_eq!(result.status, Status::PolicyViolation, "{}", result.stderr);
     let found: Vec<(&str, u32, u32)> = result
@@ -145,7 +145,7 @@ async fn a_module_under_another_name_is_refused_before_anything_runs() {
 
 #[tokio::test]
 async fn input_python_files_are_held_to_the_policy_and_importable() {
-    let client = SandboxClient::new();
+    let client = crate::support::default_client();
     let request = ExecutionRequest::new("import helper\nprint(helper.double(21))\n")
         .with_file("helper.py", "def double(x):\n    return 2 * x\n");
     let result = client.execute_request(request).await.unwrap();

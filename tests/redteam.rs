@@ -1294,10 +1294,11 @@ fn what_the_user_sees(
     if result.mode != ExecutionMode::Secure {
         failures.push(format!("ran in {} mode, not secure", result.mode));
     }
-    if result.isolation != Some(Isolation::Full) {
+    if result.isolation != Some(crate::tier::isolation()) {
         failures.push(format!(
-            "ran with isolation {:?}, not full",
-            result.isolation
+            "ran with isolation {:?}, not the suite's {}",
+            result.isolation,
+            crate::tier::isolation()
         ));
     }
     if !header.status.iter().any(|s| s == result.status.as_str()) {

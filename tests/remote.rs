@@ -144,7 +144,7 @@ async fn local_and_remote_give_identical_results() {
     // The server serves from its pool of prepared sandboxes; the local
     // client starts each run cold.
     let server = TestServer::start(&["--pool-size", "2"], &[("SANDBOX_API_KEYS", "k")]);
-    let local = SandboxClient::new();
+    let local = crate::support::default_client();
     let remote = remote(&server, Some("k"));
     assert!(remote.is_remote() && !local.is_remote());
     for case in cases() {

@@ -272,7 +272,7 @@ async fn exit_and_quit_work_without_site() {
             ("quit(3)\n", Status::Error, 3),
             ("print(repr(exit))\n", Status::Ok, 0),
         ] {
-            let result = sandbox_client::SandboxClient::new()
+            let result = crate::support::default_client()
                 .execute_request(ExecutionRequest::new(code).with_mode(mode))
                 .await
                 .unwrap();

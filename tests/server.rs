@@ -54,7 +54,10 @@ async fn the_original_curl_example_and_health_check_work() {
     assert_eq!(health["status"], "healthy");
     assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(health["mode"], "secure");
-    assert_eq!(health["isolation"], "full");
+    assert_eq!(
+        health["isolation"],
+        crate::tier::isolation().to_string().as_str()
+    );
     assert_eq!(health["secure_mode_available"], true, "{health}");
     let layers = health["layers"].as_array().unwrap();
     assert!(

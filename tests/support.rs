@@ -22,6 +22,11 @@ pub fn config() -> ClientConfig {
     }
 }
 
+/// `SandboxClient::new()` at the suite's isolation level.
+pub fn default_client() -> SandboxClient {
+    SandboxClient::from_config(config()).expect("valid config")
+}
+
 pub fn client(mode: ExecutionMode) -> SandboxClient {
     SandboxClient::from_config(ClientConfig {
         mode,
