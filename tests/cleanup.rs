@@ -6,9 +6,11 @@ use std::time::Duration;
 use sandbox_client::{ExecutionMode, ExecutionRequest, Status};
 
 use crate::serving::{TestServer, execute, wait_until};
+
 use crate::support::{
     MODES, gone_within, isolated_client, leftovers, processes_in_cgroup, run_cgroups_of,
 };
+use crate::tier::{Tier, require};
 
 #[tokio::test]
 async fn no_work_dir_remains_after_success_error_or_timeout() {
@@ -98,6 +100,7 @@ async fn no_work_dir_remains_after_a_rejected_request() {
 /// program, its child) dies, and the run dir goes.
 #[tokio::test]
 async fn abandoning_a_secure_run_kills_the_sandbox_and_cleans_up() {
+    require!(Tier::Cgroups);
     let (root, client) = isolated_client(ExecutionMode::Secure);
     let code = "import os, time\nif os.fork() == 0:\n    time.sleep(300)\n    os._exit(0)\ntime.sleep(300)";
     let run = client.execute_request(ExecutionRequest::new(code));
@@ -144,6 +147,7 @@ async fn abandoning_a_secure_run_kills_the_sandbox_and_cleans_up() {
 /// work root removes them at start-up, and never another live runner's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_server_removes_what_a_killed_one_left() {
+    require!(Tier::Cgroups);
     let server = TestServer::start(&[], &[]);
     let url = server.at("/execute");
     let _in_flight = tokio::spawn(async move {

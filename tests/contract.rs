@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use sandbox_client::{ExecutionMode, ExecutionRequest, ExecutionResult, SandboxClient};
+use sandbox_client::{ExecutionMode, ExecutionRequest, ExecutionResult};
+
+use crate::tier::{Tier, require};
 
 async fn run(request: ExecutionRequest) -> serde_json::Value {
     let request = ExecutionRequest {
@@ -36,6 +38,7 @@ async fn success() {
 
 #[tokio::test]
 async fn secure_success() {
+    require!(Tier::Cgroups);
     let request =
         ExecutionRequest::new("print('hello')\nopen('result.txt', 'w').write('Sum: 600\\n')")
             .with_mode(ExecutionMode::Secure);

@@ -3,6 +3,7 @@
 use sandbox_client::Status;
 
 use crate::support::{MODES, client};
+use crate::tier::{Tier, require};
 
 // The original README's snippets, as the runnable examples use them.
 const FIBONACCI: &str = include_str!("../examples/python/fibonacci.py");
@@ -64,6 +65,8 @@ async fn csv_total_with_files_in_and_out() {
 
 #[tokio::test]
 async fn zero_division_error() {
+    // Its message is the contract's, with no note of a weaker level.
+    require!(Tier::Cgroups);
     for mode in MODES {
         let result = client(mode).execute("print(1/0)").await.unwrap();
         assert!(!result.success);
@@ -94,6 +97,8 @@ mod programs {
     use std::path::PathBuf;
     use std::process::Command;
     use std::sync::OnceLock;
+
+    use crate::tier::{Tier, require};
 
     /// Builds every example of this package and returns where each binary is.
     fn built() -> &'static Vec<(String, PathBuf)> {
@@ -194,6 +199,8 @@ mod programs {
 
     #[test]
     fn the_originals_basic_files_and_error_examples() {
+        // The example programs run at the library's default level, full.
+        require!(Tier::Cgroups);
         let out = run("basic_usage");
         assert!(
             out.starts_with("Fibonacci: [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]\nCircle area: 78.54\n"),
@@ -213,6 +220,8 @@ mod programs {
 
     #[test]
     fn client_usage_gets_identical_results_locally_and_remotely() {
+        // The example programs run at the library's default level, full.
+        require!(Tier::Cgroups);
         let out = run("client_usage");
         assert!(out.starts_with("remote server: http://127.0.0.1:"), "{out}");
         assert_lines(
@@ -235,6 +244,8 @@ mod programs {
 
     #[test]
     fn agent_integration_runs_the_loop_and_shows_the_mcp_entry() {
+        // The example programs run at the library's default level, full.
+        require!(Tier::Cgroups);
         let out = run("agent_integration");
         assert!(
             out.starts_with("== python_executor: Execute Python code safely in a sandbox\n45\nZeroDivisionError: division by zero\n"),
@@ -261,6 +272,8 @@ mod programs {
 
     #[test]
     fn security_tests_show_each_attack_refused_or_contained() {
+        // The example programs run at the library's default level, full.
+        require!(Tier::Cgroups);
         // The secret the first attack goes for exists on this host.
         assert!(std::path::Path::new("/etc/shadow").exists());
         let out = run("security_tests");

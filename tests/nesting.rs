@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use proptest::strategy::{Strategy as _, ValueTree as _};
 use proptest::test_runner::{Config, TestRunner};
-use sandbox_client::{ExecutionMode, ExecutionResult, SandboxClient, Status};
+use sandbox_client::{ExecutionMode, ExecutionResult, Status};
 use sandbox_core::syntax;
 use serde_json::{Value, json};
 

@@ -12,6 +12,8 @@ use sandbox_client::{
 };
 use sandbox_core::policy::Rule;
 
+use crate::tier::{Tier, require};
+
 fn corpus() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/sandbox-core/resources/allowed");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -301,6 +303,42 @@ print('ran:', pathlib.Path('pwned.txt').exists())
         "PolicyError `_posixsubprocess.fork_exec` is blocked by the sandbox policy: running \
          other programs is not allowed\nran: False\n"
     );
+}
+
+/// Debian builds `_posixsubprocess` into the interpreter: loading it afresh
+/// raises no `import` audit event there, and would bring the original
+/// `fork_exec` back. The guard refuses it all the same (a pyenv build, as
+/// the other tests may use, has it as an extension module).
+#[tokio::test]
+async fn the_guard_seals_modules_built_into_the_interpreter() {
+    require!(Tier::BuiltinSubprocess);
+    let python = crate::tier::interpreter_with_builtin_subprocess().unwrap();
+    let mut policy = Policy::secure_default().clone();
+    for rule in Rule::ALL {
+        policy = policy.with_rule(rule, false);
+    }
+    let config = ClientConfig {
+        python: Some(python),
+        ..crate::support::config().with_policy(policy)
+    };
+    let client = SandboxClient::from_config(config).unwrap();
+    let code = "\
+import typing, zipfile
+assert '_posixsubprocess' in typing.sys.builtin_module_names
+typing.sys.modules.pop('_posixsubprocess')
+zipfile.importlib.import_module('_posixsubprocess')
+print('imported')
+";
+    let result = client.execute(code).await.unwrap();
+    assert_eq!(result.status, Status::Error, "{}", result.stdout);
+    assert!(
+        result.stderr.contains(
+            "sandbox.BlockedImport: import of `_posixsubprocess` is blocked by the sandbox policy"
+        ),
+        "{}",
+        result.stderr
+    );
+    assert!(!result.stdout.contains("imported"));
 }
 
 #[tokio::test]

@@ -16,6 +16,8 @@ use tempfile::TempDir;
 use crate::serving::{TestServer, get_json, metric, metrics, wait_until};
 use crate::support::{leftovers, processes_in_cgroup, run_cgroups_of};
 
+use crate::tier::{Tier, require};
+
 /// A secure-mode client keeping `size` sandboxes prepared, its work dirs
 /// under a private root (no policy: these programs look around with `os`).
 fn pooled(size: usize) -> (TempDir, SandboxClient) {
@@ -199,6 +201,7 @@ async fn parallel_checkouts_each_get_a_sandbox_of_their_own() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sandbox_killed_while_it_waits_is_replaced() {
+    require!(Tier::Cgroups);
     let (root, client) = pooled(1);
     client.warm().await.unwrap();
     until_ready(&client, 1).await;

@@ -94,8 +94,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sandbox_client::{
-    ClientConfig, ExecutionMode, ExecutionRequest, ExecutionResult, Isolation, PolicyChoice,
-    SandboxClient, Status,
+    ClientConfig, ExecutionMode, ExecutionRequest, ExecutionResult, PolicyChoice, SandboxClient,
+    Status,
 };
 use tempfile::TempDir;
 use tokio::sync::{OnceCell, RwLock};

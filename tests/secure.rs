@@ -10,12 +10,15 @@ use sandbox_client::{
 
 use crate::support::client;
 
+use crate::tier::{Tier, require};
+
 fn secure(code: &str) -> ExecutionRequest {
     ExecutionRequest::new(code).with_mode(ExecutionMode::Secure)
 }
 
 #[tokio::test]
 async fn every_layer_is_visible_from_inside() {
+    require!(Tier::Cgroups);
     let code = r#"
 import os, resource, socket
 status = dict(l.split(":\t", 1) for l in open("/proc/self/status").read().splitlines() if ":\t" in l)

@@ -39,6 +39,8 @@ pub enum Tier {
     NetworkHelper,
     /// Writable cgroups for the runner (memory and pids controllers).
     Cgroups,
+    /// An interpreter with `_posixsubprocess` built in (Debian's).
+    BuiltinSubprocess,
 }
 
 impl Tier {
@@ -51,6 +53,7 @@ impl Tier {
             Self::DeployTools => "deploy-tools",
             Self::NetworkHelper => "network-helper",
             Self::Cgroups => "cgroups",
+            Self::BuiltinSubprocess => "builtin-subprocess",
         }
     }
 
@@ -78,8 +81,34 @@ impl Tier {
                 .ok_or_else(|| "no target/deploy-tools/venv: `cargo xtask setup`".into()),
             Self::NetworkHelper => layer("network helper"),
             Self::Cgroups => layer("cgroup memory").and_then(|()| layer("cgroup pids")),
+            Self::BuiltinSubprocess => {
+                interpreter_with_builtin_subprocess()
+                    .map(drop)
+                    .ok_or_else(|| {
+                        "no python3 with `_posixsubprocess` built in: apt-get install python3"
+                            .into()
+                    })
+            }
         }
     }
+}
+
+/// A system interpreter with `_posixsubprocess` built in, as Debian builds
+/// it.
+pub fn interpreter_with_builtin_subprocess() -> Option<std::path::PathBuf> {
+    ["/usr/bin/python3", "/usr/bin/python3.11"]
+        .into_iter()
+        .map(std::path::PathBuf::from)
+        .find(|python| {
+            std::process::Command::new(python)
+                .args([
+                    "-I",
+                    "-c",
+                    "import sys; sys.exit('_posixsubprocess' not in sys.builtin_module_names)",
+                ])
+                .output()
+                .is_ok_and(|output| output.status.success())
+        })
 }
 
 /// Whether the layer `sandbox doctor` calls `name` is available here.
@@ -168,6 +197,7 @@ fn every_tier_says_what_is_missing() {
         Tier::DeployTools,
         Tier::NetworkHelper,
         Tier::Cgroups,
+        Tier::BuiltinSubprocess,
     ] {
         if let Err(missing) = tier.check() {
             assert!(!missing.is_empty(), "{tier:?}");

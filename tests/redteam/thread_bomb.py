@@ -5,6 +5,7 @@
 # timeout: 10
 # max-seconds: 8
 # host-responsive: yes
+# tier: cgroups
 import threading
 import time
 

@@ -6,6 +6,8 @@
 //!   macOS build check (required in CI; elsewhere a loud warning where its
 //!   target cannot be had)
 //! - `check-macos`: clippy for `x86_64-apple-darwin` (see `other_os`)
+//! - `deny`:  `cargo deny` on the dependency tree (licences, bans,
+//!   sources; see `deny.toml`), installed under `target/tools` when missing
 //! - `ci`:    lint, then test (what `.ci/run` runs)
 //! - `bench`: median wall time of `print(1)` per execution path, with ratios
 //!   to the bare interpreter measured in the same run; server throughput and
@@ -52,6 +54,9 @@ tasks:
   check-macos
           clippy for x86_64-apple-darwin (nothing linked): the workspace must build where
           secure mode does not exist
+  deny    cargo deny check licenses bans sources (deny.toml): permissive licences, crates.io
+          only; cargo-deny is installed into target/tools when missing (advisories need
+          GitHub's advisory database: `cargo deny check advisories` where it is reachable)
   ci      lint, then test: what .ci/run runs
   bench   median wall time of print(1): bare interpreter, simple and secure mode (library and CLI);
           a whole run's tables are written into docs/benchmarks.md (between its markers);
@@ -86,6 +91,7 @@ fn main() -> Result<()> {
             lint()?;
             test()
         }
+        "deny" => deny(),
         "bench" => bench::run(&root()),
         "docker" => docker::run(&root(), std::env::args().skip(2).collect()),
         "image" => image::build(&root()),
@@ -98,6 +104,45 @@ fn main() -> Result<()> {
         }
         other => bail!("unknown task `{other}`\n\n{USAGE}"),
     }
+}
+
+/// `cargo deny` on the dependency tree: the checks that need no network
+/// beyond crates.io. cargo-deny comes from crates.io too, built once into
+/// `target/tools` (kept with the build cache).
+fn deny() -> Result<()> {
+    let tools = root().join("target/tools");
+    let program = tools.join("bin/cargo-deny");
+    if !program.exists() {
+        eprintln!("cargo-deny is not in target/tools: building it once (a few minutes)");
+        let tools = tools.to_string_lossy().into_owned();
+        cargo(&[
+            "install",
+            "--locked",
+            "--quiet",
+            "--root",
+            &tools,
+            "cargo-deny@0.20.2",
+        ])?;
+    }
+    let shown = "cargo deny check licenses bans sources";
+    eprintln!("$ {shown}");
+    let status = Command::new(&program)
+        .args([
+            "deny",
+            "--log-level",
+            "error",
+            "check",
+            "licenses",
+            "bans",
+            "sources",
+        ])
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("cannot run {}", program.display()))?;
+    if !status.success() {
+        bail!("{shown} failed ({status}): see deny.toml for what is allowed");
+    }
+    Ok(())
 }
 
 /// The workspace root (xtask lives one level below it).

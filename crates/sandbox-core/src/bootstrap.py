@@ -408,6 +408,27 @@ def install_guard(spec, extra_paths, own_code):
         pass
     else:
         _posixsubprocess.fork_exec = fork_exec
+
+    # An extension module's loading raises the `import` audit event the
+    # hook refuses sealed modules on; a module built into the interpreter
+    # (Debian builds `_posixsubprocess` in) is made by `_imp.create_builtin`,
+    # which raises none. importlib looks that function up on `_imp` at each
+    # load, so this refusal is the one it finds.
+    import _imp
+
+    real_create_builtin = _imp.create_builtin
+
+    def create_builtin(spec):
+        name = getattr(spec, "name", None)
+        if name in sealed:
+            raise BlockedImport(
+                "import of `%s` is blocked by the sandbox policy: it starts programs or "
+                "interpreters outside the policy" % name,
+                name=name,
+            )
+        return real_create_builtin(spec)
+
+    _imp.create_builtin = create_builtin
     offline = "network access is off for this run"
     internals = "it opens the interpreter's internals"
     always = {
@@ -493,7 +514,13 @@ def install_guard(spec, extra_paths, own_code):
 
     builtins.__import__ = guarded_import
     sys.addaudithook(hook)
-    return (guarded_import.__code__, hook.__code__, caller.__code__, fork_exec.__code__)
+    return (
+        guarded_import.__code__,
+        hook.__code__,
+        caller.__code__,
+        fork_exec.__code__,
+        create_builtin.__code__,
+    )
 
 
 _sandbox_main()
