@@ -8,7 +8,7 @@
 //! - `check-macos`: clippy for `x86_64-apple-darwin` (see `other_os`)
 //! - `deny`:  `cargo deny` on the dependency tree (licences, bans,
 //!   sources; see `deny.toml`), installed under `target/tools` when missing
-//! - `ci`:    lint, then test (what `.ci/run` runs)
+//! - `ci`:    lint, deny, then test (what `.ci/run` runs)
 //! - `bench`: median wall time of `print(1)` per execution path, with ratios
 //!   to the bare interpreter measured in the same run; server throughput and
 //!   latency at concurrency 1, 8, 32 beside local execution
@@ -57,7 +57,7 @@ tasks:
   deny    cargo deny check licenses bans sources (deny.toml): permissive licences, crates.io
           only; cargo-deny is installed into target/tools when missing (advisories need
           GitHub's advisory database: `cargo deny check advisories` where it is reachable)
-  ci      lint, then test: what .ci/run runs
+  ci      lint, deny, then test: what .ci/run runs
   bench   median wall time of print(1): bare interpreter, simple and secure mode (library and CLI);
           a whole run's tables are written into docs/benchmarks.md (between its markers);
           sandbox-server rps and p50/p99 at concurrency 1, 8, 32 beside local execution;
@@ -89,6 +89,7 @@ fn main() -> Result<()> {
         "check-macos" => other_os::check(&root(), true),
         "ci" => {
             lint()?;
+            deny()?;
             test()
         }
         "deny" => deny(),
