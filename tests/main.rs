@@ -26,6 +26,7 @@
 //! - `remote`:   one set of cases against local and remote clients, identical results
 //! - `mcp`:      MCP at `/mcp` on a real server, driven by the official SDK's client
 //! - `deploy`:   deploy/ (Dockerfile, compose, Kubernetes) through offline validators
+//! - `shape`:    the modules of core and the server import each other without a cycle
 
 #![forbid(unsafe_code)]
 // Test helpers may panic on broken preconditions; that is a failed test.
@@ -60,5 +61,6 @@ mod schema;
 mod secure;
 mod server;
 mod serving;
+mod shape;
 mod support;
 mod tier;

@@ -93,7 +93,10 @@ fn interpreter(command: &str) -> Option<(PathBuf, String)> {
 
 /// Two different builds of Python on this machine (the test machines have
 /// Debian's and a pyenv one).
-fn two_builds() -> ((PathBuf, String), (PathBuf, String)) {
+/// `None` on a machine with one build, which plain `cargo test` skips
+/// (saying so); under `cargo xtask test` (`SANDBOX_TEST_TIERS`) it fails.
+fn two_builds() -> Option<((PathBuf, String), (PathBuf, String))> {
+    use std::io::Write as _;
     let first = interpreter("python3").expect("python3 runs");
     let second = [
         "/usr/bin/python3.11",
@@ -103,15 +106,27 @@ fn two_builds() -> ((PathBuf, String), (PathBuf, String)) {
     ]
     .into_iter()
     .filter_map(interpreter)
-    .find(|(_, version)| *version != first.1)
-    .expect("a second Python build with a different sys.version");
-    (first, second)
+    .find(|(_, version)| *version != first.1);
+    if second.is_none() {
+        assert!(
+            std::env::var_os("SANDBOX_TEST_TIERS").is_none(),
+            "a second Python build with a different sys.version is needed"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED interpreter_cache: needs a second Python build beside python3 \
+             (a pyenv one, say); `cargo xtask test` requires it"
+        );
+    }
+    Some((first, second?))
 }
 
 #[test]
 fn a_run_reuses_what_it_learned_and_asks_a_replaced_interpreter_again() {
     let setup = Setup::new();
-    let ((first, first_version), (second, second_version)) = two_builds();
+    let Some(((first, first_version), (second, second_version))) = two_builds() else {
+        return;
+    };
     let copy = setup.dir.path().join("bin").join("python3");
     std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
     std::fs::copy(&first, &copy).unwrap();

@@ -28,6 +28,7 @@
 pub mod admission;
 pub mod auth;
 pub mod body;
+pub mod budget;
 pub mod config;
 pub mod connection;
 pub mod docs;
@@ -46,6 +47,7 @@ pub mod routes;
 pub mod state;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -85,7 +87,7 @@ pub fn router(state: AppState) -> Router {
             auth::require_key,
         ))
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
+            Arc::new(state.config().allowed_origins.clone()),
             origin::check_origin,
         ))
         .layer(DefaultBodyLimit::max(state.config().limits.body_bytes));
@@ -104,7 +106,7 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            Arc::new(state.config().allowed_hosts.clone()),
             origin::check_host,
         ))
         .layer(middleware::from_fn_with_state(
@@ -208,7 +210,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     force: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    readiness::start(state.clone()).await;
+    readiness::start(state.readiness().clone(), state.client().clone()).await;
     // Sandboxes prepared before the first request (in the background).
     if let Err(err) = state.client().warm().await {
         tracing::warn!(%err, "the sandbox pool could not be stocked; runs start cold");

@@ -13,6 +13,8 @@
 
 use std::net::IpAddr;
 
+use std::sync::Arc;
+
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
@@ -20,7 +22,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::error::{ApiFailure, Code};
-use crate::state::AppState;
 
 /// Browser origins allowed besides the server's own.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -182,11 +183,10 @@ fn same_origin(origin: &str, host: &str) -> bool {
 /// Middleware for every route: 403 when the `Host` is not one this server
 /// answers.
 pub async fn check_host(
-    State(state): State<AppState>,
+    State(allowed): State<Arc<AllowedHosts>>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiFailure> {
-    let allowed = &state.config().allowed_hosts;
     if allowed.names().is_some() {
         let host = request
             .headers()
@@ -217,11 +217,11 @@ pub async fn check_host(
 /// Middleware for `/execute` and `/mcp`: 403 for a browser request from an
 /// origin that is neither the server's own nor allowed.
 pub async fn check_origin(
-    State(state): State<AppState>,
+    State(allowed): State<Arc<AllowedOrigins>>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiFailure> {
-    if let Some(origin) = origin_refused(request.headers(), &state.config().allowed_origins) {
+    if let Some(origin) = origin_refused(request.headers(), &allowed) {
         return Err(ApiFailure::new(
             Code::Forbidden,
             format!(

@@ -74,7 +74,7 @@ async fn run(args: Args) -> Result<()> {
     }
     // Whether a real sandbox can be set up here, known before the first
     // client is answered.
-    crate::readiness::start(state.clone()).await;
+    crate::readiness::start(state.readiness().clone(), state.client().clone()).await;
     let listener = tokio::net::TcpListener::bind((host.as_str(), port))
         .await
         .with_context(|| format!("cannot listen on `{host}:{port}`"))?;

@@ -8,13 +8,11 @@
 //! while failing. Until a probe succeeds, `/readyz` answers 503 and `GET /`
 //! says why.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sandbox_client::{ExecutionRequest, Status};
+use sandbox_client::{ExecutionRequest, SandboxClient, Status};
 use tokio::sync::Notify;
-
-use crate::state::AppState;
 
 /// How long to wait between probes while they fail.
 const RETRY: Duration = Duration::from_secs(10);
@@ -87,9 +85,8 @@ const FIRST_PROBE: Duration = Duration::from_secs(5);
 /// is done (or [`FIRST_PROBE`] has passed), so the first answers a server
 /// gives already say whether it can run code.
 /// Starting it again does nothing.
-pub async fn start(state: AppState) {
-    if state
-        .readiness()
+pub async fn start(readiness: Arc<Readiness>, client: SandboxClient) {
+    if readiness
         .started
         .swap(true, std::sync::atomic::Ordering::SeqCst)
     {
@@ -101,7 +98,7 @@ pub async fn start(state: AppState) {
     tokio::spawn(async move {
         let mut last: Option<Verdict> = None;
         loop {
-            let verdict = match probe(&state).await {
+            let verdict = match probe(&client).await {
                 Ok(()) => Verdict::Ready,
                 Err(reason) => Verdict::Failing(reason),
             };
@@ -114,15 +111,15 @@ pub async fn start(state: AppState) {
                     _ => tracing::info!("a sandbox was set up and ran: ready"),
                 }
             }
-            state.readiness().set(verdict.clone());
+            readiness.set(verdict.clone());
             told.notify_one();
             let ready = verdict == Verdict::Ready;
             last = Some(verdict);
             if ready {
-                state.readiness().recheck.notified().await;
+                readiness.recheck.notified().await;
             } else {
                 tokio::select! {
-                    () = state.readiness().recheck.notified() => {}
+                    () = readiness.recheck.notified() => {}
                     () = tokio::time::sleep(RETRY) => {}
                 }
             }
@@ -132,9 +129,9 @@ pub async fn start(state: AppState) {
 }
 
 /// Runs `print` in a sandbox of the server's default mode and isolation.
-async fn probe(state: &AppState) -> Result<(), String> {
+async fn probe(client: &SandboxClient) -> Result<(), String> {
     let request = ExecutionRequest::new("print('ready')").with_timeout(Duration::from_secs(20));
-    match state.client().execute_request(request).await {
+    match client.execute_request(request).await {
         Ok(result) if result.status == Status::Ok && result.stdout == "ready\n" => Ok(()),
         Ok(result) => Err(result
             .message

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sandbox_client::{ExecutionMode, SandboxClient, SandboxError};
 
 use crate::admission::Admission;
-use crate::body::BodyBudget;
+use crate::budget::BodyBudget;
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
@@ -36,7 +36,7 @@ struct Inner {
     admission: Admission,
     rate_limiter: Option<RateLimiter>,
     body_budget: BodyBudget,
-    readiness: Readiness,
+    readiness: Arc<Readiness>,
     metrics: Metrics,
     layers: Vec<LayerReport>,
     missing: Vec<String>,
@@ -68,7 +68,7 @@ impl AppState {
                 admission: Admission::new(config.max_concurrency, config.max_queue),
                 rate_limiter: config.rate_limit.map(RateLimiter::new),
                 body_budget: BodyBudget::new(config.max_buffered_bytes),
-                readiness: Readiness::default(),
+                readiness: Arc::new(Readiness::default()),
                 client,
                 metrics: Metrics::new(),
                 layers,
@@ -104,7 +104,7 @@ impl AppState {
     }
 
     /// Whether runs can be set up here (see [`crate::readiness`]).
-    pub fn readiness(&self) -> &Readiness {
+    pub fn readiness(&self) -> &Arc<Readiness> {
         &self.inner.readiness
     }
 
