@@ -570,6 +570,9 @@ fn the_same_input_name_twice_is_a_usage_error() {
 
 #[test]
 fn json_success_result() {
+    if !common::with_cgroups("json_success_result") {
+        return;
+    }
     let ws = Workspace::new();
     let input = ws.write("input.csv", CSV);
     let spec = format!("data.csv={}", input.display());
@@ -612,6 +615,9 @@ fn json_success_result() {
 
 #[test]
 fn json_error_result() {
+    if !common::with_cgroups("json_error_result") {
+        return;
+    }
     let ws = Workspace::new();
     // A whole-line `raise` gets no caret line, so the traceback is the same
     // on every supported Python version.

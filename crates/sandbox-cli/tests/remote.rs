@@ -20,10 +20,13 @@ struct Server {
 
 impl Server {
     fn start(keys: &str) -> Self {
-        let config = ServerConfig {
+        let mut config = ServerConfig {
             api_keys: sandbox_server::auth::ApiKeys::parse(keys),
             ..ServerConfig::default()
         };
+        if let Some(level) = common::isolation() {
+            config.execution.isolation = level.parse().unwrap();
+        }
         let state = AppState::new(config).unwrap();
         let (url_tx, url_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

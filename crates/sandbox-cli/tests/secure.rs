@@ -44,6 +44,9 @@ fn run_with_stdin(mut command: Command, code: &str) -> Output {
 
 #[test]
 fn doctor_lists_every_layer_and_level() {
+    if !common::with_cgroups("doctor_lists_every_layer_and_level") {
+        return;
+    }
     let output = sandbox(Path::new(SANDBOX))
         .arg("doctor")
         .output()
@@ -78,6 +81,9 @@ fn doctor_lists_every_layer_and_level() {
 /// one, and says what failed (here the interpreter, then the run dir).
 #[test]
 fn doctor_fails_when_a_real_run_fails() {
+    if !common::with_cgroups("doctor_fails_when_a_real_run_fails") {
+        return;
+    }
     for (name, value, needle) in [
         (
             "SANDBOX_PYTHON",
@@ -105,6 +111,9 @@ fn doctor_fails_when_a_real_run_fails() {
 /// sandbox would hide (under /tmp), makes every level "cannot run".
 #[test]
 fn doctor_checks_the_interpreter_as_a_layer() {
+    if !common::with_cgroups("doctor_checks_the_interpreter_as_a_layer") {
+        return;
+    }
     let hidden = tempfile::Builder::new()
         .prefix("doctor-")
         .tempdir_in("/tmp")
@@ -202,6 +211,9 @@ fn as_nobody(bin: &Path, args: &[&str]) -> Command {
 
 #[test]
 fn an_unprivileged_user_gets_secure_mode_without_cgroups() {
+    if !common::as_root("an_unprivileged_user_gets_secure_mode_without_cgroups") {
+        return;
+    }
     let (dir, bin) = public_copy_for_nobody();
     let input = public_file(dir.path(), "in.txt", "from the host");
     let input_arg = format!("in.txt={}", input.display());
@@ -230,6 +242,9 @@ fn an_unprivileged_user_gets_secure_mode_without_cgroups() {
 
 #[test]
 fn full_isolation_refuses_to_run_without_cgroups_and_names_the_layer() {
+    if !common::as_root("full_isolation_refuses_to_run_without_cgroups_and_names_the_layer") {
+        return;
+    }
     let (_dir, bin) = public_copy();
     let output = run_with_stdin(
         as_nobody(&bin, &["run", "--mode", "secure", "-"]),
@@ -247,6 +262,9 @@ fn full_isolation_refuses_to_run_without_cgroups_and_names_the_layer() {
 
 #[test]
 fn an_unprivileged_memory_bomb_is_stopped_by_the_rlimit() {
+    if !common::as_root("an_unprivileged_memory_bomb_is_stopped_by_the_rlimit") {
+        return;
+    }
     let (_dir, bin) = public_copy();
     let output = run_with_stdin(
         as_nobody(
@@ -271,7 +289,7 @@ fn host_descriptors_and_a_low_descriptor_limit_are_respected() {
         script.push_str(&format!("exec {fd}>>{}/host{fd}\n", dir.path().display()));
     }
     script.push_str(&format!("exec {SANDBOX} run -\n"));
-    let mut command = Command::new("bash");
+    let mut command = common::clean_command("bash");
     command.args(["-c", &script]);
     let output = run_with_stdin(command, "print('inside')");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -407,6 +425,9 @@ fn remove_cgroups_named(name: &str) {
 /// and a canary the user could read on the host never shows.
 #[test]
 fn an_unprivileged_runner_contains_the_attacks_on_exec_and_proc() {
+    if !common::as_root("an_unprivileged_runner_contains_the_attacks_on_exec_and_proc") {
+        return;
+    }
     let (dir, bin) = public_copy_for_nobody();
     let secret = "canary-secret-5c1f0e";
     let canary = public_file(dir.path(), "canary.txt", secret);

@@ -47,3 +47,44 @@ pub fn isolation() -> Option<&'static str> {
         Some("no-cgroups")
     })
 }
+
+/// Whether a test that needs `what` runs here: true when `present`. When
+/// not, under `cargo xtask test` (`SANDBOX_TEST_TIERS` set) the test fails;
+/// under plain `cargo test` it says `SKIPPED` on the terminal and is false.
+#[allow(
+    dead_code,
+    reason = "each test binary uses what it needs of this module"
+)]
+pub fn runs(test: &str, what: &str, present: bool) -> bool {
+    use std::io::Write as _;
+    if present {
+        return true;
+    }
+    assert!(
+        std::env::var_os("SANDBOX_TEST_TIERS").is_none(),
+        "{test} needs {what}, which is missing here; SANDBOX_TEST_TIERS is set"
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: needs {what}; `cargo xtask test` runs it"
+    );
+    false
+}
+
+/// [`runs`] for tests of what only cgroups (isolation `full`) do.
+#[allow(
+    dead_code,
+    reason = "each test binary uses what it needs of this module"
+)]
+pub fn with_cgroups(test: &str) -> bool {
+    runs(test, "cgroups this user may make", isolation().is_none())
+}
+
+/// [`runs`] for tests that run as root (and drop to `nobody`).
+#[allow(
+    dead_code,
+    reason = "each test binary uses what it needs of this module"
+)]
+pub fn as_root(test: &str) -> bool {
+    runs(test, "root", nix::unistd::geteuid().is_root())
+}
