@@ -95,7 +95,13 @@ impl Tier {
 
 /// A system interpreter with `_posixsubprocess` built in, as Debian builds
 /// it.
+/// Looked for once per test process.
 pub fn interpreter_with_builtin_subprocess() -> Option<std::path::PathBuf> {
+    static FOUND: OnceLock<Option<std::path::PathBuf>> = OnceLock::new();
+    FOUND.get_or_init(find_builtin_subprocess).clone()
+}
+
+fn find_builtin_subprocess() -> Option<std::path::PathBuf> {
     ["/usr/bin/python3", "/usr/bin/python3.11"]
         .into_iter()
         .map(std::path::PathBuf::from)
