@@ -260,6 +260,11 @@ fn lint() -> Result<()> {
         "-D",
         "warnings",
     ])?;
+    // Broken or private intra-doc links are doc bugs like any other.
+    cargo_with(
+        &["doc", "--workspace", "--no-deps", "--quiet"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
     // Required in CI (`CI` set), where a missing target must not pass.
     other_os::check(&root(), std::env::var_os("CI").is_some())
 }

@@ -191,6 +191,20 @@ pub enum RequestError {
         expected: String,
     },
 
+    /// A field past what an operator allows (a server's maxima), as
+    /// opposed to the absolute bounds.
+    #[error("`{field}` {given}, {set_by} allows at most {allowed}")]
+    NotAllowed {
+        /// The field's name in the JSON contract.
+        field: &'static str,
+        /// What was asked for (`is 301 s`, `has 3 files`).
+        given: String,
+        /// Who set the bound (`this server`).
+        set_by: &'static str,
+        /// The most that is allowed.
+        allowed: String,
+    },
+
     /// Too many input files or bytes.
     #[error("input files exceed the limit: {detail}")]
     TooLarge {

@@ -18,6 +18,10 @@ pub const MAX_DEPTH: usize = 16;
 /// `data/2024/x.csv`: not absolute, no `.` or `..` or empty components, no NUL
 /// or other control characters, no backslashes, within the length and depth
 /// bounds.
+///
+/// # Errors
+///
+/// [`RequestError::FileName`] saying which rule the name breaks.
 pub fn validate_file_name(name: &str) -> Result<(), RequestError> {
     let reject = |reason| {
         Err(RequestError::FileName {
@@ -78,6 +82,11 @@ pub fn is_code_name(name: &str) -> bool {
 
 /// Validates a whole set of names: each one, and that no name is also used as
 /// a directory of another (`data` and `data/x.csv` cannot both be files).
+///
+/// # Errors
+///
+/// [`RequestError::FileName`] for the first name that is invalid or also used
+/// as a directory.
 pub fn validate_file_set<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<(), RequestError> {
     let names: std::collections::BTreeSet<&str> = names.into_iter().collect();
     for name in &names {

@@ -12,6 +12,7 @@
 //!   configuration.
 
 #![forbid(unsafe_code)]
+#![warn(clippy::missing_errors_doc)]
 
 pub mod bounds;
 pub mod config;
@@ -37,7 +38,7 @@ pub use contract::{
     Status, Usage, Violation,
 };
 pub use error::{ConfigError, RequestError, SandboxError};
-pub use limits::Limits;
+pub use limits::{Bounds, Limits};
 pub use plan::ExecutionPlan;
 pub use policy::Policy;
 pub use secure::{Isolation, SecurePlan};

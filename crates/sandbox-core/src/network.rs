@@ -130,6 +130,11 @@ fn subtract(range: Ipv4Net, holes: &[Ipv4Net], out: &mut Vec<Ipv4Net>) {
 
 /// Parses an allow-list: IPv4 networks (`10.1.0.0/16`) or addresses (a
 /// /32), separated by commas or spaces. The error names the entry.
+///
+/// # Errors
+///
+/// The offending entry and why, as text for the caller to place in its own
+/// message.
 pub fn parse_allowed(text: &str) -> Result<Vec<Ipv4Net>, String> {
     if text.len() > MAX_ALLOWED_TEXT {
         return Err(format!("longer than {MAX_ALLOWED_TEXT} bytes"));

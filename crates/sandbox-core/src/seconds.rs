@@ -18,6 +18,10 @@ pub enum Invalid {
 
 /// `secs` as a `Duration`: finite, more than zero, and at most `max` when
 /// one is given.
+///
+/// # Errors
+///
+/// [`Invalid`] when `secs` is not a number, not above zero, or too large.
 pub fn from_f64(secs: f64, max: Option<Duration>) -> Result<Duration, Invalid> {
     if secs.is_nan() {
         return Err(Invalid::NotANumber);
@@ -37,6 +41,11 @@ pub fn from_f64(secs: f64, max: Option<Duration>) -> Result<Duration, Invalid> {
 }
 
 /// [`from_f64`] of text (surrounding blanks ignored).
+///
+/// # Errors
+///
+/// [`Invalid`] as [`from_f64`], and [`Invalid::NotANumber`] for text that is
+/// not a number.
 pub fn parse(text: &str, max: Option<Duration>) -> Result<Duration, Invalid> {
     let secs: f64 = text.trim().parse().map_err(|_| Invalid::NotANumber)?;
     from_f64(secs, max)

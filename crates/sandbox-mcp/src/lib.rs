@@ -21,6 +21,7 @@
 //! between releases.
 
 #![forbid(unsafe_code)]
+#![warn(clippy::missing_errors_doc)]
 
 mod content;
 mod executor;
@@ -47,6 +48,11 @@ pub enum ServeError {
 
 /// Serves `server` over stdin/stdout until the client closes stdin. Logs
 /// must go to stderr: stdout carries only the protocol.
+///
+/// # Errors
+///
+/// [`ServeError::Start`] when the handshake with the client fails,
+/// [`ServeError::Session`] when the session ends abnormally.
 pub async fn serve_stdio<E: Executor>(server: SandboxMcp<E>) -> Result<(), ServeError> {
     let running = server
         .serve(rmcp::transport::stdio())

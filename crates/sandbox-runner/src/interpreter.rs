@@ -5,7 +5,7 @@
 //! costs tens of milliseconds and depends on the caller's environment. So the
 //! requested command is run once and asked for `sys.executable`, the real
 //! binary, which is cached and used from then on: in memory for this
-//! process, and on disk ([`crate::disk_cache`]) for the next ones.
+//! process, and on disk (`crate::disk_cache`) for the next ones.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -69,6 +69,11 @@ fn cache() -> &'static Cache {
 }
 
 /// The layout of the interpreter `requested` resolves to, once per process.
+///
+/// # Errors
+///
+/// [`SandboxError::Interpreter`] when the interpreter cannot be found or
+/// started, or does not describe its layout.
 pub async fn layout(requested: Option<&Path>) -> Result<Arc<InterpreterLayout>, SandboxError> {
     type LayoutCache = Mutex<HashMap<PathBuf, Arc<InterpreterLayout>>>;
     static LAYOUTS: OnceLock<LayoutCache> = OnceLock::new();
@@ -178,6 +183,11 @@ async fn probe_layout(executable: &Path) -> Result<InterpreterLayout, SandboxErr
 
 /// Resolves `requested` (a path, or a name looked up on `PATH`; `python3`
 /// when `None`) to the real interpreter, once per process.
+///
+/// # Errors
+///
+/// [`SandboxError::Interpreter`] when no interpreter is found, or it cannot be
+/// started.
 pub async fn resolve(requested: Option<&Path>) -> Result<Arc<Interpreter>, SandboxError> {
     let requested = requested.unwrap_or(Path::new("python3")).to_owned();
     if let Some(found) = cache()
@@ -287,6 +297,11 @@ async fn probe(requested: &Path) -> Result<Interpreter, SandboxError> {
 /// `None`) can import, asked once per process: what tool descriptions and
 /// policy refusals name as available. Blocking (tens of milliseconds the
 /// first time); an interpreter that cannot be asked is an error.
+///
+/// # Errors
+///
+/// [`SandboxError::Interpreter`] when the interpreter cannot be started or its
+/// answer cannot be read.
 pub fn installed_modules(requested: Option<&Path>) -> Result<Arc<BTreeSet<String>>, SandboxError> {
     type ModulesCache = Mutex<HashMap<PathBuf, Arc<BTreeSet<String>>>>;
     static MODULES: OnceLock<ModulesCache> = OnceLock::new();

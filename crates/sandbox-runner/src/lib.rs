@@ -54,6 +54,7 @@
     clippy::cast_possible_wrap,
     clippy::cast_lossless
 )]
+#![warn(clippy::missing_errors_doc)]
 
 mod budget;
 mod capture;
@@ -160,6 +161,10 @@ impl Runner {
     /// A runner with `config`'s defaults, after checking them. With a
     /// `pool_size`, secure sandboxes are prepared in the background from
     /// the first request of each shape on (see [`Runner::warm`]).
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::Config`] when a field of `config` is out of range.
     pub fn new(config: ClientConfig) -> Result<Self, SandboxError> {
         config.validate()?;
         Ok(Self {
@@ -172,6 +177,11 @@ impl Runner {
     /// Prepares the pool's sandboxes for the default request shape now, so
     /// the first requests find them ready. Nothing to do without a pool or
     /// where secure mode cannot run (runs then say why).
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError`] when the interpreter cannot be resolved or the default
+    /// request cannot be planned.
     pub async fn warm(&self) -> Result<(), SandboxError> {
         #[cfg(target_os = "linux")]
         if let Some(pool) = &self.pool
@@ -211,6 +221,12 @@ impl Runner {
     /// that ran and failed is an `Ok` result with a non-`ok` status, and so
     /// is a sandbox that could not be set up (`sandbox_error`, saying which
     /// step failed).
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::InvalidRequest`] for a request out of bounds,
+    /// [`SandboxError::Interpreter`] without a usable interpreter,
+    /// [`SandboxError::Unsupported`] for a mode this host cannot give.
     pub async fn run(&self, request: ExecutionRequest) -> Result<ExecutionResult, SandboxError> {
         stale::sweep_once(self.config.work_root.as_deref());
         let limits = Limits::resolve(&request, &self.config)?;

@@ -22,6 +22,10 @@ pub struct WorkDir {
 impl WorkDir {
     /// Creates `sandbox-XXXXXX/{work,tmp}` (mode 0700) under `parent`, or the
     /// system temp dir.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::Io`] when the directories cannot be created.
     pub fn create(parent: Option<&Path>) -> Result<Self, SandboxError> {
         let fail = |err| SandboxError::io("create the work dir", err);
         let parent = parent.map_or_else(std::env::temp_dir, Path::to_owned);
@@ -54,12 +58,21 @@ impl WorkDir {
 
     /// Writes validated input files into `work/`, creating subdirectories.
     /// New files only, never through a symlink.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::Io`] naming the file that could not be written (an
+    /// existing file or a symlink on the way counts).
     pub fn write_inputs(&self, files: &BTreeMap<String, Vec<u8>>) -> Result<(), SandboxError> {
         write_files(&self.work, files)
     }
 
     /// Removes the whole tree, reporting failure (drop removes it too but can
     /// only log).
+    ///
+    /// # Errors
+    ///
+    /// The first error that stopped the removal.
     pub fn remove(mut self) -> io::Result<()> {
         match self.root.take() {
             Some(root) => remove_tree(&root.keep()),

@@ -78,6 +78,11 @@ impl Admission {
     }
 
     /// Takes a slot, waiting in the queue if there is room.
+    ///
+    /// # Errors
+    ///
+    /// [`Refusal::Draining`] while the server shuts down,
+    /// [`Refusal::QueueFull`] when every slot and the queue are taken.
     pub async fn admit<'a>(&'a self, metrics: &'a Metrics) -> Result<Slot<'a>, Refusal> {
         if self.is_draining() {
             return Err(Refusal::Draining);

@@ -49,6 +49,10 @@ fn presented_key(headers: &HeaderMap) -> Result<Option<&str>, String> {
 
 /// Middleware for the protected routes: 401 without a valid key; otherwise
 /// the [`Caller`] is put in the request's extensions.
+///
+/// # Errors
+///
+/// A 401 answer when a key is required and none, or a wrong one, is given.
 pub async fn require_key(
     State(state): State<AppState>,
     mut request: Request,

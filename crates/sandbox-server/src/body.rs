@@ -21,6 +21,12 @@ use crate::state::AppState;
 
 /// Middleware for the routes that take a body: reads it whole (see the
 /// module docs), then hands the request on with the body in memory.
+///
+/// # Errors
+///
+/// A 413 answer for a body past the limit, 503 when the server holds all
+/// the request bytes it may, 408 for a body that arrives too slowly, 400 for
+/// one that breaks off.
 pub async fn buffer(
     State(state): State<AppState>,
     request: Request,

@@ -346,6 +346,11 @@ pub fn default_concurrency() -> usize {
 
 impl Args {
     /// Resolves the flags and `environment` into a checked configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] naming the flag or variable that is malformed or out of
+    /// range, or a key file that cannot be read.
     pub fn into_config(
         self,
         environment: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
@@ -454,6 +459,11 @@ impl Args {
 impl ServerConfig {
     /// Checks that the defaults fit under the maxima and that the server
     /// can run anything at all.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] naming the first setting out of range or above its
+    /// maximum.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let out_of_range = |name, value: String, expected: String| {
             Err(ConfigError::OutOfRange {

@@ -3,7 +3,7 @@
 //! an idle keep-alive timeout, answers for clients that half-close after
 //! sending, and cancellation of runs whose client is gone.
 //!
-//! Each connection tracks where it is in its request cycle ([`Phase`]) and a
+//! Each connection tracks where it is in its request cycle (`Phase`) and a
 //! watchdog acts on it:
 //! - waiting for a request's headers (from accept, or from the first byte
 //!   after an idle spell) longer than the header timeout: answered `408` and

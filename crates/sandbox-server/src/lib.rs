@@ -24,6 +24,7 @@
 //! error answers), [`program`] (the binary's `main`).
 
 #![forbid(unsafe_code)]
+#![warn(clippy::missing_errors_doc)]
 
 pub mod admission;
 pub mod auth;
@@ -204,6 +205,10 @@ impl MakeRequestId for NextRequestId {
 /// configured deadline, then are killed; then connections close and it
 /// returns. `force` resolving during the drain (a second signal) kills at
 /// once.
+///
+/// # Errors
+///
+/// An I/O error when the server stops serving for any reason but the shutdown.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,

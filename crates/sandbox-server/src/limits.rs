@@ -1,59 +1,38 @@
 //! The server's maxima: what a request may ask for at most. Checked before
-//! anything runs; an answer names the field and the limit (422).
+//! anything runs, by the same function that checks the absolute bounds
+//! ([`Limits::resolve_within`]); an answer names the field and the limit
+//! (422).
 
 use sandbox_client::{ExecutionMode, ExecutionRequest};
+use sandbox_core::{Bounds, Limits};
 
 use crate::config::ServerConfig;
 use crate::error::ApiFailure;
 
-/// Checks `request` against the server's limits and the most permissive
-/// mode and network setting it allows.
-pub fn check(request: &ExecutionRequest, config: &ServerConfig) -> Result<(), ApiFailure> {
+/// The server's maxima as bounds: its request limits, and the most
+/// permissive mode and network setting it allows.
+pub fn bounds(config: &ServerConfig) -> Bounds {
     let limits = &config.limits;
-    if let Some(timeout) = request.timeout
-        && timeout > limits.timeout
-    {
-        return Err(ApiFailure::invalid(format!(
-            "`timeout` is {} s, this server allows at most {} s",
-            timeout.as_secs_f64(),
-            limits.timeout.as_secs_f64()
-        )));
+    Bounds {
+        timeout: limits.timeout,
+        memory_mb: limits.memory_mb,
+        input_files: limits.input_files,
+        input_bytes: limits.input_bytes,
+        simple_mode: config.execution.mode == ExecutionMode::Simple,
+        network: config.execution.allow_network,
+        set_by: Some("this server"),
     }
-    if let Some(memory_mb) = request.memory_mb
-        && memory_mb > limits.memory_mb
-    {
-        return Err(ApiFailure::invalid(format!(
-            "`memory_mb` is {memory_mb}, this server allows at most {} MiB",
-            limits.memory_mb
-        )));
-    }
-    if request.mode == Some(ExecutionMode::Simple) && config.execution.mode == ExecutionMode::Secure
-    {
-        return Err(ApiFailure::invalid(
-            "`mode` is `simple`, this server allows at most `secure` mode \
-             (simple mode does not isolate the host)",
-        ));
-    }
-    if request.allow_network == Some(true) && !config.execution.allow_network {
-        return Err(ApiFailure::invalid(
-            "`allow_network` is true, this server allows at most false (no network access)",
-        ));
-    }
-    let files = request.input_files.len();
-    if files > limits.input_files {
-        return Err(ApiFailure::invalid(format!(
-            "`input_files` has {files} files, this server allows at most {}",
-            limits.input_files
-        )));
-    }
-    let bytes: u64 = request.input_files.values().map(|c| c.len() as u64).sum();
-    if bytes > limits.input_bytes {
-        return Err(ApiFailure::invalid(format!(
-            "`input_files` holds {bytes} bytes, this server allows at most {} bytes",
-            limits.input_bytes
-        )));
-    }
-    Ok(())
+}
+
+/// Checks `request` against the server's maxima and the absolute bounds.
+///
+/// # Errors
+///
+/// A 422 [`ApiFailure`] naming the first field out of bounds.
+pub fn check(request: &ExecutionRequest, config: &ServerConfig) -> Result<(), ApiFailure> {
+    Limits::resolve_within(request, &config.execution, &bounds(config))
+        .map(drop)
+        .map_err(|err| ApiFailure::invalid(err.to_string()))
 }
 
 #[cfg(test)]

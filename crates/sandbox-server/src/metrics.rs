@@ -203,6 +203,11 @@ impl Metrics {
     }
 
     /// The OpenMetrics text of every metric.
+    ///
+    /// # Errors
+    ///
+    /// A formatting error from the encoder (writing to a `String` itself
+    /// cannot fail).
     pub fn render(&self) -> Result<String, std::fmt::Error> {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;

@@ -182,6 +182,10 @@ fn same_origin(origin: &str, host: &str) -> bool {
 
 /// Middleware for every route: 403 when the `Host` is not one this server
 /// answers.
+///
+/// # Errors
+///
+/// A 403 answer naming the refused host.
 pub async fn check_host(
     State(allowed): State<Arc<AllowedHosts>>,
     request: Request,
@@ -216,6 +220,10 @@ pub async fn check_host(
 
 /// Middleware for `/execute` and `/mcp`: 403 for a browser request from an
 /// origin that is neither the server's own nor allowed.
+///
+/// # Errors
+///
+/// A 403 answer naming the refused origin.
 pub async fn check_origin(
     State(allowed): State<Arc<AllowedOrigins>>,
     request: Request,

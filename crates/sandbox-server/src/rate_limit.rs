@@ -44,6 +44,10 @@ impl RateLimiter {
     }
 
     /// Takes one token for `caller`, or says how long until one is free.
+    ///
+    /// # Errors
+    ///
+    /// How long until the caller's next token.
     pub fn check(&self, caller: &Caller) -> Result<(), Duration> {
         self.check_at(caller, Instant::now())
     }

@@ -80,9 +80,9 @@ impl Readiness {
 /// "probing" then).
 const FIRST_PROBE: Duration = Duration::from_secs(5);
 
-/// Probes now, then whenever a run fails to set up, and every [`RETRY`]
+/// Probes now, then whenever a run fails to set up, and every `RETRY`
 /// while probes fail, until the process ends. Returns once the first probe
-/// is done (or [`FIRST_PROBE`] has passed), so the first answers a server
+/// is done (or `FIRST_PROBE` has passed), so the first answers a server
 /// gives already say whether it can run code.
 /// Starting it again does nothing.
 pub async fn start(readiness: Arc<Readiness>, client: SandboxClient) {

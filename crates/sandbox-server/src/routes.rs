@@ -240,6 +240,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     ),
     security((), ("bearer" = []), ("api_key" = []))
 )]
+#[expect(
+    clippy::missing_errors_doc,
+    reason = "the doc comment is the OpenAPI description; its responses list the errors"
+)]
 pub async fn execute(
     State(state): State<AppState>,
     caller: Caller,
@@ -255,6 +259,11 @@ pub async fn execute(
 
 /// The checks before a request is even read: refused while draining, and
 /// when the caller's rate limit is used up.
+///
+/// # Errors
+///
+/// 503 while draining, 429 with `Retry-After` when the caller's rate limit is
+/// used up.
 pub fn check_caller(state: &AppState, caller: &Caller) -> Result<(), ApiFailure> {
     if state.admission().is_draining() {
         state.metrics().rejected("shutting_down");
@@ -280,6 +289,12 @@ pub fn check_caller(state: &AppState, caller: &Caller) -> Result<(), ApiFailure>
 /// Runs a request that passed [`check_caller`], the way every entry point
 /// does (`POST /execute`, the MCP tools): the server's limits, a slot (or
 /// the queue), the execution, its metrics.
+///
+/// # Errors
+///
+/// 422 for a request past the server's maxima, 503 when the queue is full or
+/// the server drains, 500 (logged under the request id) when the sandbox cannot
+/// run at all.
 pub async fn run(
     state: &AppState,
     caller: &Caller,

@@ -44,6 +44,10 @@ struct Inner {
 
 impl AppState {
     /// State for `config`, probing this host's secure-mode layers once.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError`] when the execution configuration cannot make a client.
     pub fn new(config: ServerConfig) -> Result<Self, SandboxError> {
         let capabilities = sandbox_client::probe_isolation();
         let layers = capabilities

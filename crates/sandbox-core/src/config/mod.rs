@@ -203,6 +203,11 @@ impl ClientConfig {
     /// Reads the configuration from the process environment and a `.env`
     /// file in the current directory (the real environment wins). Variables
     /// not set anywhere keep their defaults.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] naming the variable that is malformed or out of range,
+    /// or the `.env` file that cannot be read.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_sources(std::env::vars_os(), Some(Path::new(".env")))
     }
@@ -210,6 +215,11 @@ impl ClientConfig {
     /// [`from_env`](Self::from_env) with explicit sources, for tests and for
     /// programs that keep their own environment map. A missing `dotenv` file
     /// is not an error; an unreadable or malformed one is.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] naming the variable that is malformed or out of range,
+    /// or the `dotenv` file that cannot be read or parsed.
     pub fn from_sources(
         env: impl IntoIterator<Item = (OsString, OsString)>,
         dotenv: Option<&Path>,
@@ -329,6 +339,10 @@ impl ClientConfig {
 
     /// Checks every field against its valid range (for configs built in
     /// code rather than loaded from the environment).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] naming the first field out of its range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let out_of_range = |field: &'static str, value: String, expected: String| {
             Err(ConfigError::OutOfRange {
@@ -414,6 +428,11 @@ pub fn is_server_url(url: &str) -> bool {
 }
 
 /// A policy setting: `default`, `none`, or the path of a policy file.
+///
+/// # Errors
+///
+/// [`ConfigError::Policy`] when the policy file cannot be read or is not a
+/// valid policy.
 pub fn parse_policy(value: &str) -> Result<PolicyChoice, ConfigError> {
     match value.trim() {
         "default" => Ok(PolicyChoice::ByMode),
@@ -449,6 +468,11 @@ pub const RESULT_BYTES_EXPECTED: &str =
     "a whole number of bytes from 65536 (64 KiB) to 17179869184 (16 GiB)";
 
 /// A result cap (`SANDBOX_MAX_RESULT_BYTES`, `--max-result-bytes`).
+///
+/// # Errors
+///
+/// [`ConfigError::InvalidVar`] when `value` is not a whole number in
+/// [`RESULT_BYTES_EXPECTED`].
 pub fn parse_result_bytes(value: &str) -> Result<u64, ConfigError> {
     value
         .trim()

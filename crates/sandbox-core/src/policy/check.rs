@@ -9,6 +9,7 @@ use ruff_source_file::LineIndex;
 use ruff_text_size::TextRange;
 
 use super::aliases::ModuleValues;
+use super::rules::RuleViolation;
 use super::scope::Scope;
 use super::{Policy, Rule, rules};
 use crate::contract::{ExecutionRequest, Violation};
@@ -76,6 +77,11 @@ impl Rejection {
 /// Checks `code` (the main program, or the input file `file`) against
 /// `policy`: a syntax error, or every violation. `local_modules` are the
 /// program's own modules (see [`local_modules`]), importable unless denied.
+///
+/// # Errors
+///
+/// [`Rejection::Syntax`] when the code does not parse; otherwise
+/// [`Rejection::Policy`] with every violation (at most [`MAX_DIAGNOSTICS`]).
 pub fn validate(
     code: &str,
     file: Option<&str>,
@@ -100,6 +106,11 @@ pub fn validate(
 /// Checks a whole request: the code, and every `.py` input file (the code
 /// can import them, so they are held to the same policy). Syntax errors
 /// come first; otherwise every violation of every file.
+///
+/// # Errors
+///
+/// [`Rejection::Syntax`] for the first file (the code first) that does not
+/// parse; otherwise [`Rejection::Policy`] with every violation of every file.
 pub fn validate_request(
     request: &ExecutionRequest,
     policy: Option<&Policy>,
@@ -206,9 +217,10 @@ impl<'a> Checker<'a> {
         checker.diagnostics
     }
 
-    /// Records a violation of `rule` at `range`, when the rule is on and
+    /// Records `violation` at `range`, when its rule is on and
     /// fewer than [`MAX_DIAGNOSTICS`] are recorded.
-    pub(crate) fn report(&mut self, rule: Rule, range: TextRange, message: String) {
+    pub(crate) fn report<V: RuleViolation>(&mut self, range: TextRange, violation: V) {
+        let rule = V::RULE;
         if !self.policy.enabled(rule) || self.diagnostics.len() >= MAX_DIAGNOSTICS {
             return;
         }
@@ -220,7 +232,7 @@ impl<'a> Checker<'a> {
         );
         self.diagnostics.push(Diagnostic {
             rule,
-            message,
+            message: violation.message(),
             file: self.file.map(str::to_owned),
             line: at.line,
             column: at.column,

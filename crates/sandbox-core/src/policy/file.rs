@@ -87,6 +87,11 @@ struct RuntimeSection {
 
 impl Policy {
     /// Reads a policy file (see the module docs for the format).
+    ///
+    /// # Errors
+    ///
+    /// [`PolicyFileError::Read`] when the file cannot be read; otherwise as
+    /// [`from_toml`](Self::from_toml).
     pub fn from_file(path: &Path) -> Result<Policy, PolicyFileError> {
         let text = std::fs::read_to_string(path).map_err(|source| PolicyFileError::Read {
             path: path.to_owned(),
@@ -96,6 +101,11 @@ impl Policy {
     }
 
     /// Parses a policy from TOML text.
+    ///
+    /// # Errors
+    ///
+    /// [`PolicyFileError`] for malformed TOML, unknown keys or rules, or module
+    /// entries that are not dotted Python names.
     pub fn from_toml(text: &str) -> Result<Policy, PolicyFileError> {
         Self::parse(text, None)
     }

@@ -292,6 +292,11 @@ impl Policy {
     /// Checks that every module entry is a dotted Python name (entries are
     /// passed to the in-interpreter guard, whose separators they must not
     /// contain); the offending entry otherwise.
+    ///
+    /// # Errors
+    ///
+    /// The first entry that is not a dotted Python name, for the caller's
+    /// message.
     pub fn validate(&self) -> Result<(), String> {
         match self
             .allow_modules

@@ -5,7 +5,7 @@
 //!
 //! Nothing builds a tree before [`nesting`] has bounded the code's depth,
 //! and every tree is parsed, walked and dropped on a stack sized for that
-//! bound ([`with_tree`]), so no input can overflow a stack.
+//! bound (`with_tree`), so no input can overflow a stack.
 
 pub mod nesting;
 

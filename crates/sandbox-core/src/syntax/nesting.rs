@@ -18,7 +18,7 @@
 //! counts as a level of its own until its body ends. Code past a bound is
 //! refused as a syntax error naming the line and the limit; code within
 //! them is parsed and walked on a stack sized from the bound
-//! ([`stack_for`]).
+//! (`stack_for`).
 
 use ruff_python_ast::token::TokenKind;
 use ruff_python_parser::Mode;
@@ -26,7 +26,7 @@ use ruff_python_parser::lexer::lex;
 
 use super::{SyntaxIssue, locate};
 
-/// Most levels of nested expressions and blocks, as counted by [`scan`].
+/// Most levels of nested expressions and blocks, as counted by `scan`.
 /// CPython's compiler refuses code at about 3,000 levels; code written by
 /// people or models stays far below this.
 pub const MAX_NESTING: u32 = 1_000;

@@ -46,7 +46,7 @@
 //! it makes only async-signal-safe raw syscalls on data prepared here,
 //! because the runner usually lives in a multithreaded program.
 //!
-//! On other systems secure mode is not available: [`probe`] reports every
+//! On other systems secure mode is not available: [`probe()`](probe()) reports every
 //! layer missing and a run is refused with [`SandboxError::Unsupported`],
 //! while simple mode works as on Linux.
 

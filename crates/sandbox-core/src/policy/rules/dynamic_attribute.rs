@@ -20,9 +20,47 @@
 use ruff_python_ast::{Expr, ExprCall, ExprContext, ExprName};
 use ruff_text_size::Ranged as _;
 
-use super::{is_dunder, nfkc};
+use super::{RuleViolation, is_dunder, nfkc};
 use crate::policy::Rule;
 use crate::policy::check::Checker;
+
+/// An attribute reached by a name the checker cannot see, or a dunder.
+enum DynamicAttribute<'a> {
+    /// `getattr(*args)`: the name is in the unpacked arguments.
+    Unpacked { callee: &'a str },
+    /// `getattr(x, "__class__")`.
+    Dunder { callee: &'a str, part: &'a str },
+    /// `getattr(x, name)`.
+    Computed { callee: &'a str },
+    /// `f = getattr`.
+    AsValue(&'a str),
+}
+
+impl RuleViolation for DynamicAttribute<'_> {
+    const RULE: Rule = Rule::DynamicAttribute;
+
+    fn message(&self) -> String {
+        match *self {
+            Self::Unpacked { callee } => format!(
+                "`{callee}()` with unpacked arguments hides the attribute name; \
+                 spell the attribute out: `obj.name`"
+            ),
+            Self::Dunder { callee, part } => format!(
+                "`{callee}()` of the dunder attribute `{part}` is blocked by the \
+                 sandbox policy; dunder attributes open introspection escapes"
+            ),
+            Self::Computed { callee } => format!(
+                "`{callee}()` with a computed attribute name is blocked by the sandbox \
+                 policy (the name cannot be checked); spell the attribute out \
+                 (`obj.name`) or keep the values in a dict"
+            ),
+            Self::AsValue(id) => format!(
+                "`{id}` used as a value hides which attribute it reaches; call it directly with a \
+                 literal name, or spell the attribute out"
+            ),
+        }
+    }
+}
 
 /// Built-ins whose second argument is an attribute name.
 const NAME_FUNCTIONS: &[&str] = &["getattr", "setattr", "delattr"];
@@ -60,14 +98,7 @@ pub(crate) fn check_call(checker: &mut Checker<'_>, call: &ExprCall) {
     let unpacked = call.arguments.args.iter().any(Expr::is_starred_expr)
         || call.arguments.keywords.iter().any(|k| k.arg.is_none());
     if unpacked {
-        checker.report(
-            Rule::DynamicAttribute,
-            call.range(),
-            format!(
-                "`{callee}()` with unpacked arguments hides the attribute name; \
-                 spell the attribute out: `obj.name`"
-            ),
-        );
+        checker.report(call.range(), DynamicAttribute::Unpacked { callee });
         return;
     }
     for name in names {
@@ -75,25 +106,10 @@ pub(crate) fn check_call(checker: &mut Checker<'_>, call: &ExprCall) {
             Expr::StringLiteral(literal) => {
                 let text = nfkc(literal.value.to_str()).into_owned();
                 if let Some(part) = text.split('.').find(|part| is_dunder(part)) {
-                    checker.report(
-                        Rule::DynamicAttribute,
-                        literal.range,
-                        format!(
-                            "`{callee}()` of the dunder attribute `{part}` is blocked by the \
-                             sandbox policy; dunder attributes open introspection escapes"
-                        ),
-                    );
+                    checker.report(literal.range, DynamicAttribute::Dunder { callee, part });
                 }
             }
-            other => checker.report(
-                Rule::DynamicAttribute,
-                other.range(),
-                format!(
-                    "`{callee}()` with a computed attribute name is blocked by the sandbox \
-                     policy (the name cannot be checked); spell the attribute out \
-                     (`obj.name`) or keep the values in a dict"
-                ),
-            ),
+            other => checker.report(other.range(), DynamicAttribute::Computed { callee }),
         }
     }
 }
@@ -107,12 +123,5 @@ pub(crate) fn check_name(checker: &mut Checker<'_>, name: &ExprName) {
     {
         return;
     }
-    checker.report(
-        Rule::DynamicAttribute,
-        name.range,
-        format!(
-            "`{id}` used as a value hides which attribute it reaches; call it directly with a \
-             literal name, or spell the attribute out"
-        ),
-    );
+    checker.report(name.range, DynamicAttribute::AsValue(id));
 }

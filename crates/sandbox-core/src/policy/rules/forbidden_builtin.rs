@@ -26,9 +26,33 @@
 use ruff_python_ast::{ExprCall, ExprContext, ExprName};
 use ruff_text_size::Ranged as _;
 
+use super::RuleViolation;
 use crate::policy::Rule;
 use crate::policy::check::Checker;
 use crate::policy::modules::builtin_hint;
+
+/// A forbidden built-in, called or used as a value.
+enum ForbiddenBuiltin<'a> {
+    Called(&'a str),
+    Referenced(&'a str),
+}
+
+impl RuleViolation for ForbiddenBuiltin<'_> {
+    const RULE: Rule = Rule::ForbiddenBuiltin;
+
+    fn message(&self) -> String {
+        match *self {
+            Self::Called(id) => format!(
+                "`{id}()` is blocked by the sandbox policy; {}",
+                builtin_hint(id)
+            ),
+            Self::Referenced(id) => format!(
+                "`{id}` is blocked by the sandbox policy, even as a value; {}",
+                builtin_hint(id)
+            ),
+        }
+    }
+}
 
 /// Names that are only blocked when called.
 const CALL_ONLY: &[&str] = &["input", "help"];
@@ -40,14 +64,7 @@ pub(crate) fn check_call(checker: &mut Checker<'_>, call: &ExprCall) {
     let id = name.id.as_str();
     if checker.policy.forbids_builtin(id) && !checker.is_function_local(id) {
         checker.judge_callee(call.func.range());
-        checker.report(
-            Rule::ForbiddenBuiltin,
-            name.range,
-            format!(
-                "`{id}()` is blocked by the sandbox policy; {}",
-                builtin_hint(id)
-            ),
-        );
+        checker.report(name.range, ForbiddenBuiltin::Called(id));
     }
 }
 
@@ -63,12 +80,5 @@ pub(crate) fn check_name(checker: &mut Checker<'_>, name: &ExprName) {
     if checker.is_judged_callee(name.range()) {
         return;
     }
-    checker.report(
-        Rule::ForbiddenBuiltin,
-        name.range(),
-        format!(
-            "`{id}` is blocked by the sandbox policy, even as a value; {}",
-            builtin_hint(id)
-        ),
-    );
+    checker.report(name.range(), ForbiddenBuiltin::Referenced(id));
 }

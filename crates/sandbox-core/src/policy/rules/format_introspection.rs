@@ -18,19 +18,30 @@
 
 use ruff_text_size::TextRange;
 
+use super::RuleViolation;
 use crate::policy::Rule;
 use crate::policy::check::Checker;
 
+/// A format string's replacement field reading a private attribute.
+struct FormatIntrospection {
+    attr: String,
+}
+
+impl RuleViolation for FormatIntrospection {
+    const RULE: Rule = Rule::FormatIntrospection;
+
+    fn message(&self) -> String {
+        format!(
+            "this format string reads the attribute `{}`, which the sandbox policy \
+             blocks; format plain values instead (e.g. `type(x).__name__`)",
+            self.attr
+        )
+    }
+}
+
 pub(crate) fn check_text(checker: &mut Checker<'_>, range: TextRange, text: &str) {
     if let Some(attr) = first_private_field_attribute(text) {
-        checker.report(
-            Rule::FormatIntrospection,
-            range,
-            format!(
-                "this format string reads the attribute `{attr}`, which the sandbox policy \
-                 blocks; format plain values instead (e.g. `type(x).__name__`)"
-            ),
-        );
+        checker.report(range, FormatIntrospection { attr });
     }
 }
 

@@ -22,37 +22,73 @@
 
 use ruff_python_ast::{StmtImport, StmtImportFrom};
 
+use super::RuleViolation;
 use crate::policy::check::Checker;
 use crate::policy::modules::import_hint;
 use crate::policy::{ModuleDecision, Rule};
 
+/// An import the policy refuses.
+enum BlockedImport<'a> {
+    /// `from .x import y`: no package around the program.
+    Relative { level: u32, module: &'a str },
+    /// On the deny list, as `entry`.
+    Denied { module: &'a str, entry: String },
+    /// On neither list under a deny-by-default policy; `allowed` summarises
+    /// the allow list.
+    Unlisted { module: &'a str, allowed: String },
+}
+
+impl RuleViolation for BlockedImport<'_> {
+    const RULE: Rule = Rule::BlockedImport;
+
+    fn message(&self) -> String {
+        match self {
+            Self::Relative { level, module } => {
+                let dots = ".".repeat(*level as usize);
+                format!(
+                    "relative import `from {dots}{module} import ...` has no package to resolve \
+                     against in the sandbox; import the module by name, e.g. `import helper`"
+                )
+            }
+            Self::Denied { module, entry } => format!(
+                "import of `{module}` is blocked: `{entry}` is on the sandbox policy's deny list; {}",
+                import_hint(module)
+            ),
+            Self::Unlisted { module, allowed } => format!(
+                "import of `{module}` is blocked: `{}` is not on the sandbox policy's allow list \
+                 (allowed: {allowed}); {}",
+                top_level(module),
+                import_hint(module)
+            ),
+        }
+    }
+}
+
+/// `os` of `os.path`.
+fn top_level(module: &str) -> &str {
+    module.split('.').next().unwrap_or(module)
+}
+
 pub(crate) fn check_import(checker: &mut Checker<'_>, import: &StmtImport) {
     for alias in &import.names {
         let module = alias.name.id.as_str();
-        if let Some(message) = refusal(checker, module) {
-            checker.report(Rule::BlockedImport, alias.range, message);
+        if let Some(violation) = refusal(checker, module) {
+            checker.report(alias.range, violation);
         }
     }
 }
 
 pub(crate) fn check_import_from(checker: &mut Checker<'_>, import: &StmtImportFrom) {
     if import.level > 0 {
-        let dots = ".".repeat(import.level as usize);
         let module = import.module.as_ref().map_or("", |m| m.id.as_str());
-        checker.report(
-            Rule::BlockedImport,
-            import.range,
-            format!(
-                "relative import `from {dots}{module} import ...` has no package to resolve \
-                 against in the sandbox; import the module by name, e.g. `import helper`"
-            ),
-        );
+        let level = import.level;
+        checker.report(import.range, BlockedImport::Relative { level, module });
         return;
     }
     let Some(module) = &import.module else {
         return;
     };
-    let Some(message) = refusal(checker, module.id.as_str()) else {
+    let Some(violation) = refusal(checker, module.id.as_str()) else {
         return;
     };
     // `from os import path` may still be fine when `os.path` itself is
@@ -65,26 +101,20 @@ pub(crate) fn check_import_from(checker: &mut Checker<'_>, import: &StmtImportFr
         )
     });
     if !all_allowed_below {
-        checker.report(Rule::BlockedImport, module.range, message);
+        checker.report(module.range, violation);
     }
 }
 
-/// The message for a refused import of `module`, or `None` when allowed.
-pub(crate) fn refusal(checker: &Checker<'_>, module: &str) -> Option<String> {
-    let top = module.split('.').next().unwrap_or(module);
+/// Why an import of `module` is refused, or `None` when it is allowed.
+fn refusal<'a>(checker: &Checker<'_>, module: &'a str) -> Option<BlockedImport<'a>> {
     match checker.policy.module(module) {
         ModuleDecision::Allowed(_) => None,
-        ModuleDecision::Denied(entry) => Some(format!(
-            "import of `{module}` is blocked: `{entry}` is on the sandbox policy's deny list; {}",
-            import_hint(module)
-        )),
-        ModuleDecision::Unlisted if checker.local_modules.contains(top) => None,
-        ModuleDecision::Unlisted => Some(format!(
-            "import of `{module}` is blocked: `{top}` is not on the sandbox policy's allow list \
-             (allowed: {}); {}",
-            allowed_summary(checker),
-            import_hint(module)
-        )),
+        ModuleDecision::Denied(entry) => Some(BlockedImport::Denied { module, entry }),
+        ModuleDecision::Unlisted if checker.local_modules.contains(top_level(module)) => None,
+        ModuleDecision::Unlisted => Some(BlockedImport::Unlisted {
+            module,
+            allowed: allowed_summary(checker),
+        }),
     }
 }
 

@@ -25,9 +25,57 @@
 
 use ruff_python_ast::{Expr, ExprAttribute, ExprName, StmtFunctionDef};
 
+use super::RuleViolation;
 use crate::policy::Rule;
 use crate::policy::aliases::Origin;
 use crate::policy::check::Checker;
+
+/// An attribute, name or definition that opens the interpreter's internals.
+enum IntrospectionAttribute<'a> {
+    /// `.__globals__`, with what it exposes.
+    Attribute {
+        attr: &'a str,
+        exposes: &'static str,
+    },
+    /// A module's `__dict__`; `module` when it is spelled as a name.
+    ModuleDict { module: Option<&'a str> },
+    /// `__builtins__`, `__loader__`, `__spec__`.
+    Name(&'a str),
+    /// `def __reduce__`.
+    Definition(&'a str),
+}
+
+impl RuleViolation for IntrospectionAttribute<'_> {
+    const RULE: Rule = Rule::IntrospectionAttribute;
+
+    fn message(&self) -> String {
+        match *self {
+            Self::Attribute { attr, exposes } => format!(
+                "`.{attr}` is blocked by the sandbox policy: it exposes {exposes}; \
+                 ordinary code does not need it (`type(x).__name__` and \
+                 `self.__class__.__name__` are fine)"
+            ),
+            Self::ModuleDict { module } => {
+                let shown = match module {
+                    Some(name) => format!("`{name}.__dict__`"),
+                    None => "`.__dict__` of a module".to_owned(),
+                };
+                format!(
+                    "{shown} is blocked by the sandbox policy: a module's dictionary holds \
+                     everything it imported; use the module's public names"
+                )
+            }
+            Self::Name(id) => format!(
+                "`{id}` is blocked by the sandbox policy: it exposes the interpreter's \
+                 internals; use built-ins and modules by name"
+            ),
+            Self::Definition(id) => format!(
+                "defining `{id}` is blocked by the sandbox policy: `copy` and `pickle` call \
+                 whatever it returns; keep objects plain data"
+            ),
+        }
+    }
+}
 
 /// Attributes that reach interpreter internals, with what they expose.
 const ATTRIBUTES: &[(&str, &str)] = &[
@@ -89,14 +137,10 @@ pub(crate) fn check_attribute(checker: &mut Checker<'_>, attribute: &ExprAttribu
         .filter(|_| candidate)
         .find(|(name, _)| *name == attr)
     {
+        let exposes = *exposes;
         checker.report(
-            Rule::IntrospectionAttribute,
             attribute.attr.range,
-            format!(
-                "`.{attr}` is blocked by the sandbox policy: it exposes {exposes}; \
-                 ordinary code does not need it (`type(x).__name__` and \
-                 `self.__class__.__name__` are fine)"
-            ),
+            IntrospectionAttribute::Attribute { attr, exposes },
         );
         return;
     }
@@ -108,17 +152,13 @@ pub(crate) fn check_attribute(checker: &mut Checker<'_>, attribute: &ExprAttribu
         && !receiver.is_attribute_expr()
         && checker.modules.origin(receiver) == Some(Origin::Import)
     {
-        let shown = match receiver {
-            Expr::Name(name) => format!("`{}.__dict__`", name.id),
-            _ => "`.__dict__` of a module".to_owned(),
+        let module = match receiver {
+            Expr::Name(name) => Some(name.id.as_str()),
+            _ => None,
         };
         checker.report(
-            Rule::IntrospectionAttribute,
             attribute.attr.range,
-            format!(
-                "{shown} is blocked by the sandbox policy: a module's dictionary holds \
-                 everything it imported; use the module's public names"
-            ),
+            IntrospectionAttribute::ModuleDict { module },
         );
     }
 }
@@ -126,27 +166,13 @@ pub(crate) fn check_attribute(checker: &mut Checker<'_>, attribute: &ExprAttribu
 pub(crate) fn check_name(checker: &mut Checker<'_>, name: &ExprName) {
     let id = name.id.as_str();
     if NAMES.contains(&id) {
-        checker.report(
-            Rule::IntrospectionAttribute,
-            name.range,
-            format!(
-                "`{id}` is blocked by the sandbox policy: it exposes the interpreter's \
-                 internals; use built-ins and modules by name"
-            ),
-        );
+        checker.report(name.range, IntrospectionAttribute::Name(id));
     }
 }
 
 pub(crate) fn check_def(checker: &mut Checker<'_>, def: &StmtFunctionDef) {
     let id = def.name.id.as_str();
     if DEFINITIONS.contains(&id) {
-        checker.report(
-            Rule::IntrospectionAttribute,
-            def.name.range,
-            format!(
-                "defining `{id}` is blocked by the sandbox policy: `copy` and `pickle` call \
-                 whatever it returns; keep objects plain data"
-            ),
-        );
+        checker.report(def.name.range, IntrospectionAttribute::Definition(id));
     }
 }

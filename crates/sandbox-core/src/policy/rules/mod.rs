@@ -13,6 +13,19 @@ use std::borrow::Cow;
 
 use unicode_normalization::UnicodeNormalization as _;
 
+use super::Rule;
+
+/// What one rule found, as data. Each rule has its own violation type and
+/// words its messages beside its checks; the checker locates and reports
+/// them. As with ruff's rules, a message cannot be reported under another
+/// rule's code, and a disabled rule's message is never formatted.
+pub(crate) trait RuleViolation {
+    /// The rule it breaks.
+    const RULE: Rule;
+    /// What is wrong and what to do instead.
+    fn message(&self) -> String;
+}
+
 /// `name` as Python compares identifiers: NFKC-normalised (`ｅｖａｌ` is
 /// `eval`). The parser already normalises identifiers; strings given to
 /// `getattr` are normalised here so look-alikes cannot hide.

@@ -28,10 +28,50 @@
 use ruff_python_ast::{Expr, ExprAttribute, ExprCall, StmtImportFrom};
 use ruff_text_size::Ranged as _;
 
-use super::{is_dunder, nfkc};
+use super::{RuleViolation, is_dunder, nfkc};
 use crate::policy::aliases::Origin;
 use crate::policy::check::Checker;
 use crate::policy::{ModuleDecision, Rule};
+
+/// A module's internals, or a denied module reached through an allowed one.
+enum ModuleInternals<'a> {
+    /// `random._os`: a module's private name.
+    PrivateName(&'a str),
+    /// `asyncio.exceptions_mod`: a public name holding a denied module.
+    Renamed {
+        attr: &'a str,
+        module: &'static str,
+        entry: String,
+    },
+    /// `typing.sys`: a denied module under its own name.
+    Denied { attr: &'a str, entry: String },
+}
+
+impl RuleViolation for ModuleInternals<'_> {
+    const RULE: Rule = Rule::ModuleInternals;
+
+    fn message(&self) -> String {
+        match self {
+            Self::PrivateName(attr) => format!(
+                "`{attr}` is a private name of a module and is blocked by the sandbox policy \
+                 (modules keep what they imported under such names); use the module's public API"
+            ),
+            Self::Renamed {
+                attr,
+                module,
+                entry,
+            } => format!(
+                "`{attr}` is the module `{module}`, which the sandbox policy denies (`{entry}` is \
+                 on its deny list), reached through an allowed module; use the allowed module's \
+                 own functions"
+            ),
+            Self::Denied { attr, entry } => format!(
+                "`{attr}` reaches the module `{entry}`, which the sandbox policy denies, \
+                 through an allowed module; use the allowed module's own functions"
+            ),
+        }
+    }
+}
 
 /// Public attributes of standard-library modules that hold a denied module
 /// under another name (found by importing every standard-library module of
@@ -60,8 +100,8 @@ pub(crate) fn check_attribute(checker: &mut Checker<'_>, attribute: &ExprAttribu
             return;
         }
     }
-    if let Some(message) = refusal(checker, attr, origin) {
-        checker.report(Rule::ModuleInternals, attribute.attr.range, message);
+    if let Some(violation) = refusal(checker, attr, origin) {
+        checker.report(attribute.attr.range, violation);
     }
 }
 
@@ -81,8 +121,8 @@ pub(crate) fn check_call(checker: &mut Checker<'_>, call: &ExprCall) {
         return;
     };
     let attr = nfkc(name.value.to_str()).into_owned();
-    if let Some(message) = refusal(checker, &attr, origin) {
-        checker.report(Rule::ModuleInternals, name.range(), message);
+    if let Some(violation) = refusal(checker, &attr, origin) {
+        checker.report(name.range(), violation);
     }
 }
 
@@ -92,44 +132,40 @@ pub(crate) fn check_import_from(checker: &mut Checker<'_>, import: &StmtImportFr
     }
     for alias in &import.names {
         let name = alias.name.id.as_str();
-        if let Some(message) = refusal(checker, name, Origin::Import) {
-            checker.report(Rule::ModuleInternals, alias.name.range, message);
+        if let Some(violation) = refusal(checker, name, Origin::Import) {
+            checker.report(alias.name.range, violation);
         }
     }
 }
 
 /// Why reading `attr` from a value that came from a module (as `origin`
 /// says) is refused, or `None`.
-fn refusal(checker: &Checker<'_>, attr: &str, origin: Origin) -> Option<String> {
+fn refusal<'a>(
+    checker: &Checker<'_>,
+    attr: &'a str,
+    origin: Origin,
+) -> Option<ModuleInternals<'a>> {
     if is_dunder(attr) {
         return None; // the introspection rule judges dunders
     }
     if attr.starts_with('_') {
         // Private names of what `from m import x` bound may be a class's
         // (`Enum._member_map_`); only a module's are judged.
-        return (origin == Origin::Import).then(|| {
-            format!(
-                "`{attr}` is a private name of a module and is blocked by the sandbox policy \
-                 (modules keep what they imported under such names); use the module's public API"
-            )
-        });
+        return (origin == Origin::Import).then_some(ModuleInternals::PrivateName(attr));
     }
     if let Some(&(_, module)) = RENAMED_MODULES.iter().find(|(name, _)| *name == attr) {
         return match checker.policy.module(module) {
-            ModuleDecision::Denied(entry) => Some(format!(
-                "`{attr}` is the module `{module}`, which the sandbox policy denies (`{entry}` is \
-                 on its deny list), reached through an allowed module; use the allowed module's \
-                 own functions"
-            )),
+            ModuleDecision::Denied(entry) => Some(ModuleInternals::Renamed {
+                attr,
+                module,
+                entry,
+            }),
             _ => None,
         };
     }
     match checker.policy.module(attr) {
         ModuleDecision::Denied(entry) if checker.policy.deny_modules.contains(attr) => {
-            Some(format!(
-                "`{attr}` reaches the module `{entry}`, which the sandbox policy denies, \
-                 through an allowed module; use the allowed module's own functions"
-            ))
+            Some(ModuleInternals::Denied { attr, entry })
         }
         _ => None,
     }
