@@ -5,6 +5,7 @@
 //! - `tier`:     what plain `cargo test` may not assume (root, a browser, podman, venvs): skipped loudly there, required under `cargo xtask test`
 //! - `examples`: the original README's examples with their exact outputs; every cargo example run
 //! - `limits`:   timeout, memory, output flood, CPU; each reports its own status
+//! - `live`:     live output through the client, Server-Sent Events and the stream's guarantees
 //! - `files`:    input/output files, hostile names, symlinks
 //! - `cleanup`:  no work dir and no process is left behind, whatever happens
 //! - `container`: the image built by `cargo xtask image`, run by podman: compose as documented, without its options, with delegated cgroups
@@ -46,6 +47,7 @@ mod docs;
 mod examples;
 mod files;
 mod limits;
+mod live;
 mod mcp;
 mod nesting;
 mod network;

@@ -130,7 +130,7 @@ pub(crate) fn without_timings(mut result: ExecutionResult) -> ExecutionResult {
     result
 }
 
-fn remote(server: &TestServer, key: Option<&str>) -> SandboxClient {
+pub(crate) fn remote(server: &TestServer, key: Option<&str>) -> SandboxClient {
     SandboxClient::from_config(ClientConfig {
         server_url: Some(server.url.clone()),
         api_key: key.map(str::to_owned),

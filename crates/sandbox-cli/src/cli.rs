@@ -128,8 +128,17 @@ pub(crate) struct RunArgs {
     /// passing the program's output through. When nothing could run (a bad
     /// option or file, an unreachable server) stdout gets the HTTP API's
     /// error object instead: `{"error": {"code": ..., "message": ...}}`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "stream_json")]
     pub(crate) json: bool,
+
+    /// Print one JSON object per line as the run goes: `{"event": "stdout",
+    /// "text": ...}` and `{"event": "stderr", "text": ...}` while the program
+    /// writes, then `{"event": "result", ...}` with the whole result (the
+    /// execution contract's fields). For scripts that want live output and
+    /// the result both. Errors before anything ran are printed as with
+    /// --json.
+    #[arg(long)]
+    pub(crate) stream_json: bool,
 
     /// Most bytes kept of each of stdout and stderr; a program writing more
     /// is stopped. [default: $SANDBOX_MAX_OUTPUT_BYTES, else 1048576]

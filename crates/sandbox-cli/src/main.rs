@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         Err(err) => return bad_command_line(&err),
     };
     // Scripts that parse `--json` output get JSON whatever happens.
-    let json = matches!(&cli.command, cli::Command::Run(args) if args.json);
+    let json = matches!(&cli.command, cli::Command::Run(args) if args.json || args.stream_json);
     init_tracing(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -84,7 +84,7 @@ fn bad_command_line(err: &clap::Error) -> ExitCode {
     }
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let is_run = args.iter().find(|a| !a.to_string_lossy().starts_with('-')) == Some(&"run".into());
-    if is_run && args.iter().any(|a| a == "--json") {
+    if is_run && args.iter().any(|a| a == "--json" || a == "--stream-json") {
         let rendered = err.render().to_string();
         let message = rendered
             .lines()

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use sandbox_client::{
-    ClientConfig, ExecutionRequest, ExecutionResult, SandboxClient, SandboxError,
+    ClientConfig, ExecutionEvent, ExecutionRequest, ExecutionResult, SandboxClient, SandboxError,
 };
 use sandbox_core::files::validate_file_name;
 use sandbox_core::limits::MAX_INPUT_BYTES;
@@ -58,7 +58,28 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
     args.exec.apply(&mut config, Some(&mut request))?;
     let client = SandboxClient::from_config(config)?;
 
-    let result = client.execute_request(request).await?;
+    let result = if args.json {
+        client.execute_request(request).await?
+    } else {
+        // Output goes through as the program writes it; the result's text
+        // is what went through (the stream guarantees it).
+        let stream_json = args.stream_json;
+        let mut failed = None;
+        let result = client
+            .execute_stream(request)
+            .finish(|event| {
+                if failed.is_none()
+                    && let Err(err) = pass_through(&event, stream_json)
+                {
+                    failed = Some(err);
+                }
+            })
+            .await?;
+        if let Some(err) = failed {
+            return Err(err.into());
+        }
+        result
+    };
 
     if let Some(dir) = &args.output_dir {
         save_outputs(dir, &result)?;
@@ -67,6 +88,8 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
         let mut stdout = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut stdout, &result)?;
         writeln!(stdout)?;
+    } else if args.stream_json {
+        print_event(&ExecutionEvent::Result(Box::new(result.clone())))?;
     } else {
         // A level chosen on purpose needs no reminder of what it leaves out
         // on every run; the JSON result keeps the note.
@@ -79,6 +102,35 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
         }
     }
     Ok(exit::for_result(&result))
+}
+
+/// Writes one output event as it arrives: its text to the same stream of
+/// this process, or (`--stream-json`) the event as one JSON line.
+fn pass_through(event: &ExecutionEvent, stream_json: bool) -> std::io::Result<()> {
+    if stream_json {
+        return print_event(event);
+    }
+    match event {
+        ExecutionEvent::Stdout { text } => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()
+        }
+        ExecutionEvent::Stderr { text } => {
+            let mut stderr = std::io::stderr().lock();
+            stderr.write_all(text.as_bytes())?;
+            stderr.flush()
+        }
+        _ => Ok(()),
+    }
+}
+
+/// One event as a line of JSON on stdout, flushed.
+fn print_event(event: &ExecutionEvent) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer(&mut stdout, event)?;
+    writeln!(stdout)?;
+    stdout.flush()
 }
 
 /// The code of `FILE`, or of standard input for `-`.
@@ -184,14 +236,10 @@ fn read_input(path: &Path) -> Result<Vec<u8>> {
     Ok(fs::read(path).map_err(unreadable)?)
 }
 
-/// Passes the program's output through and explains anything unusual in one
+/// Explains anything unusual about a run whose output went through, in one
 /// `sandbox:` line each on stderr.
 fn render(result: &ExecutionResult, saved_outputs: bool, chosen_isolation: bool) -> Result<()> {
-    std::io::stdout()
-        .lock()
-        .write_all(result.stdout.as_bytes())?;
     let mut stderr = std::io::stderr().lock();
-    stderr.write_all(result.stderr.as_bytes())?;
     if result.stdout_truncated {
         writeln!(stderr, "sandbox: stdout was truncated at the output cap")?;
     }

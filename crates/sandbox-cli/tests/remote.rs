@@ -175,3 +175,78 @@ fn server_refusals_map_to_exit_codes_with_the_servers_message() {
         "{stderr}"
     );
 }
+
+/// Three lines, a second apart.
+const THREE_LINES: &str =
+    "import time\nfor i in range(3):\n    print('line', i)\n    time.sleep(1)\n";
+
+/// Runs `cmd` with `code` on stdin and reads its stdout line by line as it
+/// comes: each line with how long before the process ended it arrived.
+fn lines_as_they_come(cmd: &mut Command, code: &str) -> Vec<(String, std::time::Duration)> {
+    use std::io::BufRead as _;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(code.as_bytes())
+        .unwrap();
+    let mut lines = Vec::new();
+    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        lines.push((line.unwrap(), std::time::Instant::now()));
+    }
+    assert!(child.wait().unwrap().success());
+    let ended = std::time::Instant::now();
+    lines
+        .into_iter()
+        .map(|(line, at)| (line, ended.duration_since(at)))
+        .collect()
+}
+
+#[test]
+fn run_passes_output_through_as_it_is_written_locally_and_remotely() {
+    let server = Server::start("");
+    let dir = tempfile::tempdir().unwrap();
+    let env: Vec<(&str, &str)> = common::isolation()
+        .map(|level| vec![("SANDBOX_ISOLATION", level)])
+        .unwrap_or_default();
+    for args in [vec!["run", "-"], vec!["run", "--remote", &server.url, "-"]] {
+        let lines = lines_as_they_come(&mut sandbox(dir.path(), &args, &env), THREE_LINES);
+        let texts: Vec<&str> = lines.iter().map(|(line, _)| line.as_str()).collect();
+        assert_eq!(texts, ["line 0", "line 1", "line 2"], "{args:?}");
+        assert!(
+            lines[0].1 >= std::time::Duration::from_millis(1500),
+            "{args:?}: the first line came only {:?} before the end",
+            lines[0].1
+        );
+
+        // --stream-json: one event a line as it comes, the result last.
+        let mut args = args.clone();
+        args.insert(1, "--stream-json");
+        let lines = lines_as_they_come(&mut sandbox(dir.path(), &args, &env), THREE_LINES);
+        let events: Vec<serde_json::Value> = lines
+            .iter()
+            .map(|(line, _)| serde_json::from_str(line).unwrap())
+            .collect();
+        let (result, output) = events.split_last().unwrap();
+        assert_eq!(result["event"], "result", "{args:?}");
+        assert_eq!(result["status"], "ok");
+        let streamed: String = output
+            .iter()
+            .map(|event| {
+                assert_eq!(event["event"], "stdout");
+                event["text"].as_str().unwrap()
+            })
+            .collect();
+        assert_eq!(streamed, result["stdout"].as_str().unwrap());
+        assert!(
+            lines[0].1 >= std::time::Duration::from_millis(1500),
+            "{args:?}"
+        );
+    }
+}

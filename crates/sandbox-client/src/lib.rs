@@ -31,13 +31,15 @@
 
 pub mod blocking;
 mod remote;
+mod sse;
+mod stream;
 pub mod tool;
 
 pub use sandbox_core::secure::PRIVATE_PATHS;
 pub use sandbox_core::{
-    ClientConfig, ConfigError, ExecutionMode, ExecutionRequest, ExecutionResult, Isolation,
-    MAX_POOL_SIZE, Policy, PolicyChoice, RequestError, SandboxError, Status, Usage, Violation,
-    vars,
+    ClientConfig, ConfigError, ExecutionEvent, ExecutionMode, ExecutionRequest, ExecutionResult,
+    Isolation, MAX_POOL_SIZE, Policy, PolicyChoice, RequestError, SandboxError, Status, Usage,
+    Violation, vars,
 };
 use sandbox_runner::Runner;
 pub use sandbox_runner::interpreter;
@@ -45,6 +47,7 @@ pub use sandbox_runner::secure::{Capabilities, Layer, probe as probe_isolation};
 pub use sandbox_runner::{
     PoolStats, Swept, explained, names_alternatives, sweep_stale, wait_for_cleanup,
 };
+pub use stream::ExecutionStream;
 
 /// Runs Python code locally or on a remote `sandbox-server`, with one
 /// configuration's defaults. Cheap to clone and safe to share across tasks.
@@ -180,6 +183,48 @@ impl SandboxClient {
         match &self.backend {
             Backend::Local(runner) => runner.run(request).await,
             Backend::Remote(remote) => remote.run(request).await,
+        }
+    }
+
+    /// Starts a request and returns its events as they happen: what the
+    /// program writes to stdout and stderr while it runs, then the result
+    /// (live output). Locally the runner forwards the output as it reads
+    /// it; remotely the server sends it as Server-Sent Events. Nothing runs
+    /// until the stream is polled; dropping it cancels the run.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), sandbox_client::SandboxError> {
+    /// use sandbox_client::{ExecutionEvent, ExecutionRequest, SandboxClient};
+    ///
+    /// let client = SandboxClient::new();
+    /// let code = "import time\nfor i in range(3):\n    print(i)\n    time.sleep(1)";
+    /// let mut events = client.execute_stream(ExecutionRequest::new(code));
+    /// while let Some(event) = events.next().await {
+    ///     match event? {
+    ///         ExecutionEvent::Stdout { text } => print!("{text}"),
+    ///         ExecutionEvent::Stderr { text } => eprint!("{text}"),
+    ///         ExecutionEvent::Result(result) => println!("status: {:?}", result.status),
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn execute_stream(&self, request: ExecutionRequest) -> ExecutionStream {
+        let (output, events) = tokio::sync::mpsc::unbounded_channel();
+        match &self.backend {
+            Backend::Local(runner) => {
+                let runner = runner.clone();
+                ExecutionStream::new(events, async move {
+                    runner.run_with_output(request, output).await
+                })
+            }
+            Backend::Remote(remote) => {
+                let remote = remote.clone();
+                ExecutionStream::new(events, async move {
+                    remote.run_with_output(request, output).await
+                })
+            }
         }
     }
 

@@ -14,8 +14,11 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use sandbox_core::files::validate_file_name;
 use sandbox_core::{
-    ApiError, ClientConfig, ExecutionRequest, ExecutionResult, Limits, SandboxError,
+    ApiError, ClientConfig, ExecutionEvent, ExecutionRequest, ExecutionResult, Limits, SandboxError,
 };
+use sandbox_runner::OutputSink;
+
+use crate::sse;
 
 /// Longest error body kept when the server's answer is not the API's JSON.
 const MAX_ERROR_TEXT: usize = 512;
@@ -61,7 +64,26 @@ impl Remote {
     /// Posts `request` and returns the server's result.
     pub(crate) async fn run(
         &self,
+        request: ExecutionRequest,
+    ) -> Result<ExecutionResult, SandboxError> {
+        self.run_to(request, None).await
+    }
+
+    /// Posts `request` asking for its events (Server-Sent Events), sends
+    /// the output events to `output` as they arrive, and returns the
+    /// result. A server that answers with plain JSON is read as before.
+    pub(crate) async fn run_with_output(
+        &self,
+        request: ExecutionRequest,
+        output: OutputSink,
+    ) -> Result<ExecutionResult, SandboxError> {
+        self.run_to(request, Some(output)).await
+    }
+
+    async fn run_to(
+        &self,
         mut request: ExecutionRequest,
+        output: Option<OutputSink>,
     ) -> Result<ExecutionResult, SandboxError> {
         // The defaults travel with the request, so a remote client behaves
         // like a local one with the same configuration.
@@ -79,7 +101,14 @@ impl Remote {
             .http
             .post(&self.execute_url)
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .header(
+                ACCEPT,
+                HeaderValue::from_static(if output.is_some() {
+                    EVENT_STREAM
+                } else {
+                    "application/json"
+                }),
+            )
             .body(body);
         if let Some(key) = &self.config.api_key {
             post = post.bearer_auth(key);
@@ -91,40 +120,112 @@ impl Remote {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
+        let streamed = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with(EVENT_STREAM));
+        if let (StatusCode::OK, true, Some(output)) = (status, streamed, output) {
+            return self.read_events(response, &output).await;
+        }
         let bytes = self.read_answer(response).await?;
         if status == StatusCode::OK {
-            let result: ExecutionResult =
-                serde_json::from_slice(&bytes).map_err(|err| SandboxError::Connection {
-                    url: self.base_url.clone(),
-                    reason: format!("the server's result is not the execution contract: {err}"),
-                })?;
-            // Output names become paths on this machine: check them again.
-            for name in result.output_files.keys() {
-                validate_file_name(name).map_err(|err| SandboxError::Connection {
-                    url: self.base_url.clone(),
-                    reason: format!("the server returned an unsafe output file name: {err}"),
-                })?;
-            }
-            return Ok(result);
+            return self.checked_result(&bytes);
         }
         Err(server_error(status, &bytes, retry_after))
+    }
+
+    /// The contract's result in `bytes`, its output file names checked.
+    fn checked_result(&self, bytes: &[u8]) -> Result<ExecutionResult, SandboxError> {
+        let result: ExecutionResult = serde_json::from_slice(bytes).map_err(|err| {
+            self.broken(&format!(
+                "the server's result is not the execution contract: {err}"
+            ))
+        })?;
+        // Output names become paths on this machine: check them again.
+        for name in result.output_files.keys() {
+            validate_file_name(name).map_err(|err| {
+                self.broken(&format!(
+                    "the server returned an unsafe output file name: {err}"
+                ))
+            })?;
+        }
+        Ok(result)
+    }
+
+    fn broken(&self, reason: &str) -> SandboxError {
+        SandboxError::Connection {
+            url: self.base_url.clone(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// Reads the server's events: output to `output`, then the result (or
+    /// the error that took its place). Each event is bounded by what this
+    /// client accepts as an answer.
+    async fn read_events(
+        &self,
+        mut response: reqwest::Response,
+        output: &OutputSink,
+    ) -> Result<ExecutionResult, SandboxError> {
+        let limit = self.answer_limit();
+        let mut reader = sse::Reader::new(usize::try_from(limit).unwrap_or(usize::MAX));
+        while let Some(chunk) = response.chunk().await.map_err(|err| self.transport(&err))? {
+            let events = reader.push(&chunk).map_err(|_| self.too_big(limit))?;
+            for event in events {
+                match event.name.as_str() {
+                    "stdout" | "stderr" => {
+                        let text = output_text(&event.data).ok_or_else(|| {
+                            self.broken("the server sent a malformed output event")
+                        })?;
+                        let event = if event.name == "stdout" {
+                            ExecutionEvent::Stdout { text }
+                        } else {
+                            ExecutionEvent::Stderr { text }
+                        };
+                        // A caller that stopped listening still gets the result.
+                        let _ = output.send(event);
+                    }
+                    "result" => return self.checked_result(event.data.as_bytes()),
+                    "error" => {
+                        let status = serde_json::from_str::<serde_json::Value>(&event.data)
+                            .ok()
+                            .and_then(|e| e.get("status")?.as_u64())
+                            .and_then(|s| StatusCode::from_u16(u16::try_from(s).ok()?).ok())
+                            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                        return Err(server_error(status, event.data.as_bytes(), None));
+                    }
+                    // Events a later server may add.
+                    _ => {}
+                }
+            }
+        }
+        Err(self.broken("the server's event stream ended before the result"))
+    }
+
+    /// The most bytes this client reads for one answer: its
+    /// `max_result_bytes`, or [`MIN_ANSWER_BYTES`] when that is unset and
+    /// smaller.
+    fn answer_limit(&self) -> u64 {
+        match self.config.max_result_bytes {
+            Some(set) => set,
+            None => self.config.result_cap().max(MIN_ANSWER_BYTES),
+        }
+    }
+
+    fn too_big(&self, limit: u64) -> SandboxError {
+        self.broken(&format!(
+            "the server's answer is larger than {limit} bytes, the most this client accepts \
+             (max_result_bytes; raise SANDBOX_MAX_RESULT_BYTES to accept it)"
+        ))
     }
 
     /// The answer's body, refused past the most this client accepts (its
     /// `max_result_bytes`, or [`MIN_ANSWER_BYTES`] when that is unset and
     /// smaller), so a broken or hostile server cannot exhaust its memory.
     async fn read_answer(&self, mut response: reqwest::Response) -> Result<Vec<u8>, SandboxError> {
-        let limit = match self.config.max_result_bytes {
-            Some(set) => set,
-            None => self.config.result_cap().max(MIN_ANSWER_BYTES),
-        };
-        let too_big = || SandboxError::Connection {
-            url: self.base_url.clone(),
-            reason: format!(
-                "the server's answer is larger than {limit} bytes, the most this client accepts \
-                 (max_result_bytes; raise SANDBOX_MAX_RESULT_BYTES to accept it)"
-            ),
-        };
+        let limit = self.answer_limit();
+        let too_big = || self.too_big(limit);
         if response
             .content_length()
             .is_some_and(|length| length > limit)
@@ -155,6 +256,20 @@ impl Remote {
                 reason: chain(err),
             }
         }
+    }
+}
+
+/// The media type of Server-Sent Events.
+const EVENT_STREAM: &str = "text/event-stream";
+
+/// The text of an output event's data, `{"text": "..."}`.
+fn output_text(data: &str) -> Option<String> {
+    match serde_json::from_str::<serde_json::Value>(data).ok()? {
+        serde_json::Value::Object(mut fields) => match fields.remove("text")? {
+            serde_json::Value::String(text) => Some(text),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -189,6 +189,40 @@ impl LossyMeter {
     }
 }
 
+/// The text of the complete units at the start of `bytes` (characters, and
+/// invalid sequences as U+FFFD), as `String::from_utf8_lossy` decodes them,
+/// and how many bytes that was: a character `bytes` ends in the middle of is
+/// left for the next call, so text sent in pieces never breaks one.
+/// Decoding a growing buffer from where the last call stopped, then the
+/// rest with `String::from_utf8_lossy` at its end, gives the same text as
+/// decoding it whole.
+pub fn decode_complete(bytes: &[u8]) -> (String, usize) {
+    let mut text = String::with_capacity(bytes.len());
+    let mut used = 0;
+    loop {
+        let rest = &bytes[used..];
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                text.push_str(valid);
+                return (text, bytes.len());
+            }
+            Err(err) => {
+                let (valid, _) = rest.split_at(err.valid_up_to());
+                // `valid_up_to` ends valid UTF-8.
+                text.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                used += err.valid_up_to();
+                match err.error_len() {
+                    Some(bad) => {
+                        text.push(char::REPLACEMENT_CHARACTER);
+                        used += bad;
+                    }
+                    None => return (text, used),
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -254,6 +288,26 @@ mod tests {
             for end in ends {
                 prop_assert_eq!(meter.cost(&bytes[..end]) + 2, serde_len(&bytes[..end]));
             }
+        }
+
+        #[test]
+        fn text_decoded_in_pieces_is_the_text_decoded_whole(
+            bytes in bytes(),
+            splits in proptest::collection::vec(0usize..64, 0..8),
+        ) {
+            let mut ends: Vec<usize> = splits.into_iter().map(|s| s.min(bytes.len())).collect();
+            ends.sort_unstable();
+            let (mut text, mut done) = (String::new(), 0);
+            for end in ends {
+                let end = end.max(done);
+                let (piece, used) = decode_complete(&bytes[done..end]);
+                // A piece never ends inside a character it could complete.
+                prop_assert!(end - done - used < 4);
+                text.push_str(&piece);
+                done += used;
+            }
+            text.push_str(&String::from_utf8_lossy(&bytes[done..]));
+            prop_assert_eq!(text, String::from_utf8_lossy(&bytes).into_owned());
         }
 
         #[test]

@@ -34,8 +34,8 @@ pub mod vars;
 
 pub use config::{ClientConfig, MAX_POOL_SIZE, PolicyChoice};
 pub use contract::{
-    ApiError, ApiErrorDetail, DEFAULT_FILENAME, ExecutionMode, ExecutionRequest, ExecutionResult,
-    Status, Usage, Violation,
+    ApiError, ApiErrorDetail, DEFAULT_FILENAME, ExecutionEvent, ExecutionMode, ExecutionRequest,
+    ExecutionResult, Status, Usage, Violation,
 };
 pub use error::{ConfigError, RequestError, SandboxError};
 pub use limits::{Bounds, Limits};

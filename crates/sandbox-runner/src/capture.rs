@@ -6,7 +6,8 @@ use tokio::io::AsyncReadExt as _;
 use tokio::net::unix::pipe;
 use tokio::sync::watch;
 
-use sandbox_core::encoded::LossyMeter;
+use sandbox_core::ExecutionEvent;
+use sandbox_core::encoded::{LossyMeter, decode_complete};
 
 use crate::budget::ResultBudget;
 
@@ -21,6 +22,102 @@ pub(crate) struct Captured {
 
 const CHUNK: usize = 64 * 1024;
 
+/// Where a run's output goes while the program writes it (live output),
+/// besides the result. Unbounded: what it holds is bounded by the output
+/// caps, and a slow reader must never stall the program's pipes.
+pub type OutputSink = tokio::sync::mpsc::UnboundedSender<ExecutionEvent>;
+
+/// Which stream a [`Tee`] forwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// How long text after the last line end waits for more before it goes
+/// out alone: an unbuffered `print` writes its pieces one by one, and a
+/// line should arrive whole, but a prompt without a line end must arrive
+/// too.
+const PARTIAL_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Forwards what a capture keeps to an [`OutputSink`] as text: whole
+/// characters only, so the forwarded text, concatenated, is the lossy text
+/// of what the result keeps (see [`decode_complete`]). Whole lines go at
+/// once; the text after the last line end goes after [`PARTIAL_DELAY`]
+/// unless a line end comes first.
+#[derive(Debug)]
+pub(crate) struct Tee {
+    sink: OutputSink,
+    stream: Stream,
+    /// Bytes of the capture already decoded.
+    sent: usize,
+    /// Decoded text not sent yet: a line without its end.
+    held: String,
+    /// When `held` must go out.
+    deadline: Option<tokio::time::Instant>,
+}
+
+impl Tee {
+    pub(crate) fn new(sink: OutputSink, stream: Stream) -> Self {
+        Self {
+            sink,
+            stream,
+            sent: 0,
+            held: String::new(),
+            deadline: None,
+        }
+    }
+
+    fn send(&self, text: String) {
+        if text.is_empty() {
+            return;
+        }
+        let event = match self.stream {
+            Stream::Stdout => ExecutionEvent::Stdout { text },
+            Stream::Stderr => ExecutionEvent::Stderr { text },
+        };
+        // A reader that went away wants no more; the run goes on.
+        let _ = self.sink.send(event);
+    }
+
+    /// Forwards the complete lines of `kept` not sent yet, and holds the
+    /// rest until a line end or the deadline.
+    fn forward(&mut self, kept: &[u8]) {
+        let Some(new) = kept.get(self.sent..) else {
+            return;
+        };
+        let (text, used) = decode_complete(new);
+        self.sent += used;
+        self.held.push_str(&text);
+        if let Some(end) = self.held.rfind('\n') {
+            let lines: String = self.held.drain(..=end).collect();
+            self.send(lines);
+        }
+        self.deadline = match self.held.is_empty() {
+            true => None,
+            false => self
+                .deadline
+                .or_else(|| Some(tokio::time::Instant::now() + PARTIAL_DELAY)),
+        };
+    }
+
+    /// Sends what is held (its deadline passed).
+    fn flush(&mut self) {
+        self.deadline = None;
+        let held = std::mem::take(&mut self.held);
+        self.send(held);
+    }
+
+    /// Forwards the rest of `kept`, a character cut short included (as
+    /// U+FFFD, as the result shows it).
+    fn finish(mut self, kept: &[u8]) {
+        let rest = kept.get(self.sent..).unwrap_or_default();
+        let mut text = std::mem::take(&mut self.held);
+        text.push_str(&String::from_utf8_lossy(rest));
+        self.send(text);
+    }
+}
+
 /// Reads `pipe` until end of file, the cap, the end of `budget`, or `stop`.
 ///
 /// What it keeps is charged to `budget` as the lossy text's JSON size (a
@@ -30,13 +127,15 @@ const CHUNK: usize = 64 * 1024;
 /// never buffers more than `cap` bytes. `stop` ends
 /// the read early: it is raised a short grace after the program exits, in
 /// case a process that escaped the kill still holds the pipe open, and it
-/// closes when the execution is abandoned.
+/// closes when the execution is abandoned. With a `tee`, what it keeps is
+/// also forwarded as it is read.
 pub(crate) async fn capture(
     mut pipe: pipe::Receiver,
     cap: usize,
     budget: ResultBudget,
     mut stop: watch::Receiver<bool>,
     on_overflow: impl FnOnce(),
+    mut tee: Option<Tee>,
 ) -> Captured {
     let mut out = Captured::default();
     let mut chunk = vec![0u8; CHUNK];
@@ -47,7 +146,19 @@ pub(crate) async fn capture(
         if *stop.borrow_and_update() {
             break;
         }
+        let deadline = tee.as_ref().and_then(|tee| tee.deadline);
+        let held_out = async move {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
+            () = held_out => {
+                if let Some(tee) = &mut tee {
+                    tee.flush();
+                }
+            }
             read = pipe.read(&mut chunk) => match read {
                 Ok(0) => break,
                 Ok(n) => {
@@ -70,6 +181,9 @@ pub(crate) async fn capture(
                         break;
                     }
                     charged = cost;
+                    if let Some(tee) = &mut tee {
+                        tee.forward(&out.bytes);
+                    }
                     if n > room {
                         out.truncated = true;
                         on_overflow();
@@ -89,6 +203,9 @@ pub(crate) async fn capture(
             }
         }
     }
+    if let Some(tee) = tee {
+        tee.finish(&out.bytes);
+    }
     out
 }
 
@@ -102,6 +219,15 @@ mod tests {
     /// Captures what `write` sends through a pipe, with `cap` and a result
     /// budget of `room` bytes past the reserve.
     async fn through_pipe(data: Vec<u8>, cap: usize, room: u64) -> (Captured, ResultBudget, bool) {
+        through_pipe_to(data, cap, room, None).await
+    }
+
+    async fn through_pipe_to(
+        data: Vec<u8>,
+        cap: usize,
+        room: u64,
+        tee: Option<Tee>,
+    ) -> (Captured, ResultBudget, bool) {
         let (mut tx, rx) = pipe::pipe().unwrap();
         let budget = ResultBudget::new(RESULT_RESERVE + room);
         let (_stop_tx, stop_rx) = watch::channel(false);
@@ -115,9 +241,16 @@ mod tests {
         });
         let overflowed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = overflowed.clone();
-        let got = capture(rx, cap, budget.clone(), stop_rx, move || {
-            flag.store(true, std::sync::atomic::Ordering::SeqCst);
-        })
+        let got = capture(
+            rx,
+            cap,
+            budget.clone(),
+            stop_rx,
+            move || {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            },
+            tee,
+        )
         .await;
         writer.abort();
         let overflowed = overflowed.load(std::sync::atomic::Ordering::SeqCst);
@@ -149,5 +282,44 @@ mod tests {
         assert!(got.truncated && overflowed && !budget.stream_cut());
         assert_eq!(got.bytes.len(), 50);
         assert_eq!(budget.left(), 10_000 - 50);
+    }
+
+    /// The text forwarded live, concatenated, next to what the result keeps.
+    async fn forwarded(data: Vec<u8>, cap: usize, room: u64) -> (String, Captured) {
+        let (sink, mut events) = tokio::sync::mpsc::unbounded_channel();
+        let tee = Tee::new(sink, Stream::Stderr);
+        let (got, _, _) = through_pipe_to(data, cap, room, Some(tee)).await;
+        let mut text = String::new();
+        while let Ok(event) = events.try_recv() {
+            match event {
+                ExecutionEvent::Stderr { text: piece } => {
+                    assert!(!piece.is_empty());
+                    text.push_str(&piece);
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        (text, got)
+    }
+
+    #[tokio::test]
+    async fn live_text_is_what_the_result_keeps_whatever_the_cut() {
+        // Characters straddle the 7-byte writes; an invalid byte and a
+        // character cut short end it.
+        let mut data = "naïve €😀 ".repeat(50).into_bytes();
+        data.extend_from_slice(&[0xff, b'x', 0xe2, 0x82]);
+        let (text, got) = forwarded(data.clone(), 1 << 20, 100_000).await;
+        assert_eq!(got.bytes, data);
+        assert_eq!(text, String::from_utf8_lossy(&data));
+        // The stream cap cuts inside a character; the budget cuts too.
+        for (cap, room) in [(101, 100_000), (1 << 20, 333), (37, 50)] {
+            let (text, got) = forwarded(data.clone(), cap, room).await;
+            assert!(got.truncated);
+            assert_eq!(
+                text,
+                String::from_utf8_lossy(&got.bytes),
+                "cap {cap}, room {room}"
+            );
+        }
     }
 }

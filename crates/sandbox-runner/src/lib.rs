@@ -78,6 +78,7 @@ use std::sync::Arc;
 use sandbox_core::Status;
 use sandbox_core::policy::{self, Rejection};
 
+pub use capture::OutputSink;
 pub use pool_stats::PoolStats;
 pub use sandbox_core::{
     ClientConfig, ExecutionMode, ExecutionRequest, ExecutionResult, Limits, SandboxError,
@@ -228,6 +229,31 @@ impl Runner {
     /// [`SandboxError::Interpreter`] without a usable interpreter,
     /// [`SandboxError::Unsupported`] for a mode this host cannot give.
     pub async fn run(&self, request: ExecutionRequest) -> Result<ExecutionResult, SandboxError> {
+        self.run_to(request, None).await
+    }
+
+    /// Runs one request as [`run`](Self::run) does, sending what the
+    /// program writes to `output` while it runs (stdout and stderr events,
+    /// whole characters only). The events carry what the result keeps,
+    /// within the same caps; text the runner writes itself (a refusal's
+    /// diagnostics, a sandbox error) is only in the result.
+    ///
+    /// # Errors
+    ///
+    /// As [`run`](Self::run).
+    pub async fn run_with_output(
+        &self,
+        request: ExecutionRequest,
+        output: OutputSink,
+    ) -> Result<ExecutionResult, SandboxError> {
+        self.run_to(request, Some(output)).await
+    }
+
+    async fn run_to(
+        &self,
+        request: ExecutionRequest,
+        output: Option<OutputSink>,
+    ) -> Result<ExecutionResult, SandboxError> {
         stale::sweep_once(self.config.work_root.as_deref());
         let limits = Limits::resolve(&request, &self.config)?;
         let policy = self.config.policy_for(limits.mode);
@@ -254,13 +280,15 @@ impl Runner {
         });
         let mode = limits.mode;
         let outcome = match mode {
-            ExecutionMode::Simple => simple::run(request, limits, &self.config, guard).await,
+            ExecutionMode::Simple => {
+                simple::run(request, limits, &self.config, guard, output).await
+            }
             ExecutionMode::Secure => {
                 #[cfg(target_os = "linux")]
                 let pool = self.pool.as_deref();
                 #[cfg(not(target_os = "linux"))]
                 let pool = None;
-                secure::run(request, limits, &self.config, guard, pool).await
+                secure::run(request, limits, &self.config, guard, pool, output).await
             }
         };
         match outcome {

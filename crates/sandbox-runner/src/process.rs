@@ -18,7 +18,7 @@ use tokio::net::unix::pipe;
 use tokio::sync::watch;
 
 use crate::budget::ResultBudget;
-use crate::capture::{Captured, capture};
+use crate::capture::{Captured, Stream, Tee, capture};
 use crate::sys::{self, Reaped};
 use crate::worker::{self, Channel, Compile};
 use sandbox_core::protocol::Request;
@@ -104,6 +104,7 @@ pub(crate) async fn execute(
     bootstrap: &[u8],
     run: &Request,
     code: &[u8],
+    output: Option<crate::OutputSink>,
 ) -> Result<Outcome, SandboxError> {
     // std's pipe is close-on-exec on every Unix (pipe2 is Linux/BSD only).
     let (report_r, report_w) = std::io::pipe().map_err(|e| SandboxError::io("create a pipe", e))?;
@@ -189,7 +190,7 @@ pub(crate) async fn execute(
     let output_limited = Arc::new(AtomicBool::new(false));
     let cap = plan.limits.max_output_bytes;
     let budget = ResultBudget::new(plan.limits.max_result_bytes);
-    let reader = |pipe| {
+    let reader = |pipe, stream| {
         let group = group.clone();
         let flag = output_limited.clone();
         tokio::spawn(capture(
@@ -201,10 +202,11 @@ pub(crate) async fn execute(
                 flag.store(true, Ordering::SeqCst);
                 group.kill();
             },
+            output.clone().map(|sink| Tee::new(sink, stream)),
         ))
     };
-    let stdout_task = reader(child_out);
-    let stderr_task = reader(child_err);
+    let stdout_task = reader(child_out, Stream::Stdout);
+    let stderr_task = reader(child_err, Stream::Stderr);
     // Hello, then the code, then whether it compiled.
     let mut channel = channel;
     channel.start(Some(bootstrap), START_TIMEOUT).await?;

@@ -24,6 +24,7 @@ pub(crate) async fn run(
     limits: Limits,
     config: &ClientConfig,
     guard: Option<String>,
+    output: Option<crate::OutputSink>,
 ) -> Result<ExecutionResult, SandboxError> {
     let python = interpreter::resolve(config.python.as_deref()).await?;
     let name = request.file_name().to_owned();
@@ -48,7 +49,14 @@ pub(crate) async fn run(
         no_exec: false,
         payload: request.code.len(),
     };
-    let outcome = process::execute(&plan, &python.bootstrap, &run, request.code.as_bytes()).await?;
+    let outcome = process::execute(
+        &plan,
+        &python.bootstrap,
+        &run,
+        request.code.as_bytes(),
+        output,
+    )
+    .await?;
 
     let (max_files, max_bytes) = (limits.max_output_files, limits.max_output_files_bytes);
     let budget = outcome.budget.clone();

@@ -1,6 +1,6 @@
 //! `/mcp`: the sandbox's MCP tools over streamable HTTP, behind the same
 //! API keys as `/execute`, and through the same rate limits, limits,
-//! admission and metrics (see [`routes::run`]).
+//! admission and metrics (see [`crate::execution::run`]).
 
 use std::convert::Infallible;
 
@@ -48,7 +48,7 @@ impl Executor for ServerExecutor {
             .unwrap_or("-")
             .to_owned();
         let outcome = match routes::check_caller(&self.state, &caller) {
-            Ok(()) => routes::run(&self.state, &caller, &request_id, request).await,
+            Ok(()) => crate::execution::run(&self.state, &caller, &request_id, request).await,
             Err(failure) => Err(failure),
         };
         outcome.map_err(|failure| Refusal::Refused {

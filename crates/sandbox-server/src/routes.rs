@@ -1,25 +1,21 @@
 //! The handlers: health, readiness, metrics and `POST /execute`. Each one
 //! parses, calls the client, renders; none knows how code is sandboxed.
 
-use std::time::Instant;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sandbox_client::{ExecutionMode, ExecutionRequest, ExecutionResult, Isolation, SandboxError};
+use sandbox_client::{ExecutionMode, ExecutionRequest, ExecutionResult, Isolation};
 use sandbox_core::ApiError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::admission::Refusal;
 use crate::auth::Caller;
 use crate::error::{ApiFailure, Code};
+use crate::execution::{run, shutting_down};
 use crate::extract::RequestIdText;
-use crate::limits;
-use crate::metrics::Metrics;
 use crate::state::{AppState, LayerReport};
 
 /// `GET /`: what this server is and what it can do (the original's health
@@ -228,7 +224,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     tag = "execution",
     request_body(content = ExecutionRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "The code ran (or was refused before running, e.g. a syntax error); see `status`", body = ExecutionResult),
+        (status = 200, description = "The code ran (or was refused before running, e.g. a syntax error); see `status`. With `Accept: text/event-stream` the answer is Server-Sent Events while it runs: `stdout` and `stderr` events with `{\"text\": ...}` as the program writes, then one `result` event (this result) or `error` event (`{\"status\": ..., \"error\": {...}}`); comment lines keep a quiet stream open. Dropping the stream cancels the run.", content(
+            (ExecutionResult = "application/json"),
+            (String = "text/event-stream"),
+        )),
         (status = 400, description = "The body is not valid JSON", body = ApiError),
         (status = 401, description = "Missing or wrong API key", body = ApiError),
         (status = 413, description = "The body is over the size limit", body = ApiError),
@@ -250,11 +249,16 @@ pub async fn execute(
     RequestIdText(request_id): RequestIdText,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<ExecutionResult>, ApiFailure> {
+) -> Result<Response, ApiFailure> {
     check_caller(&state, &caller)?;
     check_content_type(&headers)?;
     let request = crate::request::decode(&body, state.config())?;
-    run(&state, &caller, &request_id, request).await.map(Json)
+    if crate::live::wants_events(&headers) {
+        return crate::live::respond(state, caller, request_id, request).await;
+    }
+    run(&state, &caller, &request_id, request)
+        .await
+        .map(|result| Json(result).into_response())
 }
 
 /// The checks before a request is even read: refused while draining, and
@@ -286,99 +290,6 @@ pub fn check_caller(state: &AppState, caller: &Caller) -> Result<(), ApiFailure>
     Ok(())
 }
 
-/// Runs a request that passed [`check_caller`], the way every entry point
-/// does (`POST /execute`, the MCP tools): the server's limits, a slot (or
-/// the queue), the execution, its metrics.
-///
-/// # Errors
-///
-/// 422 for a request past the server's maxima, 503 when the queue is full or
-/// the server drains, 500 (logged under the request id) when the sandbox cannot
-/// run at all.
-pub async fn run(
-    state: &AppState,
-    caller: &Caller,
-    request_id: &str,
-    request: ExecutionRequest,
-) -> Result<ExecutionResult, ApiFailure> {
-    limits::check(&request, state.config())?;
-
-    let slot = match state.admission().admit(state.metrics()).await {
-        Ok(slot) => slot,
-        Err(Refusal::QueueFull) => {
-            state.metrics().rejected("overloaded");
-            return Err(ApiFailure::new(
-                Code::Overloaded,
-                format!(
-                    "all {} execution slots and the queue are taken; retry later",
-                    state.admission().max_concurrency()
-                ),
-            )
-            .retry_after(1));
-        }
-        Err(Refusal::Draining) => {
-            state.metrics().rejected("shutting_down");
-            return Err(shutting_down());
-        }
-    };
-    let record = Record::start(state.metrics(), request_id);
-    let outcome = tokio::select! {
-        outcome = state.client().execute_request(request) => outcome,
-        () = state.admission().killed() => {
-            // Dropping the execution above killed its sandbox and removed
-            // its work dir.
-            tracing::warn!("execution killed: the shutdown deadline passed");
-            return Err(ApiFailure::new(
-                Code::ShuttingDown,
-                "the server shut down before the execution ended; it was killed",
-            ));
-        }
-    };
-    drop(slot);
-    match outcome {
-        Ok(result) => {
-            record.finish(result.status.as_str());
-            if result.status == sandbox_client::Status::SandboxError {
-                state
-                    .readiness()
-                    .setup_failed(result.message.as_deref().unwrap_or("a sandbox failed"));
-            }
-            tracing::info!(
-                %caller,
-                status = %result.status,
-                duration_ms = result.duration_ms,
-                "execution finished"
-            );
-            Ok(result)
-        }
-        Err(SandboxError::InvalidRequest(err)) => {
-            record.discard();
-            Err(ApiFailure::invalid(err.to_string()))
-        }
-        Err(err @ SandboxError::Unsupported { .. }) => {
-            record.discard();
-            tracing::error!(error = %err, "cannot run the request on this host");
-            Err(ApiFailure::new(
-                Code::Unavailable,
-                format!(
-                    "this server cannot run the request now (its sandbox is unavailable); \
-                     request id `{request_id}`"
-                ),
-            )
-            .retry_after(30))
-        }
-        Err(err) => {
-            record.discard();
-            tracing::error!(error = %err, "execution failed inside the server");
-            Err(ApiFailure::internal(request_id))
-        }
-    }
-}
-
-fn shutting_down() -> ApiFailure {
-    ApiFailure::new(Code::ShuttingDown, "the server is shutting down").retry_after(1)
-}
-
 /// Requires a JSON content type, which keeps browsers from posting code
 /// cross-site without a CORS preflight: a form, a `text/plain` body and an
 /// untyped body (a `Blob` without a type) need none.
@@ -403,49 +314,4 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiFailure> {
             None => "the body must be JSON: send `Content-Type: application/json`".into(),
         },
     ))
-}
-
-/// Counts one execution in the metrics: its status when it ends, or
-/// `cancelled` when it is dropped first (client gone, shutdown).
-struct Record<'a> {
-    metrics: &'a Metrics,
-    started: Instant,
-    done: bool,
-    // Logged on drop, which may happen outside the request's span.
-    request_id: String,
-}
-
-impl<'a> Record<'a> {
-    fn start(metrics: &'a Metrics, request_id: &str) -> Self {
-        Self {
-            metrics,
-            started: Instant::now(),
-            done: false,
-            request_id: request_id.to_owned(),
-        }
-    }
-
-    fn finish(mut self, status: &str) {
-        self.metrics
-            .finished(status, self.started.elapsed().as_secs_f64());
-        self.done = true;
-    }
-
-    /// Nothing ran (refused by the runner): not an execution.
-    fn discard(mut self) {
-        self.done = true;
-    }
-}
-
-impl Drop for Record<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            self.metrics
-                .finished("cancelled", self.started.elapsed().as_secs_f64());
-            tracing::info!(
-                request_id = %self.request_id,
-                "execution cancelled before it ended (client gone or shutdown)"
-            );
-        }
-    }
 }

@@ -2,12 +2,14 @@
 //! --json` and the client. It is public API; snapshot tests pin its shape.
 
 mod api_error;
+mod event;
 mod isolation;
 mod request;
 mod result;
 mod serde_helpers;
 
 pub use api_error::{ApiError, ApiErrorDetail};
+pub use event::ExecutionEvent;
 pub use isolation::Isolation;
 pub use request::{DEFAULT_FILENAME, ExecutionMode, ExecutionRequest};
 pub use result::{ExecutionResult, Status, Usage, Violation};

@@ -92,6 +92,7 @@ pub(crate) async fn run(
     config: &ClientConfig,
     guard: Option<String>,
     pool: Option<&Pool>,
+    output: Option<crate::OutputSink>,
 ) -> Result<ExecutionResult, SandboxError> {
     let caps = probe::for_isolation(config.isolation);
     if let Some(missing) = missing_layers(caps, config.isolation) {
@@ -119,6 +120,7 @@ pub(crate) async fn run(
     let mut job = session::Job {
         request,
         guard_spec: guard,
+        output,
     };
     let recipe = |plan: SecurePlan| {
         Arc::new(session::Recipe {
@@ -258,6 +260,7 @@ pub(crate) async fn run(
     _config: &sandbox_core::ClientConfig,
     _guard: Option<String>,
     _pool: Option<&std::convert::Infallible>,
+    _output: Option<crate::OutputSink>,
 ) -> Result<sandbox_core::ExecutionResult, SandboxError> {
     Err(SandboxError::Unsupported {
         feature: "secure mode".into(),

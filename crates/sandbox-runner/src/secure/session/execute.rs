@@ -21,7 +21,7 @@ use super::cleanup::{Leftovers, Removed, Tail};
 use super::{Failure, Init, Job, KillOnDrop, Prepared, Trace, io_err};
 use crate::blocking;
 use crate::budget::ResultBudget;
-use crate::capture::{Captured, capture};
+use crate::capture::{Captured, Stream, Tee, capture};
 use crate::classify::{Observed, classify};
 use crate::collect::{Collected, collect};
 use crate::sys::sandbox::ProgramStatus;
@@ -47,6 +47,7 @@ pub(crate) async fn execute(
     let Job {
         mut request,
         guard_spec,
+        output,
     } = job;
     let limits = limits.clone();
     let trace = Trace::start();
@@ -106,7 +107,7 @@ pub(crate) async fn execute(
     }
 
     // Supervise: capture output, enforce the timeout.
-    let streams = Streams::capture(stdout, stderr, &init, &limits);
+    let streams = Streams::capture(stdout, stderr, &init, &limits, output.clone());
     let started = Instant::now();
     let run = Request::Run {
         v: protocol::VERSION,
@@ -125,6 +126,7 @@ pub(crate) async fn execute(
             return Err(Failure::Stale(Box::new(Job {
                 request,
                 guard_spec,
+                output,
             })));
         }
         Err(err) => return Err(err.into()),
@@ -183,6 +185,7 @@ pub(crate) async fn execute(
         return Err(Failure::Stale(Box::new(Job {
             request,
             guard_spec,
+            output,
         })));
     }
     let isolation = recipe.isolation;
@@ -236,11 +239,12 @@ impl Streams {
         stderr: pipe::Receiver,
         init: &Arc<Init>,
         limits: &Limits,
+        output: Option<crate::OutputSink>,
     ) -> Self {
         let (stop, stop_rx) = watch::channel(false);
         let output_limited = Arc::new(AtomicBool::new(false));
         let budget = ResultBudget::new(limits.max_result_bytes);
-        let reader = |pipe| {
+        let reader = |pipe, stream| {
             let init = init.clone();
             let flag = output_limited.clone();
             tokio::spawn(capture(
@@ -252,11 +256,12 @@ impl Streams {
                     flag.store(true, Ordering::SeqCst);
                     init.signal(Signal::SIGUSR1);
                 },
+                output.clone().map(|sink| Tee::new(sink, stream)),
             ))
         };
         Self {
-            stdout: reader(stdout),
-            stderr: reader(stderr),
+            stdout: reader(stdout, Stream::Stdout),
+            stderr: reader(stderr, Stream::Stderr),
             stop,
             output_limited,
             budget,

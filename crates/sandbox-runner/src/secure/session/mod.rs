@@ -199,6 +199,8 @@ async fn child_error(pipe: &mut pipe::Receiver, plan: &SecurePlan) -> Option<San
 pub(crate) struct Job {
     pub(crate) request: ExecutionRequest,
     pub(crate) guard_spec: Option<String>,
+    /// Where output goes as it is written, for live output.
+    pub(crate) output: Option<crate::OutputSink>,
 }
 
 /// What a sandbox is made from. A cold run's recipe is its request's own
