@@ -276,3 +276,48 @@ async fn dropping_the_stream_kills_the_sandbox() {
         1.0
     );
 }
+
+#[test]
+fn the_blocking_client_calls_back_with_output_as_it_comes() {
+    let server = TestServer::start(&[], &[]);
+    for (name, config) in [
+        ("local", crate::support::config()),
+        (
+            "remote",
+            sandbox_client::ClientConfig {
+                server_url: Some(server.url.clone()),
+                ..crate::support::config()
+            },
+        ),
+    ] {
+        let client = sandbox_client::blocking::SandboxClient::from_config(config).unwrap();
+        let mut seen = Vec::new();
+        let result = client
+            .execute_with_output(ExecutionRequest::new(THREE_LINES), |event| {
+                seen.push((Instant::now(), event));
+            })
+            .unwrap();
+        let ended = Instant::now();
+        assert_eq!(text_of(&seen, true), result.stdout, "{name}");
+        let early = ended.duration_since(seen[0].0);
+        assert!(early >= Duration::from_millis(1500), "{name}: {early:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_quiet_stream_gets_heartbeats() {
+    let server = TestServer::start(&[], &[]);
+    let response = post_events(&server, "import time\ntime.sleep(11)\nprint('done')\n")
+        .send()
+        .await
+        .unwrap();
+    let mut raw = String::new();
+    let mut response = response;
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        raw.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let beat = raw.find(": keep-alive").expect("a heartbeat comment");
+    let output = raw.find("event: stdout").expect("the output");
+    assert!(beat < output, "{raw}");
+    assert!(raw.contains("event: result"));
+}

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
-use sandbox_client::{ClientConfig, ExecutionMode, SandboxClient};
+use sandbox_client::{ClientConfig, ExecutionMode, ExecutionRequest, SandboxClient};
 
 /// Runs per measurement after the warm-up.
 const RUNS: usize = 40;
@@ -34,21 +34,46 @@ pub(crate) fn run(runtime: &tokio::runtime::Runtime, python: &Path, bare: Durati
     runtime.block_on(pooled.warm())?;
 
     // Latency: each run finds its sandbox ready (the wait is not counted).
+    // Plain and streamed runs alternate, each first in every other pair
+    // (the second of a pair runs beside the first one's teardown), so both
+    // see the same machine.
     let mut times = Vec::with_capacity(RUNS);
+    let mut streamed_times = Vec::with_capacity(RUNS);
     for n in 0..RUNS + 3 {
-        runtime.block_on(until_ready(&pooled, PARALLEL))?;
-        let start = Instant::now();
-        let result = runtime.block_on(pooled.execute("print(1)"))?;
-        let took = start.elapsed();
-        if !(result.success && result.stdout == "1\n") {
-            bail!("pooled run failed: {result:?}");
-        }
-        if n >= 3 {
-            times.push(took);
+        for streamed in [n % 2 == 1, n % 2 == 0] {
+            runtime.block_on(until_ready(&pooled, PARALLEL))?;
+            let start = Instant::now();
+            let result = if streamed {
+                let mut events = 0;
+                let result = runtime.block_on(
+                    pooled
+                        .execute_stream(ExecutionRequest::new("print(1)"))
+                        .finish(|_| events += 1),
+                )?;
+                if events != 1 {
+                    bail!("a streamed print(1) gave {events} output events");
+                }
+                result
+            } else {
+                runtime.block_on(pooled.execute("print(1)"))?
+            };
+            let took = start.elapsed();
+            if !(result.success && result.stdout == "1\n") {
+                bail!("pooled run failed: {result:?}");
+            }
+            if n >= 3 {
+                if streamed {
+                    streamed_times.push(took);
+                } else {
+                    times.push(took);
+                }
+            }
         }
     }
     times.sort();
+    streamed_times.sort();
     let pooled_p50 = times[times.len() / 2];
+    let streamed_p50 = streamed_times[streamed_times.len() / 2];
     let stats = pooled
         .pool_stats()
         .context("the pooled client has a pool")?;
@@ -72,6 +97,17 @@ pub(crate) fn run(runtime: &tokio::runtime::Runtime, python: &Path, bare: Durati
         "pooled SandboxClient::execute, p50 ms",
         ms(pooled_p50),
         pooled_p50.as_secs_f64() / bare.as_secs_f64()
+    );
+    println!(
+        "{:<56} {:>10.2} {:>8.2}",
+        "pooled SandboxClient::execute_stream, p50 ms",
+        ms(streamed_p50),
+        streamed_p50.as_secs_f64() / bare.as_secs_f64()
+    );
+    println!(
+        "{:<56} {:>10.3}",
+        "  live output adds (ms, difference of medians)",
+        ms(streamed_p50) - ms(pooled_p50)
     );
     println!(
         "{:<56} {:>10}",

@@ -226,3 +226,63 @@ async fn a_pooled_mcp_server_leaves_nothing_when_its_client_goes() {
         "cgroups of sandbox mcp left: {orphans:?}"
     );
 }
+
+/// A client that keeps the progress notifications it gets, with their
+/// arrival times.
+#[derive(Clone, Default)]
+struct Progress(
+    std::sync::Arc<
+        std::sync::Mutex<Vec<(std::time::Instant, rmcp::model::ProgressNotificationParam)>>,
+    >,
+);
+
+impl rmcp::ClientHandler for Progress {
+    async fn on_progress(
+        &self,
+        params: rmcp::model::ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((std::time::Instant::now(), params));
+    }
+}
+
+#[tokio::test]
+async fn a_long_run_reports_its_output_as_progress_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (transport, _stderr) = TokioChildProcess::builder(command(&dir, &[]))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sandbox mcp");
+    let progress = Progress::default();
+    let client = progress.clone().serve(transport).await.expect("initialize");
+    let code = "import time\nfor i in range(3):\n    print('line', i)\n    time.sleep(1)\n";
+    let Value::Object(arguments) = json!({ "code": code }) else {
+        unreachable!()
+    };
+
+    // rmcp's client puts a progress token on every request (its own, over
+    // any given), so every call here asks for progress.
+    let params = CallToolRequestParams::new("run_python").with_arguments(arguments);
+    let result = client.call_tool(params).await.unwrap();
+    let ended = std::time::Instant::now();
+    assert_eq!(text(&result), "line 0\nline 1\nline 2\n");
+    let seen = progress.0.lock().unwrap().clone();
+    let (first, _) = seen.first().expect("progress notifications");
+    assert!(
+        ended.duration_since(*first) >= std::time::Duration::from_millis(1500),
+        "the first notification came only {:?} before the result",
+        ended.duration_since(*first)
+    );
+    let messages: String = seen
+        .iter()
+        .map(|(_, p)| p.message.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(messages, "line 0\nline 1\nline 2\n");
+    assert!(seen.windows(2).all(|w| w[0].1.progress < w[1].1.progress));
+    let token = &seen[0].1.progress_token;
+    assert!(seen.iter().all(|(_, p)| &p.progress_token == token));
+    client.cancel().await.unwrap();
+}

@@ -3,7 +3,7 @@
 //! single-threaded runtime; do not call it from inside an async runtime (it
 //! returns an error there instead of deadlocking).
 
-use sandbox_core::{ClientConfig, ExecutionRequest, ExecutionResult, SandboxError};
+use sandbox_core::{ClientConfig, ExecutionEvent, ExecutionRequest, ExecutionResult, SandboxError};
 
 /// The blocking twin of [`crate::SandboxClient`].
 #[derive(Debug)]
@@ -107,12 +107,34 @@ impl SandboxClient {
         &self,
         request: ExecutionRequest,
     ) -> Result<ExecutionResult, SandboxError> {
+        self.outside_a_runtime()?;
+        self.runtime.block_on(self.inner.execute_request(request))
+    }
+
+    /// Runs a full request, calling `on_output` with each `stdout` and
+    /// `stderr` event as the program writes (live output), and returns the
+    /// result. The events' text, concatenated, is the result's.
+    ///
+    /// # Errors
+    ///
+    /// As [`execute_request`](Self::execute_request).
+    pub fn execute_with_output(
+        &self,
+        request: ExecutionRequest,
+        on_output: impl FnMut(ExecutionEvent),
+    ) -> Result<ExecutionResult, SandboxError> {
+        self.outside_a_runtime()?;
+        self.runtime
+            .block_on(self.inner.execute_stream(request).finish(on_output))
+    }
+
+    fn outside_a_runtime(&self) -> Result<(), SandboxError> {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(SandboxError::Unsupported {
                 feature: "the blocking client inside an async runtime".into(),
                 reason: "use the async `sandbox_client::SandboxClient` there".into(),
             });
         }
-        self.runtime.block_on(self.inner.execute_request(request))
+        Ok(())
     }
 }

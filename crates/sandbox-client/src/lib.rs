@@ -45,7 +45,7 @@ use sandbox_runner::Runner;
 pub use sandbox_runner::interpreter;
 pub use sandbox_runner::secure::{Capabilities, Layer, probe as probe_isolation};
 pub use sandbox_runner::{
-    PoolStats, Swept, explained, names_alternatives, sweep_stale, wait_for_cleanup,
+    OutputSink, PoolStats, Swept, explained, names_alternatives, sweep_stale, wait_for_cleanup,
 };
 pub use stream::ExecutionStream;
 
@@ -224,6 +224,31 @@ impl SandboxClient {
                 ExecutionStream::new(events, async move {
                     remote.run_with_output(request, output).await
                 })
+            }
+        }
+    }
+
+    /// Runs a request as [`execute_request`](Self::execute_request) does,
+    /// or, with `output`, as [`execute_stream`](Self::execute_stream) does,
+    /// sending each output event there as it comes (a receiver that went
+    /// away stops nothing).
+    ///
+    /// # Errors
+    ///
+    /// As [`execute_request`](Self::execute_request).
+    pub async fn execute_to(
+        &self,
+        request: ExecutionRequest,
+        output: Option<OutputSink>,
+    ) -> Result<ExecutionResult, SandboxError> {
+        match output {
+            None => self.execute_request(request).await,
+            Some(output) => {
+                self.execute_stream(request)
+                    .finish(|event| {
+                        let _ = output.send(event);
+                    })
+                    .await
             }
         }
     }

@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use rmcp::model::Extensions;
-use sandbox_client::{ExecutionRequest, ExecutionResult, SandboxClient, SandboxError};
+use sandbox_client::{ExecutionRequest, ExecutionResult, OutputSink, SandboxClient, SandboxError};
 
 /// Why a tool call's code did not run. Its text is the answer the model
 /// reads: why nothing ran and what to do (retry later, ask for less).
@@ -34,7 +34,8 @@ pub enum Refusal {
 pub trait Executor: Send + Sync + 'static {
     /// Runs `request`. `extensions` are the MCP request's (over HTTP they
     /// hold the HTTP request's parts, with whatever the server's middleware
-    /// put there).
+    /// put there). With `output`, what the program writes goes there as it
+    /// is written (for progress notifications).
     ///
     /// # Errors
     ///
@@ -43,6 +44,7 @@ pub trait Executor: Send + Sync + 'static {
         &self,
         request: ExecutionRequest,
         extensions: &Extensions,
+        output: Option<OutputSink>,
     ) -> impl Future<Output = Result<ExecutionResult, Refusal>> + Send;
 }
 
@@ -51,7 +53,8 @@ impl Executor for SandboxClient {
         &self,
         request: ExecutionRequest,
         _extensions: &Extensions,
+        output: Option<OutputSink>,
     ) -> Result<ExecutionResult, Refusal> {
-        Ok(self.execute_request(request).await?)
+        Ok(self.execute_to(request, output).await?)
     }
 }

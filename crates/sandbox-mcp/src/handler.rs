@@ -108,8 +108,25 @@ impl<E: Executor> SandboxMcp<E> {
             Ok(request) => request,
             Err(err) => return error_text(format!("Error: invalid arguments: {err}")),
         };
+        // With a progress token, output goes to the client as it comes.
+        let (output, progress) = match context.meta.get_progress_token() {
+            Some(token) => {
+                let (output, events) = tokio::sync::mpsc::unbounded_channel();
+                let forward = crate::progress::forward(&context.peer, token, events);
+                (Some(output), Some(forward))
+            }
+            None => (None, None),
+        };
+        let run = async {
+            let execution = self.executor.execute(request, &context.extensions, output);
+            match progress {
+                // The forwarder ends when the run drops its sender.
+                Some(progress) => tokio::join!(execution, progress).0,
+                None => execution.await,
+            }
+        };
         let outcome = tokio::select! {
-            outcome = self.executor.execute(request, &context.extensions) => outcome,
+            outcome = run => outcome,
             // Dropping the execution kills its sandbox.
             () = context.ct.cancelled() => Err(Refusal::Cancelled),
         };

@@ -27,6 +27,7 @@ mod content;
 mod executor;
 mod handler;
 pub mod http;
+mod progress;
 mod schema;
 
 pub use executor::{Executor, Refusal};

@@ -4,7 +4,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
-use sandbox_client::SandboxClient;
+use sandbox_client::{ExecutionEvent, ExecutionResult, SandboxClient, SandboxError};
 use sandbox_core::ClientConfig;
 
 use crate::errors;
@@ -109,12 +109,46 @@ impl NativeClient {
     }
 
     /// Runs `request` and waits for its result with the GIL released;
-    /// `KeyboardInterrupt` cancels the run and kills its sandbox.
-    fn execute(&self, py: Python<'_>, request: &PyRequest) -> PyResult<PyExecutionResult> {
+    /// `KeyboardInterrupt` cancels the run and kills its sandbox. With
+    /// `on_stdout` or `on_stderr`, each is called with the text of its
+    /// stream as the program writes it (live output), on this thread; an
+    /// exception from one cancels the run and is raised.
+    #[pyo3(signature = (request, on_stdout = None, on_stderr = None))]
+    fn execute(
+        &self,
+        py: Python<'_>,
+        request: &PyRequest,
+        on_stdout: Option<Py<PyAny>>,
+        on_stderr: Option<Py<PyAny>>,
+    ) -> PyResult<PyExecutionResult> {
         let (client, request) = (self.client.clone(), request.inner.clone());
-        runtime::wait(py, async move { client.execute_request(request).await })?
-            .map(PyExecutionResult::from)
-            .map_err(errors::to_py)
+        if on_stdout.is_none() && on_stderr.is_none() {
+            return runtime::wait(py, async move { client.execute_request(request).await })?
+                .map(PyExecutionResult::from)
+                .map_err(errors::to_py);
+        }
+        let outcome: PyResult<Result<ExecutionResult, SandboxError>> =
+            runtime::wait(py, async move {
+                let mut stream = client.execute_stream(request);
+                while let Some(event) = stream.next().await {
+                    let (callback, text) = match event {
+                        Ok(ExecutionEvent::Result(result)) => return Ok(Ok(*result)),
+                        Ok(ExecutionEvent::Stdout { text }) => (&on_stdout, text),
+                        Ok(ExecutionEvent::Stderr { text }) => (&on_stderr, text),
+                        Ok(_) => continue,
+                        Err(err) => return Ok(Err(err)),
+                    };
+                    if let Some(callback) = callback {
+                        // An exception drops the stream, which kills the run.
+                        Python::attach(|py| callback.call1(py, (text,)).map(drop))?;
+                    }
+                }
+                Ok(Err(no_result()))
+            })?;
+        let outcome = outcome.inspect_err(|_| {
+            sandbox_client::wait_for_cleanup(runtime::CLEANUP_LIMIT);
+        })?;
+        outcome.map(PyExecutionResult::from).map_err(errors::to_py)
     }
 
     /// Starts `request` and returns at once; `done(result, error)` is
@@ -172,4 +206,12 @@ impl RunHandle {
     fn done(&self) -> bool {
         self.task.is_finished()
     }
+}
+
+/// The error for a stream that ended without its result.
+fn no_result() -> SandboxError {
+    SandboxError::io(
+        "run the code",
+        std::io::Error::other("the run ended without a result"),
+    )
 }

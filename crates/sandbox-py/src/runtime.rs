@@ -18,7 +18,7 @@ const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
 /// How long a cancelled run may take to leave nothing behind (its
 /// sandbox's processes and cgroup) before the interrupt is raised.
-const CLEANUP_LIMIT: Duration = Duration::from_secs(5);
+pub(crate) const CLEANUP_LIMIT: Duration = Duration::from_secs(5);
 
 /// The shared runtime, started on first use. Two workers: the runs
 /// themselves happen in sandboxes; the runtime only waits on them.

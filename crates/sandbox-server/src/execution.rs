@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use sandbox_client::{ExecutionRequest, ExecutionResult, SandboxError};
+use sandbox_client::{ExecutionRequest, ExecutionResult, OutputSink, SandboxError};
 
 use crate::admission::Refusal;
 use crate::auth::Caller;
@@ -28,11 +28,26 @@ pub async fn run(
     request_id: &str,
     request: ExecutionRequest,
 ) -> Result<ExecutionResult, ApiFailure> {
+    run_to(state, caller, request_id, request, None).await
+}
+
+/// [`run`], sending what the program writes to `output` as it is written.
+///
+/// # Errors
+///
+/// As [`run`].
+pub async fn run_to(
+    state: &AppState,
+    caller: &Caller,
+    request_id: &str,
+    request: ExecutionRequest,
+    output: Option<OutputSink>,
+) -> Result<ExecutionResult, ApiFailure> {
     limits::check(&request, state.config())?;
     let slot = admit(state).await?;
     let record = Record::start(state.metrics(), request_id);
     let outcome = tokio::select! {
-        outcome = state.client().execute_request(request) => outcome,
+        outcome = state.client().execute_to(request, output) => outcome,
         () = state.admission().killed() => {
             // Dropping the execution above killed its sandbox and removed
             // its work dir.

@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse as _, Response};
 use http_body_util::BodyExt as _;
 use sandbox_client::tool::ToolSettings;
-use sandbox_client::{ExecutionRequest, ExecutionResult};
+use sandbox_client::{ExecutionRequest, ExecutionResult, OutputSink};
 use sandbox_mcp::rmcp::model::Extensions;
 use sandbox_mcp::{Executor, Refusal, SandboxMcp};
 use serde_json::{Value, json};
@@ -34,6 +34,7 @@ impl Executor for ServerExecutor {
         &self,
         request: ExecutionRequest,
         extensions: &Extensions,
+        output: Option<OutputSink>,
     ) -> Result<ExecutionResult, Refusal> {
         // The HTTP request's parts carry what the middleware found: the
         // caller (from the API key) and the request id.
@@ -48,7 +49,9 @@ impl Executor for ServerExecutor {
             .unwrap_or("-")
             .to_owned();
         let outcome = match routes::check_caller(&self.state, &caller) {
-            Ok(()) => crate::execution::run(&self.state, &caller, &request_id, request).await,
+            Ok(()) => {
+                crate::execution::run_to(&self.state, &caller, &request_id, request, output).await
+            }
             Err(failure) => Err(failure),
         };
         outcome.map_err(|failure| Refusal::Refused {

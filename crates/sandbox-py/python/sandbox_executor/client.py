@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Union
 
 from . import _native
 from .config import ClientConfig, ExecutionMode
@@ -131,6 +131,8 @@ class SandboxClient:
         allow_network: Optional[bool] = None,
         memory_mb: Optional[int] = None,
         filename: Optional[str] = None,
+        on_stdout: Optional[Callable[[str], object]] = None,
+        on_stderr: Optional[Callable[[str], object]] = None,
     ) -> ExecutionResult:
         """Runs ``code`` and returns what it did.
 
@@ -144,6 +146,12 @@ class SandboxClient:
             allow_network: Network access of this run.
             memory_mb: Memory limit of this run, in MiB.
             filename: The script's name in tracebacks (default ``main.py``).
+            on_stdout: Called with each piece of stdout text as the program
+                writes it (whole lines, or what follows the last line end
+                after a short pause), on the calling thread, while it runs.
+                The pieces, joined, are the result's ``stdout``. An exception
+                it raises cancels the run and propagates.
+            on_stderr: The same for stderr.
 
         Returns:
             The :class:`ExecutionResult`: ``success``, ``status``, ``stdout``,
@@ -171,7 +179,9 @@ class SandboxClient:
             memory_mb=memory_mb,
             filename=filename,
         )
-        return self._native.execute(request)
+        if on_stdout is None and on_stderr is None:
+            return self._native.execute(request)
+        return self._native.execute(request, on_stdout, on_stderr)
 
     async def aexecute(
         self,
