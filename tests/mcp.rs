@@ -454,3 +454,130 @@ async fn malformed_messages_get_json_rpc_errors_and_batches_follow_the_revision(
         "{answer}"
     );
 }
+
+/// A tool call that asks for progress (a `progressToken`) is answered as a
+/// stream: progress notifications carrying the output as it is written,
+/// then the result; the same call without a token gets plain JSON.
+#[tokio::test]
+async fn a_tool_call_that_asks_for_progress_gets_the_output_as_it_comes() {
+    let server = TestServer::start(&[], &[]);
+    let code = crate::live::THREE_LINES;
+    let call = |meta: Value| {
+        json!({
+            "jsonrpc": "2.0", "id": 5, "method": "tools/call",
+            "params": {"name": "run_python", "arguments": {"code": code}, "_meta": meta}
+        })
+        .to_string()
+    };
+    let mut response = http()
+        .post(server.at("/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-06-18")
+        .body(call(json!({"progressToken": "p1"})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut buffer = String::new();
+    let mut messages: Vec<(std::time::Instant, Value)> = Vec::new();
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let data: String = block
+                .lines()
+                .filter_map(|line| line.strip_prefix("data:"))
+                .map(str::trim_start)
+                .collect();
+            if let Ok(message) = serde_json::from_str::<Value>(&data) {
+                messages.push((std::time::Instant::now(), message));
+            }
+        }
+    }
+    let (last_at, answer) = messages.last().expect("messages");
+    assert_eq!(answer["id"], 5, "{messages:?}");
+    assert_eq!(
+        answer["result"]["content"][0]["text"], "line 0\nline 1\nline 2\n",
+        "{answer}"
+    );
+    let progress: Vec<&(std::time::Instant, Value)> = messages
+        .iter()
+        .filter(|(_, m)| m["method"] == "notifications/progress")
+        .collect();
+    let (first_at, _) = progress.first().expect("progress notifications");
+    assert!(last_at.duration_since(*first_at) >= std::time::Duration::from_millis(1500));
+    let text: String = progress
+        .iter()
+        .map(|(_, m)| {
+            assert_eq!(m["params"]["progressToken"], "p1");
+            m["params"]["message"].as_str().unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(text, "line 0\nline 1\nline 2\n");
+
+    // Without a token: one JSON answer.
+    let (status, answer) = post_mcp(
+        &server,
+        &call(json!({})),
+        &[("mcp-protocol-version", "2025-06-18")],
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["result"]["content"][0]["text"],
+        "line 0\nline 1\nline 2\n"
+    );
+}
+
+/// A client that goes away in the middle of a streamed tool call cancels
+/// it: nothing of its sandbox is left.
+#[tokio::test]
+async fn a_streamed_tool_call_ends_with_its_connection() {
+    use std::io::{Read as _, Write as _};
+
+    let server = TestServer::start(&["--pool-size", "0"], &[]);
+    let body = json!({
+        "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {
+            "name": "run_python",
+            "arguments": {"code": "import time\nwhile True:\n    print('tick')\n    time.sleep(0.1)\n"},
+            "_meta": {"progressToken": 1}
+        }
+    })
+    .to_string();
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "POST /mcp HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2025-06-18\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let (mut seen, mut buffer) = (Vec::new(), [0u8; 4096]);
+    while !String::from_utf8_lossy(&seen).contains("tick") {
+        let n = stream.read(&mut buffer).expect("the stream");
+        assert!(
+            n > 0,
+            "the stream ended: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buffer[..n]);
+    }
+    drop(stream);
+    let gone = crate::serving::wait_until(std::time::Duration::from_secs(10), || {
+        server.descendants().is_empty()
+    });
+    assert!(gone, "left running: {:?}", server.descendants());
+}

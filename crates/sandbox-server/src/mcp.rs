@@ -62,8 +62,9 @@ impl Executor for ServerExecutor {
 }
 
 /// The `/mcp` service: tools described from the server's defaults and
-/// maxima and its policy.
-pub fn service(state: &AppState) -> sandbox_mcp::http::Service<ServerExecutor> {
+/// maxima and its policy; answers in plain JSON, or (`streaming`) as a
+/// stream of the request's notifications and then its answer.
+pub fn service(state: &AppState, streaming: bool) -> sandbox_mcp::http::Service<ServerExecutor> {
     let config = state.config();
     let settings = ToolSettings::probed(&config.execution).with_max_timeout(config.limits.timeout);
     let body_bytes = config.limits.body_bytes;
@@ -73,7 +74,11 @@ pub fn service(state: &AppState) -> sandbox_mcp::http::Service<ServerExecutor> {
         },
         settings,
     );
-    sandbox_mcp::http::service(server, body_bytes)
+    if streaming {
+        sandbox_mcp::http::streaming_service(server, body_bytes)
+    } else {
+        sandbox_mcp::http::service(server, body_bytes)
+    }
 }
 
 /// Most messages in one JSON-RPC batch.
@@ -88,10 +93,15 @@ const BATCH_REVISION: &str = "2025-03-26";
 /// malformed bodies get JSON-RPC errors (`-32700` parse error, `-32600`
 /// invalid request) as the transport specification says, batches are
 /// served where the negotiated revision has them, and the SDK's plain-text
-/// refusals become JSON-RPC errors too.
+/// refusals become JSON-RPC errors too. Answers are plain JSON, except for
+/// a `tools/call` that asks for progress (a `progressToken` in its
+/// `_meta`) from a client that takes `text/event-stream`: that one is
+/// answered as a stream, its progress notifications (live output) and
+/// then its result.
 pub fn endpoint(state: &AppState) -> Endpoint {
     Endpoint {
-        inner: service(state),
+        inner: service(state, false),
+        streaming: service(state, true),
     }
 }
 
@@ -99,6 +109,7 @@ pub fn endpoint(state: &AppState) -> Endpoint {
 #[derive(Clone)]
 pub struct Endpoint {
     inner: Inner,
+    streaming: Inner,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -121,14 +132,14 @@ impl tower::Service<Request> for Endpoint {
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let inner = self.inner.clone();
-        Box::pin(async move { Ok(handle(inner, request).await) })
+        let (inner, streaming) = (self.inner.clone(), self.streaming.clone());
+        Box::pin(async move { Ok(handle(inner, streaming, request).await) })
     }
 }
 
 type Inner = sandbox_mcp::http::Service<ServerExecutor>;
 
-async fn handle(inner: Inner, request: Request) -> Response {
+async fn handle(inner: Inner, streaming: Inner, request: Request) -> Response {
     if request.method() != Method::POST {
         return as_json_rpc(forward(inner, request).await, Value::Null).await;
     }
@@ -154,6 +165,7 @@ async fn handle(inner: Inner, request: Request) -> Response {
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    let takes_events = accepts.contains("text/event-stream");
     if !(accepts.contains("application/json") && accepts.contains("text/event-stream")) {
         parts.headers.insert(
             ACCEPT,
@@ -200,10 +212,24 @@ async fn handle(inner: Inner, request: Request) -> Response {
             request
                 .headers_mut()
                 .remove(axum::http::header::CONTENT_LENGTH);
-            let response = forward(inner, request).await;
+            let target = if takes_events && asks_for_progress(&message) {
+                streaming
+            } else {
+                inner
+            };
+            let response = forward(target, request).await;
             as_json_rpc(settle(response, &message).await, id).await
         }
     }
+}
+
+/// Whether `message` is a tool call with a progress token: its client
+/// wants to hear how it goes.
+fn asks_for_progress(message: &Value) -> bool {
+    message.get("method").and_then(Value::as_str) == Some("tools/call")
+        && message
+            .pointer("/params/_meta/progressToken")
+            .is_some_and(|token| token.is_string() || token.is_number())
 }
 
 /// The SDK refuses a well-formed message whose `params` do not fit its
