@@ -230,37 +230,19 @@ async fn a_flood_through_server_sent_events_ends_at_the_cap_in_bounded_memory() 
 
 #[tokio::test]
 async fn dropping_the_stream_kills_the_sandbox() {
-    use std::io::{Read as _, Write as _};
-
     let server = TestServer::start(&["--pool-size", "0"], &[]);
     let body = serde_json::json!({
         "code": "import time\nwhile True:\n    print('tick', flush=True)\n    time.sleep(0.1)\n"
     })
     .to_string();
-    let address = server.url.trim_start_matches("http://").to_owned();
-    let mut stream = std::net::TcpStream::connect(&address).unwrap();
-    write!(
-        stream,
-        "POST /execute HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-         Accept: text/event-stream\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut seen = Vec::new();
-    let mut buffer = [0u8; 4096];
-    while !String::from_utf8_lossy(&seen).contains("tick") {
-        let n = stream.read(&mut buffer).expect("the stream");
-        assert!(
-            n > 0,
-            "the stream ended: {}",
-            String::from_utf8_lossy(&seen)
-        );
-        seen.extend_from_slice(&buffer[..n]);
-    }
-    assert!(String::from_utf8_lossy(&seen).contains("text/event-stream"));
+    let (stream, seen) = crate::serving::post_raw_until(
+        &server,
+        "/execute",
+        &["Accept: text/event-stream"],
+        &body,
+        "tick",
+    );
+    assert!(seen.contains("text/event-stream"));
     assert!(server.wait_sandboxed_program(Duration::from_secs(5)));
     drop(stream);
     let gone = wait_until(Duration::from_secs(10), || server.descendants().is_empty());

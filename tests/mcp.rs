@@ -540,8 +540,6 @@ async fn a_tool_call_that_asks_for_progress_gets_the_output_as_it_comes() {
 /// it: nothing of its sandbox is left.
 #[tokio::test]
 async fn a_streamed_tool_call_ends_with_its_connection() {
-    use std::io::{Read as _, Write as _};
-
     let server = TestServer::start(&["--pool-size", "0"], &[]);
     let body = json!({
         "jsonrpc": "2.0", "id": 1, "method": "tools/call",
@@ -552,29 +550,16 @@ async fn a_streamed_tool_call_ends_with_its_connection() {
         }
     })
     .to_string();
-    let address = server.url.trim_start_matches("http://").to_owned();
-    let mut stream = std::net::TcpStream::connect(&address).unwrap();
-    write!(
-        stream,
-        "POST /mcp HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-         Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2025-06-18\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    let (mut seen, mut buffer) = (Vec::new(), [0u8; 4096]);
-    while !String::from_utf8_lossy(&seen).contains("tick") {
-        let n = stream.read(&mut buffer).expect("the stream");
-        assert!(
-            n > 0,
-            "the stream ended: {}",
-            String::from_utf8_lossy(&seen)
-        );
-        seen.extend_from_slice(&buffer[..n]);
-    }
+    let (stream, _) = crate::serving::post_raw_until(
+        &server,
+        "/mcp",
+        &[
+            "Accept: application/json, text/event-stream",
+            "MCP-Protocol-Version: 2025-06-18",
+        ],
+        &body,
+        "tick",
+    );
     drop(stream);
     let gone = crate::serving::wait_until(std::time::Duration::from_secs(10), || {
         server.descendants().is_empty()

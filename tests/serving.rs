@@ -309,3 +309,44 @@ pub fn artifact(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("artifact dir");
     dir.join(name)
 }
+
+/// Posts `body` (JSON) to `path` on a raw connection with `headers` (each a
+/// full `Name: value`), and reads the answer until it contains `needle`:
+/// the open connection, for a test that then drops it mid-answer.
+pub fn post_raw_until(
+    server: &TestServer,
+    path: &str,
+    headers: &[&str],
+    body: &str,
+    needle: &str,
+) -> (std::net::TcpStream, String) {
+    use std::io::{Read as _, Write as _};
+
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n",
+        body.len()
+    );
+    for header in headers {
+        head.push_str(header);
+        head.push_str("\r\n");
+    }
+    write!(stream, "{head}\r\n{body}").unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains(needle) {
+        let n = stream.read(&mut buffer).expect("the answer");
+        assert!(
+            n > 0,
+            "the answer ended: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buffer[..n]);
+    }
+    (stream, String::from_utf8_lossy(&seen).into_owned())
+}
