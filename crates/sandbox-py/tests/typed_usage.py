@@ -28,6 +28,12 @@ def run_local() -> str:
     return f"{result.stdout}{result.stderr}{content!r}{len(files)}{code}{seconds}{result.success}"
 
 
+def run_live() -> List[str]:
+    pieces: List[str] = []
+    result = SandboxClient().execute("print(1)", on_stdout=pieces.append, on_stderr=print)
+    return pieces + [result.stdout]
+
+
 def run_configured() -> bool:
     config = ClientConfig(server_url=None, mode=ExecutionMode.SIMPLE, timeout=60, max_memory_mb=256)
     client = SandboxClient.from_config(config)

@@ -60,9 +60,13 @@ pub(crate) const DEFAULT_ALLOW: &[&str] = &[
     // sees the user's frame as the importer (`datetime.strptime` loads
     // `_strptime`).
     "_strptime",
-    // Data libraries, when installed.
+    // Data libraries, when installed: what a code interpreter's users
+    // reach for first (what these import themselves is theirs: the guard
+    // judges only the user's own imports).
     "numpy",
     "pandas",
+    "matplotlib",
+    "scipy",
 ];
 
 /// Denied by the default policy: the original tool's list, and the modules
