@@ -1,6 +1,7 @@
 //! `sandbox-server`: the HTTP API of the Python sandbox.
 //!
-//! It serves the execution contract at `POST /execute` and the same
+//! It serves the execution contract at `POST /execute` (as one JSON answer,
+//! or as Server-Sent Events while the code runs) and the same
 //! executions as MCP tools at `/mcp` (streamable HTTP), both behind the API
 //! keys. Thin by design: it parses requests, applies the server's limits,
 //! authentication and load control, calls [`sandbox_client::SandboxClient`]
@@ -19,8 +20,9 @@
 //! [`auth`] (API keys), [`body`] (reading bodies within size, time and
 //! memory), [`request`] (decoding `/execute` bodies), [`limits`]
 //! (per-request maxima), [`mcp`] (the MCP tools at `/mcp`), [`admission`]
-//! (slots, queue, draining), [`rate_limit`], [`metrics`], [`routes`]
-//! (handlers), [`docs`] (OpenAPI, Swagger UI, ReDoc), [`error`] (the JSON
+//! (slots, queue, draining), [`execution`] (one admitted run, for every
+//! entry point), [`live`] (live output as Server-Sent Events),
+//! [`rate_limit`], [`metrics`], [`routes`] (handlers), [`docs`] (OpenAPI, Swagger UI, ReDoc), [`error`] (the JSON
 //! error answers), [`program`] (the binary's `main`).
 
 #![forbid(unsafe_code)]
