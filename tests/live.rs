@@ -219,12 +219,7 @@ async fn a_flood_through_server_sent_events_ends_at_the_cap_in_bounded_memory() 
     assert!(streamed.len() <= 200_000);
     // The server held at most the cap's worth: its peak resident memory
     // stays small.
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
-    let peak_kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
+    let peak_kb = crate::support::peak_rss_kb_of(&server.pid().to_string());
     assert!(peak_kb < 64 * 1024, "server peak RSS {peak_kb} kB");
 }
 

@@ -820,12 +820,7 @@ async fn many_large_requests_at_once_stay_within_the_memory_budget() {
         let result: Value = response.json().await.unwrap();
         assert_eq!(result["stdout"], "16000000\n", "{result}");
     }
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
-    let peak_kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
+    let peak_kib = crate::support::peak_rss_kb_of(&server.pid().to_string());
     // The budget, plus the server's own working set and two executions'
     // results (measured here: about 40 MiB over the budget).
     let bound_kib = (BUDGET_MIB + 96) * 1024;

@@ -112,7 +112,12 @@ pub fn live_group_members(pgid: i32) -> Vec<i32> {
 
 /// The peak resident memory of this test process, KiB.
 pub fn peak_rss_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("status");
+    peak_rss_kb_of("self")
+}
+
+/// The peak resident memory of process `pid` (a number, or `self`), KiB.
+pub fn peak_rss_kb_of(pid: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))

@@ -161,20 +161,14 @@ impl ExecutionStream {
             return Poll::Ready(ending.pop_front());
         }
         if let Poll::Ready(outcome) = self.run.as_mut().poll(cx) {
-            // Everything the run sent is queued by now.
-            if let Ok(event) = self.events.try_recv() {
+            // Everything the run sent is queued by now: it goes first, then
+            // the text only the result has, then the result.
+            let mut ending = VecDeque::new();
+            while let Ok(event) = self.events.try_recv() {
                 self.count(&event);
-                // Keep the outcome for after the queue is drained.
-                let mut rest = VecDeque::new();
-                while let Ok(more) = self.events.try_recv() {
-                    self.count(&more);
-                    rest.push_back(Ok(more));
-                }
-                rest.extend(self.ending_of(outcome));
-                self.ending = Some(rest);
-                return Poll::Ready(Some(Ok(event)));
+                ending.push_back(Ok(event));
             }
-            let mut ending = self.ending_of(outcome);
+            ending.extend(self.ending_of(outcome));
             let first = ending.pop_front();
             self.ending = Some(ending);
             return Poll::Ready(first);
