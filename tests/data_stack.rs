@@ -294,12 +294,9 @@ async fn numpy_pandas_matplotlib_run_in_a_pooled_sandbox() {
     assert_eq!(client.pool_stats().unwrap().hits, 1);
 }
 
-/// What a code interpreter's user writes first, under the default policy
-/// (not turned off): the data stack imports, draws with the non-interactive
-/// backend the sandbox sets, and hands back a PNG.
-#[tokio::test(flavor = "multi_thread")]
-async fn the_default_policy_lets_the_data_stack_be_imported() {
-    require!(Tier::DataStack);
+/// A secure client on the data stack's venv, under the default policy, in
+/// a work root of its own (kept while the client is used).
+fn venv_client() -> (tempfile::TempDir, SandboxClient) {
     let root = tempfile::tempdir().unwrap();
     let client = SandboxClient::from_config(ClientConfig {
         mode: ExecutionMode::Secure,
@@ -310,6 +307,16 @@ async fn the_default_policy_lets_the_data_stack_be_imported() {
         ..crate::support::config()
     })
     .unwrap();
+    (root, client)
+}
+
+/// What a code interpreter's user writes first, under the default policy
+/// (not turned off): the data stack imports, draws with the non-interactive
+/// backend the sandbox sets, and hands back a PNG.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_default_policy_lets_the_data_stack_be_imported() {
+    require!(Tier::DataStack);
+    let (_root, client) = venv_client();
     let code = "import numpy as np\nimport pandas as pd\nimport matplotlib\n\
         import matplotlib.pyplot as plt\n\
         frame = pd.DataFrame({'x': np.arange(5), 'y': np.arange(5) ** 2})\n\
@@ -334,4 +341,35 @@ async fn the_default_policy_lets_the_data_stack_be_imported() {
     // What stays refused is refused with the data stack present.
     let result = client.execute("import subprocess\n").await.unwrap();
     assert_eq!(result.status, Status::PolicyViolation);
+}
+
+/// A notebook's cell through the sandbox: `plt.show()` hands back the
+/// figure as a PNG, a DataFrame as the last expression comes back as HTML
+/// and text, and a figure left open is shown at the end.
+#[tokio::test(flavor = "multi_thread")]
+async fn charts_and_dataframes_come_back_as_a_notebook_shows_them() {
+    require!(Tier::DataStack);
+    let (_root, client) = venv_client();
+    let code = "import matplotlib.pyplot as plt\nimport pandas as pd\n\
+        frame = pd.DataFrame({'city': ['Oslo', 'Lima'], 'rain': [763, 16]})\n\
+        plt.plot([1, 2, 3], [3, 1, 2])\nplt.title('shown')\nplt.show()\n\
+        fig, ax = plt.subplots(figsize=(4, 3))\nax.bar(frame['city'], frame['rain'])\n\
+        frame\n";
+    let result = client.execute(code).await.unwrap();
+    assert_eq!(result.status, Status::Ok, "{}", result.stderr);
+    let shown = &result.display;
+    assert_eq!(shown.len(), 3, "{shown:?}");
+    // The shown figure first, then the frame (the last expression), then
+    // the figure left open, as a notebook's cell shows them.
+    let (width, height) = crate::display::png_size(&shown[0].png().expect("a PNG"));
+    assert!((300..2000).contains(&width) && (200..2000).contains(&height));
+    assert_eq!(shown[0].plain(), Some("<Figure size 640x480 with 1 Axes>"));
+    let html = shown[1].html().expect("the frame as HTML");
+    assert!(html.contains("<table") && html.contains("Oslo"), "{html}");
+    assert!(shown[1].plain().unwrap().contains("rain"));
+    let png = shown[2].png().expect("the open figure");
+    assert!(png.len() > 2000, "{} bytes", png.len());
+    assert_eq!(shown[2].plain(), Some("<Figure size 400x300 with 1 Axes>"));
+    // Nothing is left open after the run: a figure counts once.
+    assert!(result.stderr.is_empty(), "{}", result.stderr);
 }

@@ -210,6 +210,7 @@ fn kubernetes_manifests_match_the_kubernetes_schemas() {
         "HorizontalPodAutoscaler",
         "PodDisruptionBudget",
         "Secret",
+        "Ingress",
     ] {
         assert!(kinds.contains(kind), "no {kind} among {files:?}");
     }
@@ -251,6 +252,39 @@ fn kubernetes_validation_rejects_broken_manifests() {
             result.is_err(),
             "{file}: `{from}` -> `{to}` should be rejected, got: {result:?}"
         );
+    }
+}
+
+/// Every call of a session reaches the replica that holds it: the
+/// `/sessions` Ingress hashes on the header the clients send on each of
+/// them (and the server takes as a proposed id at creation).
+#[test]
+fn the_sessions_ingress_hashes_on_the_session_header() {
+    require!(Tier::DeployTools);
+    let docs = yaml(&path("deploy/kubernetes/ingress.yaml"));
+    let sessions = docs
+        .iter()
+        .find(|d| d["spec"]["rules"][0]["http"]["paths"][0]["path"] == "/sessions")
+        .expect("an Ingress for /sessions");
+    assert_eq!(
+        sessions["metadata"]["annotations"]["nginx.ingress.kubernetes.io/upstream-hash-by"],
+        "$http_x_sandbox_session"
+    );
+    let rest = docs
+        .iter()
+        .find(|d| d["spec"]["rules"][0]["http"]["paths"][0]["path"] == "/")
+        .expect("an Ingress for the rest");
+    assert!(
+        rest["metadata"]["annotations"]["nginx.ingress.kubernetes.io/upstream-hash-by"].is_null(),
+        "the rest of the API is spread, not hashed"
+    );
+    // The header the Ingress hashes on is the one client and server use.
+    for source in [
+        "crates/sandbox-server/src/sessions.rs",
+        "crates/sandbox-client/src/remote.rs",
+    ] {
+        let text = std::fs::read_to_string(path(source)).unwrap();
+        assert!(text.contains("\"x-sandbox-session\""), "{source}");
     }
 }
 

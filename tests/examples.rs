@@ -163,6 +163,11 @@ mod programs {
 
     /// Runs example `name` and returns its stdout; it must exit 0.
     fn run(name: &str) -> String {
+        run_with(name, &[])
+    }
+
+    /// Runs example `name` with `args`; it must exit 0.
+    fn run_with(name: &str, args: &[&std::ffi::OsStr]) -> String {
         let (_, exe) = built()
             .iter()
             .find(|(n, _)| n == name)
@@ -177,7 +182,7 @@ mod programs {
             sandbox_client::vars::ISOLATION,
             crate::tier::isolation().to_string(),
         );
-        let output = command.output().expect("run the example");
+        let output = command.args(args).output().expect("run the example");
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         assert!(
             output.status.success(),
@@ -215,6 +220,40 @@ mod programs {
         assert!(
             out.ends_with("ZeroDivisionError: division by zero\n"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn data_analysis_keeps_its_dataframe_across_steps_and_returns_the_chart() {
+        require!(Tier::DataStack);
+        let out_dir = tempfile::tempdir().unwrap();
+        let out = run_with("data_analysis", &[out_dir.path().as_os_str()]);
+        assert_lines(
+            "data_analysis",
+            &out,
+            &[
+                "rows, columns: (36, 3)",
+                "north   1749  145.8",
+                "west    1989  165.8",
+                "summary has an HTML table: true",
+                "best region: west (1989)",
+                r#"files in the session: [("sales.csv", 656)]"#,
+            ],
+        );
+        let png = std::fs::read(out_dir.path().join("revenue.png")).expect("the chart is saved");
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+        // A 600x400 line chart with a legend: tens of kilobytes, not a stub.
+        assert!(
+            (10_000..500_000).contains(&png.len()),
+            "{} bytes",
+            png.len()
+        );
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+        // figsize 6x4 at 100 dpi, trimmed to what was drawn.
+        assert!(
+            (500..=600).contains(&width) && (330..=400).contains(&height),
+            "{width}x{height}"
         );
     }
 

@@ -6,6 +6,7 @@
 //! - `examples`: the original README's examples with their exact outputs; every cargo example run
 //! - `limits`:   timeout, memory, output flood, CPU; each reports its own status
 //! - `live`:     live output through the client, Server-Sent Events and the stream's guarantees
+//! - `display`:  rich results (last expression, `display()`, charts) through the library, SSE and MCP
 //! - `files`:    input/output files, hostile names, symlinks
 //! - `cleanup`:  no work dir and no process is left behind, whatever happens
 //! - `container`: the image built by `cargo xtask image`, run by podman: compose as documented, without its options, with delegated cgroups
@@ -15,6 +16,7 @@
 //! - `network`:  a networked sandbox in a test-made namespace: out to an allowed service and DNS, never the host
 //! - `policy`:   the policy layer: corpus, refusals, the in-interpreter guard
 //! - `pool`:     warm sandboxes: pooled results equal cold ones, nothing carries over, refills, metrics
+//! - `sessions`: kept sandboxes: state across runs, interrupts, kills, files beneath the work dir
 //! - `secure`:   secure mode's layers seen from inside, and its limits
 //! - `redteam`:  one attack per tests/redteam/*.py against secure mode, contained by effect
 //! - `data_stack`: numpy, pandas and matplotlib (a pinned venv) with the standard library in secure mode
@@ -43,6 +45,7 @@ mod contract;
 #[cfg(target_os = "linux")]
 mod data_stack;
 mod deploy;
+mod display;
 mod docs;
 mod examples;
 mod files;
@@ -63,6 +66,8 @@ mod schema;
 mod secure;
 mod server;
 mod serving;
+#[cfg(target_os = "linux")]
+mod sessions;
 mod shape;
 mod support;
 mod tier;

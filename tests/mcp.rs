@@ -83,7 +83,10 @@ pub(crate) fn text(result: &CallToolResult) -> &str {
 
 #[tokio::test]
 async fn tools_run_the_originals_examples_with_files_errors_and_a_timeout() {
-    let server = TestServer::start(&["--timeout", "3", "--timeout-limit", "5"], &[]);
+    let server = TestServer::start(
+        &["--timeout", "3", "--timeout-limit", "5"],
+        &[("SANDBOX_SESSION_IDLE_TIMEOUT", "90")],
+    );
     let client = connect(&server, None).await.expect("initialize");
     let info = client.peer_info().expect("the server's initialize result");
     assert_eq!(info.server_info.as_ref().unwrap().name, "sandbox");
@@ -91,7 +94,15 @@ async fn tools_run_the_originals_examples_with_files_errors_and_a_timeout() {
 
     let tools = client.list_all_tools().await.unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-    assert_eq!(names, ["run_python", "check_python"]);
+    assert_eq!(
+        names,
+        [
+            "run_python",
+            "check_python",
+            "create_session",
+            "close_session"
+        ]
+    );
     let run = &tools[0];
     let description = run.description.as_deref().unwrap();
     // The limits this server applies, not generic ones.
@@ -101,9 +112,14 @@ async fn tools_run_the_originals_examples_with_files_errors_and_a_timeout() {
         "128 MiB",
         "network: none",
         "math, ",
+        // The server's session limits, in numbers.
+        "A session ends when closed, after 90 s unused, 1 hour after it was made, or at its \
+         memory limit; at most 8 sessions are open at once;",
     ] {
         assert!(description.contains(needle), "{needle:?} in {description}");
     }
+    let create = tools[2].description.as_deref().unwrap();
+    assert!(create.contains("after 90 s unused"), "{create}");
     assert_eq!(run.input_schema["required"], json!(["code"]));
     assert_eq!(
         run.input_schema["properties"]["timeout"]["maximum"],
@@ -332,6 +348,69 @@ async fn tools_run_the_originals_examples_with_files_errors_and_a_timeout() {
     // Every tool run went through the server's accounting.
     let metrics = crate::serving::metrics(&server).await;
     assert!(metrics.contains("status=\"timeout\""), "{metrics}");
+}
+
+/// An agent keeps state through a session: made by `create_session`, named
+/// in `run_python`, ended by `close_session`; another key cannot use it.
+#[tokio::test]
+async fn an_agent_keeps_state_in_a_session_over_mcp() {
+    let server = TestServer::start(&["--api-keys", "k1,k2"], &[]);
+    let client = connect(&server, Some("k1")).await.unwrap();
+    let made = call(&client, "create_session", json!({})).await;
+    assert_eq!(made.is_error, Some(false), "{}", text(&made));
+    let id = made.structured_content.as_ref().unwrap()["session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(text(&made).contains(&id));
+    let first = call(
+        &client,
+        "run_python",
+        json!({"code": "import statistics\nrows = [3, 1, 2]", "session_id": id}),
+    )
+    .await;
+    assert_eq!(first.is_error, Some(false), "{}", text(&first));
+    let second = call(
+        &client,
+        "run_python",
+        json!({"code": "statistics.median(rows)", "session_id": id}),
+    )
+    .await;
+    assert_eq!(second.is_error, Some(false), "{}", text(&second));
+    assert!(
+        text(&second).contains("[display 1]\n2\n"),
+        "{}",
+        text(&second)
+    );
+    // Without the session, the state is not there.
+    let fresh = call(&client, "run_python", json!({"code": "print(rows)"})).await;
+    assert_eq!(fresh.is_error, Some(true));
+    // Another key cannot reach it.
+    let other = connect(&server, Some("k2")).await.unwrap();
+    let stolen = call(
+        &other,
+        "run_python",
+        json!({"code": "print(rows)", "session_id": id}),
+    )
+    .await;
+    assert_eq!(stolen.is_error, Some(true));
+    assert!(text(&stolen).contains("no session"), "{}", text(&stolen));
+    let closed = call(&client, "close_session", json!({"session_id": id})).await;
+    assert_eq!(closed.is_error, Some(false), "{}", text(&closed));
+    let after = call(
+        &client,
+        "run_python",
+        json!({"code": "rows", "session_id": id}),
+    )
+    .await;
+    assert_eq!(after.is_error, Some(true));
+    assert!(
+        text(&after).contains("has ended: it was closed"),
+        "{}",
+        text(&after)
+    );
+    client.cancel().await.unwrap();
+    other.cancel().await.unwrap();
 }
 
 #[tokio::test]

@@ -32,6 +32,10 @@ fn schemathesis(server: &TestServer, extra: &[&str]) -> String {
         .env("SCHEMATHESIS_HOOKS", hooks)
         .args(["run", &server.at("/openapi.json")])
         .args(["--checks", "all", "--workers", "2", "--max-examples", "100"])
+        // A session made by one call may be gone at the next, as documented
+        // (its idle timeout passed, or the code it ran ended it): 404 says
+        // so. `tests/sessions.rs` checks when sessions end.
+        .args(["--exclude-checks", "ensure_resource_availability"])
         .args(["--request-timeout", "60", "--no-color"])
         .args(extra)
         .output()
@@ -46,7 +50,20 @@ fn schemathesis(server: &TestServer, extra: &[&str]) -> String {
         "{report}\n--- server log ---\n{}",
         server.log()
     );
-    assert!(report.contains("No issues found"), "{report}");
+    // One warning is the API working as documented: a session's file that
+    // was never written is a 404, most generated paths name none, and a
+    // generated session id names no session.
+    let warnings: Vec<&str> = report
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("⚠️"))
+        .collect();
+    assert!(
+        report.contains("No issues found")
+            || (!report.contains("Failures:")
+                && warnings.iter().all(|w| w.contains("Missing test data:"))),
+        "{report}"
+    );
     let log = server.log();
     assert!(
         !log.lines()
@@ -56,16 +73,30 @@ fn schemathesis(server: &TestServer, extra: &[&str]) -> String {
     report
 }
 
+/// Sessions are fuzzed too: enough of them per key that `POST /sessions`
+/// is mostly made rather than refused, fewer than the server's so the
+/// refusal is the caller's 429 (a full server's 503 is a 5xx, which the
+/// fuzzer counts as a server error), and a short idle timeout so the
+/// fuzzer's abandoned sessions make room for the next.
+const SESSION_ARGS: [&str; 3] = [
+    "--max-sessions=32",
+    "--max-sessions-per-key=16",
+    "--session-idle-timeout=2",
+];
+
 #[test]
 fn the_document_is_the_server_without_api_keys() {
     require!(Tier::DeployTools);
-    let server = TestServer::start(&["--timeout", "2"], &[]);
+    let server = TestServer::start(&[&["--timeout", "2"][..], &SESSION_ARGS].concat(), &[]);
     schemathesis(&server, &[]);
 }
 
 #[test]
 fn the_document_is_the_server_with_api_keys() {
     require!(Tier::DeployTools);
-    let server = TestServer::start(&["--timeout", "2"], &[("SANDBOX_API_KEYS", "fuzz-key")]);
+    let server = TestServer::start(
+        &[&["--timeout", "2"][..], &SESSION_ARGS].concat(),
+        &[("SANDBOX_API_KEYS", "fuzz-key")],
+    );
     schemathesis(&server, &["--header", "Authorization: Bearer fuzz-key"]);
 }

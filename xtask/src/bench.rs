@@ -154,6 +154,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
             guard: None,
             rlimits: Vec::new(),
             no_exec: false,
+            session: false,
             payload: b"print(1)".len(),
         },
         b"print(1)",

@@ -1,15 +1,18 @@
 //! The warm-sandbox part of `cargo xtask bench`: `print(1)` through a
 //! pooled client (latency with the pool refilled, sustained throughput at
 //! 2-way parallelism, every run in a fresh sandbox) beside the bare
-//! interpreter measured in the same run, and the private memory of one
-//! idle prepared sandbox.
+//! interpreter measured in the same run, a run inside an open session
+//! (`x += 1` in the interpreter the session keeps), and the private memory
+//! of one idle prepared sandbox.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
-use sandbox_client::{ClientConfig, ExecutionMode, ExecutionRequest, SandboxClient};
+use sandbox_client::{
+    ClientConfig, ExecutionMode, ExecutionRequest, SandboxClient, SessionOptions,
+};
 
 /// Runs per measurement after the warm-up.
 const RUNS: usize = 40;
@@ -32,13 +35,19 @@ pub(crate) fn run(runtime: &tokio::runtime::Runtime, python: &Path, bare: Durati
         ..ClientConfig::default()
     })?;
     runtime.block_on(pooled.warm())?;
+    let session = runtime.block_on(cold.create_session(SessionOptions::new()))?;
+    let started = runtime.block_on(session.run("x = 0"))?;
+    if !started.success {
+        bail!("the session's first run failed: {started:?}");
+    }
 
     // Latency: each run finds its sandbox ready (the wait is not counted).
     // Plain and streamed runs alternate, each first in every other pair
     // (the second of a pair runs beside the first one's teardown), so both
-    // see the same machine.
+    // see the same machine; a session run follows each pair.
     let mut times = Vec::with_capacity(RUNS);
     let mut streamed_times = Vec::with_capacity(RUNS);
+    let mut session_times = Vec::with_capacity(RUNS);
     for n in 0..RUNS + 3 {
         for streamed in [n % 2 == 1, n % 2 == 0] {
             runtime.block_on(until_ready(&pooled, PARALLEL))?;
@@ -69,9 +78,31 @@ pub(crate) fn run(runtime: &tokio::runtime::Runtime, python: &Path, bare: Durati
                 }
             }
         }
+        runtime.block_on(until_ready(&pooled, PARALLEL))?;
+        let start = Instant::now();
+        let result = runtime.block_on(session.run("x += 1"))?;
+        let took = start.elapsed();
+        if !(result.success && result.stdout.is_empty()) {
+            bail!("session run failed: {result:?}");
+        }
+        if n >= 3 {
+            session_times.push(took);
+        }
     }
+    // The runs shared one interpreter: x counted every one of them.
+    let counted = runtime.block_on(session.run("x"))?;
+    let plain = counted.display.first().and_then(|bundle| bundle.plain());
+    if plain != Some((RUNS + 3).to_string().as_str()) {
+        bail!(
+            "the session lost its state: x is {plain:?}, not {}",
+            RUNS + 3
+        );
+    }
+    runtime.block_on(session.close())?;
     times.sort();
     streamed_times.sort();
+    session_times.sort();
+    let session_p50 = session_times[session_times.len() / 2];
     let pooled_p50 = times[times.len() / 2];
     let streamed_p50 = streamed_times[streamed_times.len() / 2];
     let stats = pooled
@@ -108,6 +139,17 @@ pub(crate) fn run(runtime: &tokio::runtime::Runtime, python: &Path, bare: Durati
         "{:<56} {:>10.3}",
         "  live output adds (ms, difference of medians)",
         ms(streamed_p50) - ms(pooled_p50)
+    );
+    println!(
+        "{:<56} {:>10.2} {:>8.2}",
+        "run in an open session (x += 1), p50 ms",
+        ms(session_p50),
+        session_p50.as_secs_f64() / bare.as_secs_f64()
+    );
+    println!(
+        "{:<56} {:>10.2}",
+        "  session run / pooled one-shot run (ratio of medians)",
+        session_p50.as_secs_f64() / pooled_p50.as_secs_f64()
     );
     println!(
         "{:<56} {:>10}",

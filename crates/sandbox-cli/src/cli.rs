@@ -49,6 +49,13 @@ pub(crate) enum Command {
     /// client (Claude Desktop, an IDE) is configured to start. Code runs on
     /// this machine with the options below; logs go to stderr.
     Mcp(McpArgs),
+    /// An interactive Python session in the sandbox: variables, imports and
+    /// files persist from one input to the next; an expression's value is
+    /// echoed as Python's REPL does. Multi-line blocks end with an empty
+    /// line. Ctrl-C interrupts the running code (the session and its state
+    /// stay), Ctrl-D ends the session. Locally, or on a server with
+    /// --remote.
+    Repl(ReplArgs),
     /// Show which secure-mode isolation layers this machine offers, and
     /// whether secure mode can run at each isolation level. Exits 1 when the
     /// configured level ($SANDBOX_ISOLATION, else full) cannot run here.
@@ -95,6 +102,28 @@ pub(crate) enum PolicyCommand {
 pub(crate) struct McpArgs {
     #[command(flatten)]
     pub(crate) exec: ExecFlags,
+
+    /// Run every `run_python` call that names no `session_id` in one
+    /// session kept for this connection, so variables, imports and files
+    /// persist from call to call without the model managing sessions
+    /// (`create_session` still makes more).
+    #[arg(long)]
+    pub(crate) session: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReplArgs {
+    /// Run the session on this sandbox-server (e.g. `http://localhost:8000`)
+    /// instead of this machine. [default: $SANDBOX_SERVER_URL, else locally]
+    #[arg(long, value_name = "URL")]
+    pub(crate) remote: Option<String>,
+
+    /// API key sent to the server. [default: $SANDBOX_API_KEY]
+    #[arg(long, value_name = "KEY")]
+    pub(crate) api_key: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) exec: ExecFlags,
 }
 
 #[derive(Debug, Args)]
@@ -120,7 +149,8 @@ pub(crate) struct RunArgs {
     pub(crate) inputs: Vec<String>,
 
     /// Save the files the program creates or changes into DIR (created if
-    /// missing; existing files of the same name are replaced).
+    /// missing; existing files of the same name are replaced), and the
+    /// images it shows (matplotlib charts, `display()`) as display-N.png.
     #[arg(long, short = 'o', value_name = "DIR")]
     pub(crate) output_dir: Option<PathBuf>,
 
@@ -133,7 +163,9 @@ pub(crate) struct RunArgs {
 
     /// Print one JSON object per line as the run goes: `{"event": "stdout",
     /// "text": ...}` and `{"event": "stderr", "text": ...}` while the program
-    /// writes, then `{"event": "result", ...}` with the whole result (the
+    /// writes, `{"event": "display", "data": {MIME type: ...}}` for each
+    /// object it shows (its last expression's value, `display()`, a chart),
+    /// then `{"event": "result", ...}` with the whole result (the
     /// execution contract's fields). For scripts that want live output and
     /// the result both. Errors before anything ran are printed as with
     /// --json.

@@ -10,6 +10,7 @@ mod exit;
 mod hints;
 mod mcp;
 mod policy;
+mod repl;
 mod run;
 
 use std::process::ExitCode;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         let outcome = match cli.command {
             cli::Command::Run(args) => run::run(args).await,
             cli::Command::Mcp(args) => mcp::run(args).await,
+            cli::Command::Repl(args) => repl::run(args).await,
             cli::Command::Doctor(args) => doctor::run(args).await,
             cli::Command::Check(args) => check::run(args),
             cli::Command::Policy(command) => policy::run(command),

@@ -13,7 +13,11 @@ pub(crate) async fn run(args: McpArgs) -> Result<u8> {
     let config = config(&args)?;
     let client = SandboxClient::from_config(config)?;
     tracing::info!("serving MCP on stdio");
-    sandbox_mcp::serve_stdio(SandboxMcp::for_client(client))
+    let mut server = SandboxMcp::for_client(client);
+    if args.session {
+        server = server.with_default_session();
+    }
+    sandbox_mcp::serve_stdio(server)
         .await
         .context("the MCP server stopped")?;
     Ok(0)

@@ -18,41 +18,19 @@ use crate::exit::{self, UsageError};
 
 /// Runs the command and returns the process exit code.
 pub(crate) async fn run(args: RunArgs) -> Result<u8> {
-    let mut config = ClientConfig::from_env().map_err(SandboxError::from)?;
-    // One run per process: a pool (SANDBOX_POOL_SIZE) would prepare
-    // sandboxes only to throw them away.
-    config.pool_size = 0;
+    let mut config = client_config(
+        args.remote.as_deref(),
+        args.api_key.as_deref(),
+        args.exec.local_only().into_iter().chain([
+            ("--max-output-bytes", args.max_output_bytes.is_some()),
+            ("--max-result-bytes", args.max_result_bytes.is_some()),
+        ]),
+    )?;
     if let Some(bytes) = args.max_output_bytes {
         config.max_output_bytes = bytes;
     }
     if let Some(bytes) = args.max_result_bytes {
         config.max_result_bytes = Some(bytes);
-    }
-    if let Some(url) = &args.remote {
-        if !sandbox_core::config::is_server_url(url) {
-            return Err(UsageError(format!(
-                "--remote `{url}` is not {} (for example http://localhost:8000)",
-                sandbox_core::config::SERVER_URL_EXPECTED
-            ))
-            .into());
-        }
-        config.server_url = Some(url.trim_end_matches('/').to_owned());
-    }
-    if let Some(key) = &args.api_key {
-        config.api_key = Some(key.clone());
-    }
-    if config.server_url.is_some() {
-        // These shape a local run only; silently ignoring them would mislead.
-        let local_only = args.exec.local_only().into_iter().chain([
-            ("--max-output-bytes", args.max_output_bytes.is_some()),
-            ("--max-result-bytes", args.max_result_bytes.is_some()),
-        ]);
-        if let Some((flag, _)) = local_only.clone().find(|(_, given)| *given) {
-            return Err(UsageError(format!(
-                "{flag} applies to local runs only; the server's own setting is used remotely"
-            ))
-            .into());
-        }
     }
     let mut request = build_request(&args)?;
     args.exec.apply(&mut config, Some(&mut request))?;
@@ -83,6 +61,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
 
     if let Some(dir) = &args.output_dir {
         save_outputs(dir, &result)?;
+        save_images(dir, &result)?;
     }
     if args.json {
         let mut stdout = std::io::stdout().lock();
@@ -102,6 +81,43 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
         }
     }
     Ok(exit::for_result(&result))
+}
+
+/// The client configuration of a one-process command (`run`, `repl`): the
+/// environment's, without a pool (one process, one sandbox: a pool would
+/// prepare sandboxes only to throw them away), aimed at `--remote` with
+/// `--api-key` when given. `local_only` names the flags given that shape a
+/// local run only: with `--remote` they are refused rather than silently
+/// ignored.
+pub(crate) fn client_config<'a>(
+    remote: Option<&str>,
+    api_key: Option<&str>,
+    mut local_only: impl Iterator<Item = (&'a str, bool)>,
+) -> Result<ClientConfig> {
+    let mut config = ClientConfig::from_env().map_err(SandboxError::from)?;
+    config.pool_size = 0;
+    if let Some(url) = remote {
+        if !sandbox_core::config::is_server_url(url) {
+            return Err(UsageError(format!(
+                "--remote `{url}` is not {} (for example http://localhost:8000)",
+                sandbox_core::config::SERVER_URL_EXPECTED
+            ))
+            .into());
+        }
+        config.server_url = Some(url.trim_end_matches('/').to_owned());
+    }
+    if let Some(key) = api_key {
+        config.api_key = Some(key.to_owned());
+    }
+    if config.server_url.is_some()
+        && let Some((flag, _)) = local_only.find(|(_, given)| *given)
+    {
+        return Err(UsageError(format!(
+            "{flag} applies to local runs only; the server's own setting is used remotely"
+        ))
+        .into());
+    }
+    Ok(config)
 }
 
 /// Writes one output event as it arrives: its text to the same stream of
@@ -255,6 +271,17 @@ fn render(result: &ExecutionResult, saved_outputs: bool, chosen_isolation: bool)
             writeln!(stderr, "sandbox: {}: {}", result.status, notes.join(". "))?;
         }
     }
+    let images = result
+        .display
+        .iter()
+        .filter(|b| image_of(b).is_some())
+        .count();
+    if !saved_outputs && images > 0 {
+        writeln!(
+            stderr,
+            "sandbox: the program showed {images} image(s); pass --output-dir DIR to save them"
+        )?;
+    }
     if !saved_outputs && !result.output_files.is_empty() {
         writeln!(
             stderr,
@@ -290,21 +317,67 @@ fn save_outputs(dir: &Path, result: &ExecutionResult) -> Result<()> {
         .with_context(|| format!("cannot create output dir `{}`", dir.display()))?;
     for (name, contents) in &result.output_files {
         validate_file_name(name).context("refusing to save an output file")?;
-        let target = dir.join(name);
-        let parent = target.parent().unwrap_or(dir);
-        fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create `{}`", parent.display()))?;
-        let mut temp = tempfile::NamedTempFile::new_in(parent)
-            .with_context(|| format!("cannot write into `{}`", parent.display()))?;
-        temp.write_all(contents)
-            .with_context(|| format!("cannot write `{}`", target.display()))?;
-        // A temporary file is private (0600); a saved output is an
-        // ordinary file, as the umask makes it.
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()))
-            .with_context(|| format!("cannot set the mode of `{}`", target.display()))?;
-        temp.persist(&target)
-            .with_context(|| format!("cannot save `{}`", target.display()))?;
+        save_file(dir, name, contents)?;
     }
     Ok(())
+}
+
+/// Saves each image the program showed (charts, `display()` of an image)
+/// under `dir` as `display-N.EXT` (N its place among the shown objects),
+/// beside the output files and never over one, and names it on stderr.
+fn save_images(dir: &Path, result: &ExecutionResult) -> Result<()> {
+    let mut stderr = std::io::stderr().lock();
+    for (n, bundle) in result.display.iter().enumerate() {
+        let Some((mime, bytes, ext)) = image_of(bundle) else {
+            continue;
+        };
+        let mut name = format!("display-{}.{ext}", n + 1);
+        while result.output_files.contains_key(&name) {
+            name.insert(0, '_');
+        }
+        let target = save_file(dir, &name, &bytes)?;
+        writeln!(
+            stderr,
+            "sandbox: saved the {mime} of displayed object {} as {}",
+            n + 1,
+            target.display()
+        )?;
+    }
+    Ok(())
+}
+
+/// The image a shown object carries, as bytes, with its file extension.
+fn image_of(bundle: &sandbox_client::MimeBundle) -> Option<(&'static str, Vec<u8>, &'static str)> {
+    [
+        ("image/png", "png"),
+        ("image/jpeg", "jpg"),
+        ("image/gif", "gif"),
+        ("image/webp", "webp"),
+    ]
+    .into_iter()
+    .find_map(|(mime, ext)| Some((mime, bundle.image(mime)?, ext)))
+    .or_else(|| {
+        let svg = bundle.get("image/svg+xml")?;
+        Some(("image/svg+xml", svg.as_bytes().to_vec(), "svg"))
+    })
+}
+
+/// Writes `contents` as `dir/name` through a temporary file and a rename;
+/// the path written.
+fn save_file(dir: &Path, name: &str, contents: &[u8]) -> Result<PathBuf> {
+    let target = dir.join(name);
+    let parent = target.parent().unwrap_or(dir);
+    fs::create_dir_all(parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
+    let mut temp = tempfile::NamedTempFile::new_in(parent)
+        .with_context(|| format!("cannot write into `{}`", parent.display()))?;
+    temp.write_all(contents)
+        .with_context(|| format!("cannot write `{}`", target.display()))?;
+    // A temporary file is private (0600); a saved output is an ordinary
+    // file, as the umask makes it.
+    temp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()))
+        .with_context(|| format!("cannot set the mode of `{}`", target.display()))?;
+    temp.persist(&target)
+        .with_context(|| format!("cannot save `{}`", target.display()))?;
+    Ok(target)
 }

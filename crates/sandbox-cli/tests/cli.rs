@@ -498,6 +498,55 @@ fn nested_output_is_saved_under_output_dir() {
 }
 
 #[test]
+fn images_shown_are_saved_into_output_dir_and_named() {
+    let ws = Workspace::new();
+    let out = ws.path("shown");
+    // An object shown as a PNG (a notebook's chart, in small), beside an
+    // output file that has the name the image would get.
+    let code = "class Chart:\n    def _repr_png_(self):\n        return b'\\x89PNG\\r\\n\\x1a\\nchart'\n\
+                open('display-2.png', 'w').write('mine')\n\
+                print('drawn')\ndisplay('text first')\nChart()\n";
+    let run = ws.run_stdin(&[], code);
+    assert_code(&run, 0);
+    assert_eq!(run.stdout, "drawn\n", "a shown value is not printed");
+    assert!(
+        sandbox_lines(&run).contains(
+            &"sandbox: the program showed 1 image(s); pass --output-dir DIR to save them"
+        ),
+        "{run:#?}"
+    );
+    let run = ws.run_stdin(&["-o", path_str(&out)], code);
+    assert_code(&run, 0);
+    assert_eq!(list_files(&out), ["_display-2.png", "display-2.png"]);
+    assert_eq!(
+        fs::read(out.join("_display-2.png")).unwrap(),
+        b"\x89PNG\r\n\x1a\nchart"
+    );
+    assert_eq!(read(&out.join("display-2.png")), "mine");
+    let saved = format!(
+        "sandbox: saved the image/png of displayed object 2 as {}",
+        out.join("_display-2.png").display()
+    );
+    assert_eq!(sandbox_lines(&run), [saved.as_str()], "{run:#?}");
+
+    // --stream-json: a display event per object, before the result.
+    let run = ws.run_stdin(&["--stream-json"], "print(1)\n6 * 7\n");
+    assert_code(&run, 0);
+    let events: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["stdout", "display", "result"], "{run:#?}");
+    assert_eq!(events[1]["data"]["text/plain"], "42");
+    assert_eq!(events[2]["display"][0]["text/plain"], "42");
+}
+
+#[test]
 fn output_dir_is_created_and_same_named_files_are_replaced() {
     let ws = Workspace::new();
     let out = ws.path("a/b/out");

@@ -61,11 +61,27 @@ async fn an_mcp_client_runs_code_through_sandbox_mcp() {
 
     let tools = client.list_all_tools().await.unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-    assert_eq!(names, ["run_python", "check_python"]);
+    assert_eq!(
+        names,
+        [
+            "run_python",
+            "check_python",
+            "create_session",
+            "close_session"
+        ]
+    );
     let description = tools[0].description.as_deref().unwrap();
     assert!(description.contains("- time: 5 s per run"), "{description}");
     assert!(description.contains("- network: none"), "{description}");
     assert!(description.contains("statistics"), "{description}");
+    // Local sessions last while the connection does.
+    assert!(
+        description.contains(
+            "A session ends when closed, when this connection ends, or at its memory limit; at \
+             most 8 sessions are open at once;"
+        ),
+        "{description}"
+    );
 
     // The original's local example.
     let fibonacci = "def fibonacci(n):\n    if n <= 1:\n        return n\n    return fibonacci(n-1) + fibonacci(n-2)\n\nresult = [fibonacci(i) for i in range(10)]\nprint(\"Fibonacci:\", result)\n";
@@ -137,6 +153,49 @@ async fn an_mcp_client_runs_code_through_sandbox_mcp() {
         text(&result)
     );
 
+    client.cancel().await.unwrap();
+}
+
+/// `--session`: calls without a `session_id` share one session; explicit
+/// sessions still work beside it.
+#[tokio::test]
+async fn with_session_state_persists_from_call_to_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = connect(&dir, &["--session"]).await;
+    let tools = client.list_all_tools().await.unwrap();
+    let run = tools.iter().find(|t| t.name == "run_python").unwrap();
+    assert!(
+        run.description
+            .as_deref()
+            .unwrap_or_default()
+            .contains("every call runs in this server's own session")
+    );
+    let first = call(&client, "run_python", json!({"code": "total = 40"})).await;
+    assert_eq!(first.is_error, Some(false), "{}", text(&first));
+    let second = call(&client, "run_python", json!({"code": "total + 2"})).await;
+    assert!(
+        text(&second).contains("[display 1]\n42\n"),
+        "{}",
+        text(&second)
+    );
+    let made = call(&client, "create_session", json!({})).await;
+    let id = made.structured_content.as_ref().unwrap()["session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = call(
+        &client,
+        "run_python",
+        json!({"code": "print(total)", "session_id": id}),
+    )
+    .await;
+    assert_eq!(other.is_error, Some(true));
+    assert!(text(&other).contains("NameError"), "{}", text(&other));
+    let closed = call(&client, "close_session", json!({"session_id": id})).await;
+    assert_eq!(closed.is_error, Some(false));
+    let gone = call(&client, "close_session", json!({"session_id": id})).await;
+    assert_eq!(gone.is_error, Some(true));
+    assert!(text(&gone).contains("no session"), "{}", text(&gone));
     client.cancel().await.unwrap();
 }
 

@@ -31,6 +31,7 @@
 
 pub mod blocking;
 mod remote;
+mod session;
 mod sse;
 mod stream;
 pub mod tool;
@@ -38,8 +39,8 @@ pub mod tool;
 pub use sandbox_core::secure::PRIVATE_PATHS;
 pub use sandbox_core::{
     ClientConfig, ConfigError, ExecutionEvent, ExecutionMode, ExecutionRequest, ExecutionResult,
-    Isolation, MAX_POOL_SIZE, Policy, PolicyChoice, RequestError, SandboxError, Status, Usage,
-    Violation, vars,
+    Isolation, MAX_POOL_SIZE, MimeBundle, Policy, PolicyChoice, RequestError, SandboxError,
+    SessionOptions, Status, Usage, Violation, vars,
 };
 use sandbox_runner::Runner;
 pub use sandbox_runner::interpreter;
@@ -47,6 +48,7 @@ pub use sandbox_runner::secure::{Capabilities, Layer, probe as probe_isolation};
 pub use sandbox_runner::{
     OutputSink, PoolStats, Swept, explained, names_alternatives, sweep_stale, wait_for_cleanup,
 };
+pub use session::Session;
 pub use stream::ExecutionStream;
 
 /// Runs Python code locally or on a remote `sandbox-server`, with one
@@ -249,6 +251,33 @@ impl SandboxClient {
                         let _ = output.send(event);
                     })
                     .await
+            }
+        }
+    }
+
+    /// Makes a session: a secure sandbox kept for this caller, in which
+    /// variables, imports and files persist from one run to the next (a
+    /// code interpreter). Memory, network and policy are fixed by
+    /// `options` and the configuration; each run has its own timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::InvalidRequest`] for options out of bounds,
+    /// [`SandboxError::Unsupported`] where secure mode cannot run or
+    /// sessions are not offered, [`SandboxError::Interpreter`] without a
+    /// usable interpreter.
+    pub async fn create_session(&self, options: SessionOptions) -> Result<Session, SandboxError> {
+        match &self.backend {
+            #[cfg(target_os = "linux")]
+            Backend::Local(runner) => Ok(Session::local(runner.open_session(options).await?)),
+            #[cfg(not(target_os = "linux"))]
+            Backend::Local(_) => Err(SandboxError::Unsupported {
+                feature: "local sessions".into(),
+                reason: "sessions run in secure mode, which needs Linux; use a server".into(),
+            }),
+            Backend::Remote(remote) => {
+                let id = remote.create_session(&options).await?;
+                Ok(Session::remote(remote.clone(), id))
             }
         }
     }

@@ -14,7 +14,8 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use sandbox_core::files::validate_file_name;
 use sandbox_core::{
-    ApiError, ClientConfig, ExecutionEvent, ExecutionRequest, ExecutionResult, Limits, SandboxError,
+    ApiError, ClientConfig, ExecutionEvent, ExecutionRequest, ExecutionResult, Limits, MimeBundle,
+    SandboxError, SessionOptions,
 };
 use sandbox_runner::OutputSink;
 
@@ -92,14 +93,180 @@ impl Remote {
         request.memory_mb = Some(request.memory_mb.unwrap_or(self.config.max_memory_mb));
         request.allow_network = Some(request.allow_network.unwrap_or(self.config.allow_network));
         Limits::resolve(&request, &self.config)?;
+        self.post_run(&self.execute_url, None, &request, output)
+            .await
+    }
 
-        let body = serde_json::to_vec(&request).map_err(|err| SandboxError::Connection {
+    /// Posts `request` to session `id` (its defaults are the session's).
+    pub(crate) async fn run_in_session(
+        &self,
+        id: &str,
+        request: &ExecutionRequest,
+        output: Option<OutputSink>,
+    ) -> Result<ExecutionResult, SandboxError> {
+        let url = self.session_url(id, "/execute");
+        self.post_run(&url, Some(id), request, output).await
+    }
+
+    /// A request to session `id`'s `rest`, naming the session in its header.
+    fn to_session(&self, method: reqwest::Method, id: &str, rest: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.session_url(id, rest))
+            .header(SESSION_HEADER, id)
+    }
+
+    fn session_url(&self, id: &str, rest: &str) -> String {
+        format!(
+            "{}/sessions/{}{rest}",
+            self.base_url.trim_end_matches('/'),
+            percent_encoded(id)
+        )
+    }
+
+    /// Makes a session on the server; its id.
+    pub(crate) async fn create_session(
+        &self,
+        options: &SessionOptions,
+    ) -> Result<String, SandboxError> {
+        let body = serde_json::to_vec(options)
+            .map_err(|err| self.broken(&format!("cannot encode the options: {err}")))?;
+        let url = format!("{}/sessions", self.base_url.trim_end_matches('/'));
+        // The id is proposed here and sent with every call of the session,
+        // so a proxy in front of several replicas can route them all to the
+        // one that holds it (see docs/deploy.md).
+        let proposed = new_session_id().map_err(|err| {
+            self.broken(&format!("cannot read random bytes for a session id: {err}"))
+        })?;
+        let request = self
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(SESSION_HEADER, &proposed)
+            .body(body);
+        let bytes = self.call(request, StatusCode::CREATED).await?;
+        #[derive(serde::Deserialize)]
+        struct Created {
+            session_id: String,
+        }
+        let created: Created = serde_json::from_slice(&bytes)
+            .map_err(|err| self.broken(&format!("the server's answer names no session: {err}")))?;
+        Ok(created.session_id)
+    }
+
+    /// Interrupts the run in progress in session `id`.
+    pub(crate) async fn interrupt(&self, id: &str) -> Result<(), SandboxError> {
+        let request = self.to_session(reqwest::Method::POST, id, "/interrupt");
+        self.call(request, StatusCode::NO_CONTENT).await.map(drop)
+    }
+
+    /// Ends session `id` on the server.
+    pub(crate) async fn close_session(&self, id: &str) -> Result<(), SandboxError> {
+        let request = self.to_session(reqwest::Method::DELETE, id, "");
+        self.call(request, StatusCode::NO_CONTENT).await.map(drop)
+    }
+
+    /// Writes `contents` as `name` into session `id`.
+    pub(crate) async fn upload(
+        &self,
+        id: &str,
+        name: &str,
+        contents: Vec<u8>,
+    ) -> Result<(), SandboxError> {
+        validate_file_name(name)?;
+        let request = self
+            .to_session(
+                reqwest::Method::PUT,
+                id,
+                &format!("/files/{}", percent_encoded(name)),
+            )
+            .header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            )
+            .body(contents);
+        self.call(request, StatusCode::NO_CONTENT).await.map(drop)
+    }
+
+    /// Reads `name` from session `id`; `None` when the server has no such
+    /// file.
+    pub(crate) async fn download(
+        &self,
+        id: &str,
+        name: &str,
+    ) -> Result<Option<Vec<u8>>, SandboxError> {
+        validate_file_name(name)?;
+        let request = self.to_session(
+            reqwest::Method::GET,
+            id,
+            &format!("/files/{}", percent_encoded(name)),
+        );
+        match self.call(request, StatusCode::OK).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(SandboxError::Server {
+                status: 404,
+                message,
+                ..
+            }) if message.starts_with("no file ") => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The files of session `id` and their sizes.
+    pub(crate) async fn files(&self, id: &str) -> Result<Vec<(String, u64)>, SandboxError> {
+        let request = self.to_session(reqwest::Method::GET, id, "/files");
+        let bytes = self.call(request, StatusCode::OK).await?;
+        #[derive(serde::Deserialize)]
+        struct Listed {
+            files: Vec<Entry>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            name: String,
+            size: u64,
+        }
+        let listed: Listed = serde_json::from_slice(&bytes)
+            .map_err(|err| self.broken(&format!("the server's file list is not valid: {err}")))?;
+        Ok(listed.files.into_iter().map(|e| (e.name, e.size)).collect())
+    }
+
+    /// Sends `request` (with the API key) and reads its answer, an error
+    /// unless its status is `expected`.
+    async fn call(
+        &self,
+        mut request: reqwest::RequestBuilder,
+        expected: StatusCode,
+    ) -> Result<Vec<u8>, SandboxError> {
+        if let Some(key) = &self.config.api_key {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.map_err(|err| self.transport(&err))?;
+        let status = response.status();
+        let retry_after = retry_after(&response);
+        let bytes = self.read_answer(response).await?;
+        if status == expected {
+            return Ok(bytes);
+        }
+        Err(server_error(status, &bytes, retry_after))
+    }
+
+    /// Posts a run's `request` to `url`, asking for events when `output`
+    /// wants them.
+    async fn post_run(
+        &self,
+        url: &str,
+        session: Option<&str>,
+        request: &ExecutionRequest,
+        output: Option<OutputSink>,
+    ) -> Result<ExecutionResult, SandboxError> {
+        let body = serde_json::to_vec(request).map_err(|err| SandboxError::Connection {
             url: self.base_url.clone(),
             reason: format!("cannot encode the request: {err}"),
         })?;
-        let mut post = self
-            .http
-            .post(&self.execute_url)
+        let mut post = self.http.post(url);
+        if let Some(id) = session {
+            post = post.header(SESSION_HEADER, id);
+        }
+        post = post
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .header(
                 ACCEPT,
@@ -115,11 +282,7 @@ impl Remote {
         }
         let response = post.send().await.map_err(|err| self.transport(&err))?;
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        let retry_after = retry_after(&response);
         let streamed = response
             .headers()
             .get(CONTENT_TYPE)
@@ -185,6 +348,11 @@ impl Remote {
                         };
                         // A caller that stopped listening still gets the result.
                         let _ = output.send(event);
+                    }
+                    "display" => {
+                        let data = MimeBundle::from_report(event.data.as_bytes())
+                            .map_err(|e| self.broken(&e.to_string()))?;
+                        let _ = output.send(ExecutionEvent::Display { data });
                     }
                     "result" => return self.checked_result(event.data.as_bytes()),
                     "error" => {
@@ -275,6 +443,41 @@ fn output_text(data: &str) -> Option<String> {
 
 /// The error of a non-200 answer: the API's JSON error when it is one,
 /// else the start of the body.
+/// The header naming a session on every call to it (and proposing its id
+/// at creation), for proxies that route a session's calls to one replica.
+const SESSION_HEADER: &str = "x-sandbox-session";
+
+/// A new session id: 128 random bits, as 32 lowercase hex digits.
+fn new_session_id() -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The answer's `Retry-After`, in seconds.
+fn retry_after(response: &reqwest::Response) -> Option<u64> {
+    response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+/// `text` as a URL path: every byte but unreserved ones and `/`
+/// percent-encoded.
+fn percent_encoded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 fn server_error(status: StatusCode, body: &[u8], retry_after: Option<u64>) -> SandboxError {
     let (code, message) = match serde_json::from_slice::<ApiError>(body) {
         Ok(api) => (api.error.code, api.error.message),

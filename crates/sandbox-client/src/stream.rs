@@ -25,6 +25,8 @@ pub struct ExecutionStream {
     events: mpsc::UnboundedReceiver<ExecutionEvent>,
     run: Run,
     sent: [Sent; 2],
+    /// Display events handed out.
+    shown: usize,
     /// Once the run ended: what is left to hand out, the result last.
     ending: Option<VecDeque<Result<ExecutionEvent, SandboxError>>>,
 }
@@ -90,6 +92,7 @@ impl ExecutionStream {
             events,
             run: Box::pin(run),
             sent: [Sent::default(); 2],
+            shown: 0,
             ending: None,
         }
     }
@@ -130,6 +133,7 @@ impl ExecutionStream {
         match event {
             ExecutionEvent::Stdout { text } => self.sent[0].add(text),
             ExecutionEvent::Stderr { text } => self.sent[1].add(text),
+            ExecutionEvent::Display { .. } => self.shown += 1,
             _ => {}
         }
     }
@@ -147,6 +151,9 @@ impl ExecutionStream {
             }
             if let Some(rest) = self.sent[1].rest_of(&result.stderr) {
                 ending.push_back(Ok(ExecutionEvent::Stderr { text: rest.into() }));
+            }
+            for data in result.display.iter().skip(self.shown) {
+                ending.push_back(Ok(ExecutionEvent::Display { data: data.clone() }));
             }
         }
         ending.push_back(outcome.map(|result| ExecutionEvent::Result(Box::new(result))));

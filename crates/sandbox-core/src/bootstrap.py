@@ -8,7 +8,9 @@
 # says hello, waits for a `run` request (the code, the file name, the
 # policy guard, the limits), compiles the code and reports whether it
 # compiled, then runs it; stdin is pointed at /dev/null first so the
-# program sees a closed input. The code runs as `__main__` from the file
+# program sees a closed input. What the run shows as a notebook cell would
+# (its last expression's value, `display(obj)`, matplotlib figures) is
+# reported as `display` frames on descriptor 3, which stays open for that. The code runs as `__main__` from the file
 # the request names; its source is served to tracebacks by a loader on
 # `__main__` (linecache asks it lazily), so tracebacks show the user's
 # lines and none of this bootstrap's frames. The program ends as the
@@ -24,15 +26,23 @@ def _sandbox_main():
     preloaded = set(sys.modules)
 
     installer = install_guard  # __main__ is emptied of the bootstrap below
+    displays = rich_display
+    hook_import = on_import
     quiet_tracker = quiet_resource_tracker
     extra_paths = sys.argv[1:]
     requests = sys.stdin.buffer
 
-    def report(header):
+    import _thread
+
+    # Threads of the program may display at once.
+    lock = _thread.allocate_lock()
+
+    def report(header, payload=b""):
         data = header.encode()
-        view = memoryview(len(data).to_bytes(4, "big") + data)
-        while view:
-            view = view[posix.write(3, view) :]
+        view = memoryview(len(data).to_bytes(4, "big") + data + payload)
+        with lock:
+            while view:
+                view = view[posix.write(3, view) :]
 
     def read_exact(n):
         data = requests.read(n)
@@ -50,30 +60,44 @@ def _sandbox_main():
     scan = _json.make_scanner(Json())
     string = _json.encode_basestring_ascii
 
+    def read_request():
+        length = int.from_bytes(read_exact(4), "big")
+        request = scan(read_exact(length).decode(), 0)[0]
+        if request.get("type") != "run" or request.get("v") != 1:
+            posix._exit(2)  # a request this bootstrap does not speak
+        source = read_exact(request.get("payload", 0)).decode("utf-8", "surrogateescape")
+        # A byte-order mark opens many saved scripts; Python drops it from
+        # a file, so from the code too.
+        if source.startswith("\ufeff"):
+            source = source[1:]
+        return request, source, request.get("file") or "main.py"
+
     report('{"type":"hello","v":1}')
-    length = int.from_bytes(read_exact(4), "big")
-    request = scan(read_exact(length).decode(), 0)[0]
-    if request.get("type") != "run" or request.get("v") != 1:
-        posix._exit(2)  # a request this bootstrap does not speak
-    source = read_exact(request.get("payload", 0)).decode("utf-8", "surrogateescape")
-    # A byte-order mark opens many saved scripts; Python drops it from a
-    # file, so from the code too.
-    if source.startswith("\ufeff"):
-        source = source[1:]
-    name = request.get("file") or "main.py"
+    request, source, name = read_request()
+    # A session runs request after request in one namespace: the requests
+    # keep coming on stdin, and each run ends with a `done` report.
+    session = bool(request.get("session"))
     guard = request.get("guard")
     if request.get("no_exec"):
-        quiet_tracker()
+        quiet_tracker(hook_import)
     if request.get("rlimits"):
         import resource
 
         for limit in request["rlimits"]:
             key = getattr(resource, "RLIMIT_" + limit["resource"].upper())
             resource.setrlimit(key, (limit["soft"], limit["hard"]))
-    null = posix.open("/dev/null", posix.O_RDONLY)
-    posix.dup2(null, 0)
-    posix.close(null)
-    sys.stdin = open(0, "r", closefd=False)
+    if session:
+        # Descriptor 0 keeps the runner's requests; the program's stdin is
+        # closed input all the same.
+        # (The request stream is held here: were its last reference
+        # dropped, it would be closed.)
+        held = sys.__stdin__
+        sys.stdin = open("/dev/null", "r")
+    else:
+        null = posix.open("/dev/null", posix.O_RDONLY)
+        posix.dup2(null, 0)
+        posix.close(null)
+        sys.stdin = open(0, "r", closefd=False)
 
     class MainLoader:
         """Gives the user's source to linecache for tracebacks."""
@@ -88,7 +112,14 @@ def _sandbox_main():
     sys.path.insert(0, posix.getcwd())
     sys.path.extend(p for p in extra_paths if p not in sys.path)
     main = sys.modules["__main__"].__dict__
-    for key in ("_sandbox_main", "install_guard", "quiet_resource_tracker", "__cached__"):
+    for key in (
+        "_sandbox_main",
+        "install_guard",
+        "quiet_resource_tracker",
+        "rich_display",
+        "on_import",
+        "__cached__",
+    ):
         main.pop(key, None)
     main["__file__"] = name
     main["__loader__"] = MainLoader()
@@ -137,19 +168,42 @@ def _sandbox_main():
         except BaseException:
             sys.__excepthook__(type(exc), exc, tb)
 
-    # What only the interpreter's compiler finds (a `return` outside a
-    # function, a NUL byte, nesting too deep for it) is a syntax error too,
-    # reported as such: nothing of the user's ran.
-    failure = None
-    try:
-        code = compile(source, name, "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        failure = (exc.lineno, exc.offset, exc.msg, exc.text)
-    except ValueError as exc:
-        failure = (None, None, str(exc), None)
-    except (RecursionError, MemoryError, OverflowError) as exc:
-        failure = (None, None, "%s: %s" % (type(exc).__name__, exc), None)
-    if failure is not None:
+    def split_last_expression(source, name):
+        # A last statement that is an expression is evaluated on its own,
+        # so its value can be shown as a notebook shows a cell's (unless a
+        # `;` ends it, as there).
+        tree = compile(source, name, "exec", 0x400, dont_inherit=True)  # PyCF_ONLY_AST
+        body = tree.body
+        last = None
+        if body and type(body[-1]).__name__ == "Expr":
+            node = body[-1]
+            lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            line = lines[node.end_lineno - 1] if node.end_lineno <= len(lines) else ""
+            rest = line.encode("utf-8", "surrogateescape")[node.end_col_offset :].lstrip()
+            if rest[:1] != b";":
+                import _ast
+
+                body.pop()
+                expression = _ast.Expression(node.value)
+                last = compile(expression, name, "eval", dont_inherit=True)
+        return compile(tree, name, "exec", dont_inherit=True), last
+
+    def compiled(source, name):
+        # What only the interpreter's compiler finds (a `return` outside a
+        # function, a NUL byte, nesting too deep for it) is a syntax error
+        # too, reported as such: nothing of the user's ran.
+        failure = None
+        try:
+            code, last = split_last_expression(source, name)
+        except SyntaxError as exc:
+            failure = (exc.lineno, exc.offset, exc.msg, exc.text)
+        except ValueError as exc:
+            failure = (None, None, str(exc), None)
+        except (RecursionError, MemoryError, OverflowError) as exc:
+            failure = (None, None, "%s: %s" % (type(exc).__name__, exc), None)
+        if failure is None:
+            report('{"type":"compiled"}')
+            return code, last
         line, column, message, text = failure
         at = source.find("\0")
         if line is None and at >= 0:
@@ -163,10 +217,14 @@ def _sandbox_main():
             '{"type":"syntax_error","line":%s,"column":%s,"message":%s,"text":%s}'
             % (number(line), number(column), string(str(message)), text or "null")
         )
+        return None
+
+    code = compiled(source, name)
+    if code is None:
         posix._exit(1)
-    report('{"type":"compiled"}')
-    # Nothing more to report: the code gets stdio only.
-    posix.close(3)
+    # The code gets stdio and, for its displays, the report pipe, which no
+    # program it could start would inherit.
+    posix.set_inheritable(3, False)
 
     def exit_status(exc):
         # As the interpreter reads a SystemExit: None is 0, a number is the
@@ -222,21 +280,90 @@ def _sandbox_main():
                     status = 120  # as the interpreter does
         posix._exit(status)
 
+    def load(module, importer=builtins.__import__):
+        # The display's own imports (constant names only): the
+        # bootstrap's, not the user's, under the policy guard.
+        return importer(module)
+
     hidden.add(finish.__code__)
+    hidden.add(load.__code__)
+    # A session compiles each run's code (which the runner checked) after
+    # the guard is in place.
+    hidden.add(compiled.__code__)
+    hidden.add(split_last_expression.__code__)
+    display, flush_figures, shown = displays(report, load, hook_import)
+
+    def run(code, last):
+        # One run: the code, then its last expression's value shown, then
+        # the figures left open, as a notebook shows a cell's. Its exit
+        # status.
+        status = 0
+        try:
+            try:
+                exec(code, main)
+                if last is not None:
+                    value = eval(last, main)
+                    if value is not None:
+                        display(value)
+            except SystemExit as exc:
+                status = exit_status(exc)
+            except BaseException as exc:
+                report_exception(exc, exc.__traceback__)
+                status = 1
+            flush_figures()
+        except BaseException:
+            # An interrupt that landed in the handling above.
+            status = status or 1
+        return status
+
+    hidden.add(run.__code__)
     if guard is not None:
         hidden.update(installer(guard, extra_paths, {report_exception.__code__} | hidden))
-    status = 0
-    try:
-        exec(code, main)
-    except SystemExit as exc:
-        status = exit_status(exc)
-    except BaseException as exc:
-        report_exception(exc, exc.__traceback__)
-        status = 1
-    finish(status)
+    # Cut from tracebacks, but not trusted by the guard: they call the
+    # user's objects.
+    hidden.update(shown)
+    builtins.display = display
+
+    if not session:
+        finish(run(*code))
+
+    import _signal
+
+    def interrupts(handler):
+        # The runner interrupts a run past its timeout (SIGINT, as Ctrl-C);
+        # between runs an interrupt is ignored. One that lands while the
+        # handler changes is taken, and the change made again.
+        while True:
+            try:
+                _signal.signal(_signal.SIGINT, handler)
+                return
+            except KeyboardInterrupt:
+                pass
+
+    import linecache
+
+    while True:
+        if code is not None:
+            # Each run's source, for tracebacks through code an earlier run
+            # defined (kept, as IPython keeps its cells').
+            linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+            interrupts(_signal.default_int_handler)
+            status = run(*code)
+            interrupts(_signal.SIG_IGN)
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except BaseException:
+                    pass
+            report('{"type":"done","status":%d}' % status)
+        # No more requests (the session closed): the read ends the process.
+        request, source, name = read_request()
+        main["__file__"] = name
+        sys.argv = [name]
+        code = compiled(source, name)
 
 
-def quiet_resource_tracker():
+def quiet_resource_tracker(on_import):
     """Makes multiprocessing's resource tracker a no-op, when it loads.
 
     The tracker is a helper process started by executing the interpreter,
@@ -245,9 +372,193 @@ def quiet_resource_tracker():
     /dev/shm dies with it). Without this, `shared_memory.SharedMemory`
     would fail on a broken pipe to a tracker that never started.
     """
+
+    def quiet(module):
+        for attr in ("ensure_running", "register", "unregister"):
+            setattr(module, attr, lambda *args, **kwargs: None)
+
+    on_import("multiprocessing.resource_tracker", quiet)
+
+
+def rich_display(report, load, on_import):
+    """Returns `display(*objs, raw=False)`, `flush_figures()` and their code
+    objects: objects shown as IPython shows them, each a MIME bundle sent as
+    a `display` frame.
+
+    An object's bundle is its `_repr_mimebundle_()`, then each of its
+    `_repr_png_`, `_repr_jpeg_`, `_repr_svg_`, `_repr_html_`,
+    `_repr_markdown_`, `_repr_latex_` and `_repr_json_` that gives one, and
+    `repr()` as `text/plain`; a matplotlib figure is drawn as a PNG.
+    `raw=True` takes each object as a bundle already. `plt.show()` shows the
+    open figures and closes them, as a notebook's inline backend does.
+    A failing representation is named on stderr and left out. Built-ins
+    are bound here: the program's globals (this module's) cannot change
+    what they mean.
+    """
+    import builtins
     import sys
 
-    target = "multiprocessing.resource_tracker"
+    b = builtins
+    isinstance, getattr, callable, repr, type, len = (
+        b.isinstance,
+        b.getattr,
+        b.callable,
+        b.repr,
+        b.type,
+        b.len,
+    )
+    bytes, bytearray, memoryview, str, dict, tuple = (
+        b.bytes,
+        b.bytearray,
+        b.memoryview,
+        b.str,
+        b.dict,
+        b.tuple,
+    )
+    Exception = b.Exception
+
+    methods = (
+        ("image/png", "_repr_png_"),
+        ("image/jpeg", "_repr_jpeg_"),
+        ("image/svg+xml", "_repr_svg_"),
+        ("text/html", "_repr_html_"),
+        ("text/markdown", "_repr_markdown_"),
+        ("text/latex", "_repr_latex_"),
+        ("application/json", "_repr_json_"),
+    )
+    binary = ("image/png", "image/jpeg")
+    # The runner's limit for one frame's payload.
+    largest = 16 << 20
+
+    def warn(what, exc):
+        try:
+            sys.stderr.write("display: %s failed: %s: %s\n" % (what, type(exc).__name__, exc))
+        except Exception:
+            pass
+
+    def real_method(obj, name):
+        # As IPython: classes are shown by repr, and an object that claims
+        # every attribute (a mock, a proxy) has no representations.
+        if isinstance(obj, type):
+            return None
+        try:
+            if getattr(obj, "_ipython_canary_method_should_not_exist_", None) is not None:
+                return None
+            method = getattr(obj, name, None)
+        except Exception:
+            return None
+        return method if callable(method) else None
+
+    def encoded(mime, data):
+        if mime in binary and isinstance(data, (bytes, bytearray, memoryview)):
+            return load("binascii").b2a_base64(bytes(data), newline=False).decode("ascii")
+        if mime == "application/json" or isinstance(data, str):
+            return data
+        return None
+
+    def figure(obj):
+        module = sys.modules.get("matplotlib.figure")
+        return module is not None and isinstance(obj, module.Figure)
+
+    def bundle_of(obj):
+        if figure(obj):
+            buffer = sys.modules["io"].BytesIO()
+            obj.savefig(buffer, format="png", bbox_inches="tight")
+            return {"image/png": encoded("image/png", buffer.getvalue()), "text/plain": repr(obj)}
+        bundle = {}
+        method = real_method(obj, "_repr_mimebundle_")
+        if method is not None:
+            try:
+                data = method(include=None, exclude=None)
+                if isinstance(data, tuple):
+                    data = data[0]
+                for mime, value in (data or {}).items():
+                    value = encoded(mime, value) if isinstance(mime, str) else None
+                    if value is not None:
+                        bundle[mime] = value
+            except Exception as exc:
+                warn("%s._repr_mimebundle_()" % type(obj).__name__, exc)
+        for mime, name in methods:
+            method = None if mime in bundle else real_method(obj, name)
+            if method is None:
+                continue
+            try:
+                data = method()
+            except Exception as exc:
+                warn("%s.%s()" % (type(obj).__name__, name), exc)
+                continue
+            if isinstance(data, tuple) and len(data) == 2:
+                data = data[0]  # (data, metadata)
+            if data is not None:
+                data = encoded(mime, data)
+            if data is not None:
+                bundle[mime] = data
+        if "text/plain" not in bundle:
+            try:
+                bundle["text/plain"] = repr(obj)
+            except Exception as exc:
+                warn("repr() of a %s" % type(obj).__name__, exc)
+                bundle["text/plain"] = "<%s object>" % type(obj).__name__
+        return bundle
+
+    def send(bundle):
+        dumps = load("json").dumps
+        try:
+            text = dumps(bundle, ensure_ascii=False, allow_nan=False)
+        except Exception as exc:
+            # A JSON representation that is not JSON: the rest is shown.
+            warn("the application/json representation", exc)
+            bundle = {k: v for k, v in bundle.items() if isinstance(v, str)}
+            text = dumps(bundle, ensure_ascii=False)
+        data = text.encode("utf-8", "replace")
+        if len(data) > largest:
+            sys.stderr.write(
+                "display: an object of %d bytes was not shown (at most %d)\n"
+                % (len(data), largest)
+            )
+            return
+        report('{"type":"display","payload":%d}' % len(data), data)
+
+    def display(*objs, raw=False, **ignored):
+        """Shows each object in the run's result, as IPython's `display`."""
+        for obj in objs:
+            if raw and isinstance(obj, dict):
+                bundle = {k: encoded(k, v) for k, v in obj.items() if isinstance(k, str)}
+                bundle = {k: v for k, v in bundle.items() if v is not None}
+            else:
+                try:
+                    bundle = bundle_of(obj)
+                except Exception as exc:
+                    warn("showing a %s" % type(obj).__name__, exc)
+                    continue
+            if bundle:
+                send(bundle)
+
+    def flush_figures():
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is None:
+            return
+        try:
+            for number in pyplot.get_fignums():
+                display(pyplot.figure(number))
+        finally:
+            pyplot.close("all")
+
+    def show(*args, **kwargs):
+        flush_figures()
+
+    def patch_pyplot(module):
+        module.show = show
+
+    on_import("matplotlib.pyplot", patch_pyplot)
+    code = (display, flush_figures, show, bundle_of, send, encoded, real_method, warn, figure)
+    return display, flush_figures, [f.__code__ for f in code]
+
+
+def on_import(target, patch):
+    """Calls `patch(module)` once `target` is loaded, before its importer
+    gets it."""
+    import sys
 
     class Finder:
         @classmethod
@@ -266,8 +577,7 @@ def quiet_resource_tracker():
 
             def exec_module(module):
                 run(module)
-                for attr in ("ensure_running", "register", "unregister"):
-                    setattr(module, attr, lambda *args, **kwargs: None)
+                patch(module)
 
             spec.loader.exec_module = exec_module
             return spec
@@ -302,6 +612,17 @@ def install_guard(spec, extra_paths, own_code):
     allow, deny, local = names("allow"), names("deny"), names("local")
     unlisted_allowed = options.get("unlisted") == "allow"
     network = options.get("net") == "1"
+    # A session's work dir gains modules between runs: one there is local.
+    work_local = options.get("work") == "1"
+
+    def in_work_dir(name):
+        for candidate in (name + ".py", name + "/__init__.py", name):
+            try:
+                posix.stat(work + candidate)
+                return True
+            except OSError:
+                pass
+        return False
 
     class PolicyError(PermissionError):
         """An operation the sandbox policy blocks."""
@@ -323,6 +644,8 @@ def install_guard(spec, extra_paths, own_code):
             if prefix in allow:
                 return None
         if parts[0] in local or unlisted_allowed:
+            return None
+        if work_local and in_work_dir(parts[0]):
             return None
         return "`%s` is not on the policy's allow list" % parts[0]
 

@@ -85,6 +85,14 @@ pub enum SandboxError {
         /// The HTTP timeout that passed.
         timeout: std::time::Duration,
     },
+
+    /// The session is over (closed, expired, or ended by its program, its
+    /// memory limit or a run that would not stop); nothing ran.
+    #[error("the session has ended: {reason}")]
+    SessionEnded {
+        /// Why it ended.
+        reason: String,
+    },
 }
 
 impl From<ConfigError> for SandboxError {
@@ -210,6 +218,30 @@ pub enum RequestError {
     TooLarge {
         /// Which limit and by how much.
         detail: String,
+    },
+
+    /// A session's run asks for a setting fixed when the session was made.
+    #[error(
+        "`{field}` is {asked}: a session's memory, network and mode are fixed when it is \
+         created ({fixed} here); leave `{field}` out of its runs"
+    )]
+    FixedBySession {
+        /// The field's name in the JSON contract.
+        field: &'static str,
+        /// What the run asked for.
+        asked: String,
+        /// What the session has.
+        fixed: String,
+    },
+
+    /// An input file breaks the sandbox policy (a session's files, checked
+    /// when they go in).
+    #[error("{name} breaks the sandbox policy: {diagnostic}")]
+    Policy {
+        /// The file.
+        name: String,
+        /// The policy's finding.
+        diagnostic: String,
     },
 }
 

@@ -34,8 +34,9 @@ pub mod vars;
 
 pub use config::{ClientConfig, MAX_POOL_SIZE, PolicyChoice};
 pub use contract::{
-    ApiError, ApiErrorDetail, DEFAULT_FILENAME, ExecutionEvent, ExecutionMode, ExecutionRequest,
-    ExecutionResult, Status, Usage, Violation,
+    ApiError, ApiErrorDetail, BundleError, DEFAULT_FILENAME, ExecutionEvent, ExecutionMode,
+    ExecutionRequest, ExecutionResult, MAX_BUNDLE_TYPES, MimeBundle, SessionOptions, Status, Usage,
+    Violation,
 };
 pub use error::{ConfigError, RequestError, SandboxError};
 pub use limits::{Bounds, Limits};

@@ -54,6 +54,11 @@ pub enum Request {
         /// gate): the standard library's helpers that would start a
         /// process for bookkeeping only are quieted.
         no_exec: bool,
+        /// The first run of a session: after each run the worker reports
+        /// [`Report::Done`] and waits for the next `run` (whose `guard`,
+        /// `rlimits` and `no_exec` are ignored) instead of exiting.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        session: bool,
         /// Bytes of code that follow.
         payload: usize,
     },
@@ -83,6 +88,16 @@ pub enum Report {
         /// The offending line, when known.
         text: Option<String>,
     },
+    /// A session's run ended (the worker waits for the next request).
+    Done {
+        /// Its exit status: 0, 1 for an uncaught exception, or the code
+        /// `sys.exit` gave.
+        status: i32,
+    },
+    /// The code showed an object: the payload is its MIME bundle, a JSON
+    /// object ([`crate::MimeBundle::from_report`] checks it). Sent by the
+    /// program itself, so only as trusted as the program.
+    Display,
 }
 
 /// Why bytes from a sandbox are not a frame.
@@ -159,6 +174,7 @@ mod tests {
                     hard: 3,
                 }],
                 no_exec: false,
+                session: false,
                 payload: 8,
             },
             b"print(1)",
@@ -181,6 +197,10 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(report, Report::SyntaxError { line: Some(2), .. }));
+        assert_eq!(
+            decode_report(br#"{"type": "display", "payload": 12}"#).unwrap(),
+            (Report::Display, 12)
+        );
         assert!(decode_report(br#"{"type": "shell"}"#).is_err());
         assert!(decode_report(b"\xff").is_err());
         assert_eq!(

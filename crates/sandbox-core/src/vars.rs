@@ -56,6 +56,14 @@ pub const MAX_CONCURRENCY: &str = "SANDBOX_MAX_CONCURRENCY";
 pub const MAX_QUEUE: &str = "SANDBOX_MAX_QUEUE";
 /// Executions per minute per API key (per client address without keys).
 pub const RATE_LIMIT: &str = "SANDBOX_RATE_LIMIT";
+/// Seconds a server's session may sit unused before it is ended.
+pub const SESSION_IDLE_TIMEOUT: &str = "SANDBOX_SESSION_IDLE_TIMEOUT";
+/// Seconds a server's session may live at most.
+pub const SESSION_MAX_LIFETIME: &str = "SANDBOX_SESSION_MAX_LIFETIME";
+/// Sessions a server keeps open at once.
+pub const MAX_SESSIONS: &str = "SANDBOX_MAX_SESSIONS";
+/// Sessions one API key (one client address without keys) may hold open.
+pub const MAX_SESSIONS_PER_KEY: &str = "SANDBOX_MAX_SESSIONS_PER_KEY";
 /// Largest `timeout` a request may ask the server for, in seconds.
 pub const TIMEOUT_LIMIT: &str = "SANDBOX_TIMEOUT_LIMIT";
 /// Largest `memory_mb` a request may ask the server for.
@@ -144,6 +152,16 @@ pub const ALL: &[(&str, &str)] = &[
     (
         RATE_LIMIT,
         "Executions per minute per API key (per client address without keys)",
+    ),
+    (
+        SESSION_IDLE_TIMEOUT,
+        "Seconds a session may sit unused before the server ends it",
+    ),
+    (SESSION_MAX_LIFETIME, "Seconds a session may live at most"),
+    (MAX_SESSIONS, "Sessions the server keeps open at once"),
+    (
+        MAX_SESSIONS_PER_KEY,
+        "Sessions one API key (one client address without keys) may hold open",
     ),
     (
         TIMEOUT_LIMIT,

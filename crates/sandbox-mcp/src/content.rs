@@ -82,6 +82,7 @@ pub(crate) fn run_result(result: &ExecutionResult) -> CallToolResult {
         };
         content.push(block);
     }
+    content.extend(display_blocks(result));
     let mut tool_result = if result.success {
         CallToolResult::success(content)
     } else {
@@ -89,6 +90,28 @@ pub(crate) fn run_result(result: &ExecutionResult) -> CallToolResult {
     };
     tool_result.structured_content = Some(structured(result));
     tool_result
+}
+
+/// What the run showed, beside the text (which has each object's text):
+/// raster images as image content a model can look at, SVG as a text
+/// resource (`sandbox://display/N.svg`).
+fn display_blocks(result: &ExecutionResult) -> Vec<ContentBlock> {
+    let mut blocks = Vec::new();
+    for (n, bundle) in result.display.iter().enumerate() {
+        for (mime, value) in &bundle.0 {
+            let Some(data) = value.as_str() else { continue };
+            if is_image(mime) {
+                let compact: String = data.split_ascii_whitespace().collect();
+                blocks.push(ContentBlock::image(compact, mime.clone()));
+            } else if mime == "image/svg+xml" {
+                let uri = format!("sandbox://display/{}.svg", n + 1);
+                blocks.push(ContentBlock::resource(
+                    ResourceContents::text(data, uri).with_mime_type(mime.clone()),
+                ));
+            }
+        }
+    }
+    blocks
 }
 
 /// Most bytes of output files carried in the structured result (they all
@@ -117,6 +140,34 @@ pub(crate) fn structured(result: &ExecutionResult) -> Value {
             false
         }
     });
+    // Images shown share the room; past it they are left out of the
+    // structured result (they come as image blocks).
+    let mut images_left_out = 0;
+    for bundle in &mut bounded.display {
+        bundle.0.retain(|mime, value| {
+            let len = value.as_str().map_or(0, str::len);
+            if !mime.starts_with("image/") {
+                true
+            } else if len <= budget {
+                budget -= len;
+                true
+            } else {
+                images_left_out += 1;
+                false
+            }
+        });
+    }
+    if images_left_out > 0 {
+        let note = format!(
+            "{images_left_out} displayed image(s) are not in the structured result (over {} \
+             bytes in all) but come as content blocks",
+            MAX_STRUCTURED_FILE_BYTES
+        );
+        bounded.message = Some(match bounded.message.take() {
+            Some(message) => format!("{message}; {note}"),
+            None => note,
+        });
+    }
     if !left_out.is_empty() {
         bounded.output_files_truncated = true;
         let note = format!(

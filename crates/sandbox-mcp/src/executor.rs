@@ -2,10 +2,15 @@
 //! result. A client runs it directly; `sandbox-server` puts its admission
 //! control, rate limits and metrics in between.
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use rmcp::model::Extensions;
-use sandbox_client::{ExecutionRequest, ExecutionResult, OutputSink, SandboxClient, SandboxError};
+use sandbox_client::{
+    ExecutionRequest, ExecutionResult, OutputSink, SandboxClient, SandboxError, Session,
+    SessionOptions,
+};
+use tokio::sync::Mutex;
 
 /// Why a tool call's code did not run. Its text is the answer the model
 /// reads: why nothing ran and what to do (retry later, ask for less).
@@ -46,15 +51,158 @@ pub trait Executor: Send + Sync + 'static {
         extensions: &Extensions,
         output: Option<OutputSink>,
     ) -> impl Future<Output = Result<ExecutionResult, Refusal>> + Send;
+
+    /// Makes a session for the caller; its id.
+    ///
+    /// # Errors
+    ///
+    /// A [`Refusal`] when no session could be made.
+    fn create_session(
+        &self,
+        extensions: &Extensions,
+    ) -> impl Future<Output = Result<String, Refusal>> + Send;
+
+    /// Runs `request` in the caller's session `id`.
+    ///
+    /// # Errors
+    ///
+    /// A [`Refusal`] when the code did not run (an unknown or ended
+    /// session among them).
+    fn execute_in_session(
+        &self,
+        id: &str,
+        request: ExecutionRequest,
+        extensions: &Extensions,
+        output: Option<OutputSink>,
+    ) -> impl Future<Output = Result<ExecutionResult, Refusal>> + Send;
+
+    /// Ends the caller's session `id`.
+    ///
+    /// # Errors
+    ///
+    /// A [`Refusal`] for an unknown session.
+    fn close_session(
+        &self,
+        id: &str,
+        extensions: &Extensions,
+    ) -> impl Future<Output = Result<(), Refusal>> + Send;
 }
 
-impl Executor for SandboxClient {
+/// Most sessions one local MCP server keeps open.
+pub const MAX_LOCAL_SESSIONS: usize = 8;
+
+/// A client's tools for one MCP connection (`sandbox mcp`): code runs
+/// through the client; its sessions are this connection's, at most
+/// [`MAX_LOCAL_SESSIONS`], and end with it.
+#[derive(Debug)]
+pub struct ClientExecutor {
+    client: SandboxClient,
+    sessions: Mutex<HashMap<String, Session>>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl ClientExecutor {
+    /// Tools running code through `client`.
+    pub fn new(client: SandboxClient) -> Self {
+        Self {
+            client,
+            sessions: Mutex::new(HashMap::new()),
+            next: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+
+    /// The client.
+    pub fn client(&self) -> &SandboxClient {
+        &self.client
+    }
+
+    async fn session(&self, id: &str) -> Result<Session, Refusal> {
+        self.sessions
+            .lock()
+            .await
+            .get(id)
+            .cloned()
+            .ok_or_else(|| unknown_session(id))
+    }
+}
+
+/// The refusal for a session id this server does not hold.
+fn unknown_session(id: &str) -> Refusal {
+    let shown: String = id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(40)
+        .collect();
+    Refusal::Refused {
+        message: format!(
+            "there is no session `{shown}`: it was closed, ended, or never made; call \
+             `create_session` for a new one (its state starts empty)"
+        ),
+        retry_after: None,
+    }
+}
+
+impl Executor for ClientExecutor {
     async fn execute(
         &self,
         request: ExecutionRequest,
         _extensions: &Extensions,
         output: Option<OutputSink>,
     ) -> Result<ExecutionResult, Refusal> {
-        Ok(self.execute_to(request, output).await?)
+        Ok(self.client.execute_to(request, output).await?)
+    }
+
+    async fn create_session(&self, _extensions: &Extensions) -> Result<String, Refusal> {
+        if self.sessions.lock().await.len() >= MAX_LOCAL_SESSIONS {
+            return Err(Refusal::Refused {
+                message: format!(
+                    "{MAX_LOCAL_SESSIONS} sessions are open, the most this server keeps; close \
+                     one with `close_session`"
+                ),
+                retry_after: None,
+            });
+        }
+        let session = self.client.create_session(SessionOptions::new()).await?;
+        let id = format!(
+            "s{}",
+            self.next.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        self.sessions.lock().await.insert(id.clone(), session);
+        Ok(id)
+    }
+
+    async fn execute_in_session(
+        &self,
+        id: &str,
+        request: ExecutionRequest,
+        _extensions: &Extensions,
+        output: Option<OutputSink>,
+    ) -> Result<ExecutionResult, Refusal> {
+        let session = self.session(id).await?;
+        let outcome = match output {
+            Some(output) => {
+                session
+                    .run_stream(request)
+                    .finish(|event| {
+                        let _ = output.send(event);
+                    })
+                    .await
+            }
+            None => session.run_request(request).await,
+        };
+        if let Err(SandboxError::SessionEnded { .. }) = &outcome {
+            self.sessions.lock().await.remove(id);
+        }
+        Ok(outcome?)
+    }
+
+    async fn close_session(&self, id: &str, _extensions: &Extensions) -> Result<(), Refusal> {
+        let session = self
+            .sessions
+            .lock()
+            .await
+            .remove(id)
+            .ok_or_else(|| unknown_session(id))?;
+        Ok(session.close().await?)
     }
 }

@@ -1,5 +1,8 @@
-//! The MCP server: its two tools, described from the settings that apply,
-//! and their calls.
+//! The MCP server: its tools, described from the settings that apply, and
+//! their calls. Besides `run_python` and `check_python`, `create_session`
+//! and `close_session` let an agent keep state: `run_python` with a
+//! `session_id` runs in that session, where variables, imports and files
+//! of earlier runs are kept.
 
 use std::sync::Arc;
 
@@ -18,13 +21,99 @@ use sandbox_core::policy;
 use serde_json::{Value, json};
 
 use crate::content;
-use crate::executor::{Executor, Refusal};
+use crate::executor::{ClientExecutor, Executor, Refusal};
+
+/// The tool that makes a session.
+pub const CREATE_SESSION: &str = "create_session";
+/// The tool that ends one.
+pub const CLOSE_SESSION: &str = "close_session";
 
 /// What the server tells the client about itself at `initialize`.
 const INSTRUCTIONS: &str = "Runs Python 3 code in an isolated sandbox. Use `run_python` to \
     compute, transform data or test code; pass data in as `input_files`, print results, and \
-    write files to get them back. Use `check_python` to see whether code is allowed without \
+    write files to get them back; the value of the last expression and matplotlib charts come \
+    back too. To keep variables, imports and files between calls (load data once, then work \
+    on it step by step), call `create_session` and pass its `session_id` to `run_python`; \
+    `close_session` when done. Use `check_python` to see whether code is allowed without \
     running it. Each tool's description states the limits.";
+
+/// When this server's sessions end, as the tool descriptions state it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionTerms {
+    /// A session unused this long is ended; `None`: it lasts while the
+    /// connection does.
+    pub idle_timeout: Option<std::time::Duration>,
+    /// A session is ended this long after it was made, if ever.
+    pub max_lifetime: Option<std::time::Duration>,
+    /// Most sessions open at once for one caller.
+    pub max_open: usize,
+}
+
+impl Default for SessionTerms {
+    /// A local server's: sessions last while the connection does.
+    fn default() -> Self {
+        Self {
+            idle_timeout: None,
+            max_lifetime: None,
+            max_open: crate::MAX_LOCAL_SESSIONS,
+        }
+    }
+}
+
+impl SessionTerms {
+    /// How a session ends, for the descriptions: "when closed, after 10
+    /// minutes unused, ...".
+    fn ending(&self) -> String {
+        let mut ways = vec!["when closed".to_owned()];
+        match self.idle_timeout {
+            Some(idle) => ways.push(format!("after {} unused", span(idle))),
+            None => ways.push("when this connection ends".to_owned()),
+        }
+        if let Some(life) = self.max_lifetime {
+            ways.push(format!("{} after it was made", span(life)));
+        }
+        ways.push("at its memory limit".to_owned());
+        let last = ways.pop().unwrap_or_default();
+        format!(
+            "{}, or {last}; at most {} sessions are open at once",
+            ways.join(", "),
+            self.max_open
+        )
+    }
+
+    /// What `run_python` says about sessions, after its limits.
+    fn note(&self) -> String {
+        if self.max_open == 0 {
+            return format!("\n\n{SESSIONS_OFF}");
+        }
+        format!(
+            "\n\nSessions: with `session_id` (from `create_session`) the code runs in that \
+             session, where variables, imports, functions and files of its earlier runs are \
+             kept; each run still has its own `timeout` (a run past it is interrupted with \
+             KeyboardInterrupt and the state is kept; code that will not stop ends the \
+             session). A session ends {}; then create a new one (its state starts empty).",
+            self.ending()
+        )
+    }
+}
+
+/// What the tools say where the server has sessions turned off.
+const SESSIONS_OFF: &str = "Sessions are turned off on this server: each run starts from \
+    nothing, and `create_session` is refused.";
+
+/// `10 minutes`, `1 hour`, `90 s`.
+fn span(duration: std::time::Duration) -> String {
+    let secs = duration.as_secs();
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    let whole = duration.subsec_nanos() == 0;
+    if whole && secs >= 3600 && secs.is_multiple_of(3600) {
+        plural(secs / 3600, "hour")
+    } else if whole && secs >= 60 && secs.is_multiple_of(60) {
+        plural(secs / 60, "minute")
+    } else {
+        format!("{} s", duration.as_secs_f64())
+    }
+}
 
 /// The sandbox's MCP server; cheap to clone (one per HTTP request in
 /// stateless mode).
@@ -32,6 +121,11 @@ const INSTRUCTIONS: &str = "Runs Python 3 code in an isolated sandbox. Use `run_
 pub struct SandboxMcp<E> {
     executor: Arc<E>,
     settings: Arc<ToolSettings>,
+    /// One session for every `run_python` call without a `session_id`
+    /// (`sandbox mcp --session`), made on first use.
+    default_session: Option<Arc<tokio::sync::OnceCell<String>>>,
+    /// When sessions end, for the descriptions.
+    terms: Arc<SessionTerms>,
 }
 
 impl<E> Clone for SandboxMcp<E> {
@@ -39,16 +133,18 @@ impl<E> Clone for SandboxMcp<E> {
         Self {
             executor: Arc::clone(&self.executor),
             settings: Arc::clone(&self.settings),
+            default_session: self.default_session.clone(),
+            terms: Arc::clone(&self.terms),
         }
     }
 }
 
-impl SandboxMcp<SandboxClient> {
+impl SandboxMcp<ClientExecutor> {
     /// A server running code through `client`, described from its
     /// configuration and (locally) the modules its interpreter has.
     pub fn for_client(client: SandboxClient) -> Self {
         let settings = ToolSettings::probed(client.config());
-        Self::new(client, settings)
+        Self::new(ClientExecutor::new(client), settings)
     }
 }
 
@@ -58,7 +154,26 @@ impl<E: Executor> SandboxMcp<E> {
         Self {
             executor: Arc::new(executor),
             settings: Arc::new(settings),
+            default_session: None,
+            terms: Arc::new(SessionTerms::default()),
         }
+    }
+
+    /// States `terms` in the tool descriptions (a server's session limits).
+    #[must_use]
+    pub fn with_session_terms(mut self, terms: SessionTerms) -> Self {
+        self.terms = Arc::new(terms);
+        self
+    }
+
+    /// Runs every `run_python` call without a `session_id` in one session
+    /// of this server's (made on the first call): state persists across
+    /// calls without the model managing sessions. For a server that serves
+    /// one client (stdio).
+    #[must_use]
+    pub fn with_default_session(mut self) -> Self {
+        self.default_session = Some(Arc::new(tokio::sync::OnceCell::new()));
+        self
     }
 
     /// The settings the tools are described and checked with.
@@ -68,20 +183,34 @@ impl<E: Executor> SandboxMcp<E> {
 
     /// The tools, as `tools/list` gives them.
     pub fn tools(&self) -> Vec<Tool> {
-        let run = Tool::new(
-            RUN_PYTHON,
-            self.settings.run_description(),
-            schema(self.settings.run_parameters()),
-        )
-        .with_title("Run Python in a sandbox")
-        .with_raw_output_schema(schema(crate::schema::run_output()))
-        .with_annotations(
-            ToolAnnotations::new()
-                .read_only(false)
-                .destructive(false)
-                .idempotent(false)
-                .open_world(self.settings.allow_network),
-        );
+        let mut description = self.settings.run_description();
+        description.push_str(&self.terms.note());
+        if self.default_session.is_some() {
+            description.push_str(
+                " Without `session_id`, every call runs in this server's own session, so state \
+                 is kept from call to call.",
+            );
+        }
+        let mut parameters = self.settings.run_parameters();
+        if let Some(properties) = parameters["properties"].as_object_mut() {
+            properties.insert(
+                "session_id".into(),
+                json!({
+                    "type": "string",
+                    "description": "Run in this session (from `create_session`): the variables, imports and files of its earlier runs are kept.",
+                }),
+            );
+        }
+        let run = Tool::new(RUN_PYTHON, description, schema(parameters))
+            .with_title("Run Python in a sandbox")
+            .with_raw_output_schema(schema(crate::schema::run_output()))
+            .with_annotations(
+                ToolAnnotations::new()
+                    .read_only(false)
+                    .destructive(false)
+                    .idempotent(false)
+                    .open_world(self.settings.allow_network),
+            );
         let check = Tool::new(
             CHECK_PYTHON,
             self.settings.check_description(),
@@ -96,14 +225,116 @@ impl<E: Executor> SandboxMcp<E> {
                 .idempotent(true)
                 .open_world(false),
         );
-        vec![run, check]
+        let create = Tool::new(
+            CREATE_SESSION,
+            if self.terms.max_open == 0 {
+                SESSIONS_OFF.to_owned()
+            } else {
+                format!(
+                "Make a session: a sandbox kept for you, in which variables, imports, functions \
+                 and files persist from one `run_python` call to the next (pass its \
+                 `session_id`). Use one for step-by-step work on the same data. It ends {}; the \
+                 limits of `run_python` apply to each run.",
+                self.terms.ending()
+            )
+            },
+            schema(json!({"type": "object", "properties": {}, "additionalProperties": false})),
+        )
+        .with_title("Make a Python session")
+        .with_raw_output_schema(schema(json!({
+            "type": "object",
+            "properties": {"session_id": {"type": "string"}},
+            "required": ["session_id"]
+        })))
+        .with_annotations(
+            ToolAnnotations::new()
+                .read_only(false)
+                .destructive(false)
+                .idempotent(false)
+                .open_world(false),
+        );
+        let close = Tool::new(
+            CLOSE_SESSION,
+            "End a session made by `create_session`: its variables and files are gone.",
+            schema(json!({
+                "type": "object",
+                "properties": {"session_id": {"type": "string", "description": "The session to end"}},
+                "required": ["session_id"],
+                "additionalProperties": false
+            })),
+        )
+        .with_title("End a Python session")
+        .with_annotations(
+            ToolAnnotations::new()
+                .read_only(false)
+                .destructive(true)
+                .idempotent(true)
+                .open_world(false),
+        );
+        vec![run, check, create, close]
+    }
+
+    /// The session a `run_python` call names, or this server's own.
+    async fn session_for(
+        &self,
+        arguments: &mut JsonObject,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Option<String>, String> {
+        match arguments.remove("session_id") {
+            Some(Value::String(id)) => Ok(Some(id)),
+            Some(Value::Null) | None => match &self.default_session {
+                Some(cell) => cell
+                    .get_or_try_init(|| self.executor.create_session(&context.extensions))
+                    .await
+                    .map(|id| Some(id.clone()))
+                    .map_err(|refusal| format!("Error: {refusal}")),
+                None => Ok(None),
+            },
+            Some(_) => Err("Error: invalid arguments: `session_id` must be a string".into()),
+        }
+    }
+
+    async fn create_session(&self, context: &RequestContext<RoleServer>) -> CallToolResult {
+        match self.executor.create_session(&context.extensions).await {
+            Ok(id) => {
+                let mut result = CallToolResult::success(vec![ContentBlock::text(format!(
+                    "Session `{id}` is ready. Pass \"session_id\": \"{id}\" to run_python to run \
+                     in it; call close_session when done."
+                ))]);
+                result.structured_content = Some(json!({ "session_id": id }));
+                result
+            }
+            Err(refusal) => error_text(format!("Error: {refusal}")),
+        }
+    }
+
+    async fn close_session(
+        &self,
+        arguments: &JsonObject,
+        context: &RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        let Some(id) = arguments.get("session_id").and_then(Value::as_str) else {
+            return error_text(
+                "Error: invalid arguments: `session_id` (a string) is required".into(),
+            );
+        };
+        match self.executor.close_session(id, &context.extensions).await {
+            Ok(()) => CallToolResult::success(vec![ContentBlock::text(format!(
+                "Session `{id}` is closed."
+            ))]),
+            Err(refusal) => error_text(format!("Error: {refusal}")),
+        }
     }
 
     async fn run_python(
         &self,
-        arguments: JsonObject,
+        mut arguments: JsonObject,
         context: &RequestContext<RoleServer>,
     ) -> CallToolResult {
+        let session = match self.session_for(&mut arguments, context).await {
+            Ok(session) => session,
+            Err(text) => return error_text(text),
+        };
         let request = match tool::parse_run_arguments(&arguments) {
             Ok(request) => request,
             Err(err) => return error_text(format!("Error: invalid arguments: {err}")),
@@ -118,7 +349,20 @@ impl<E: Executor> SandboxMcp<E> {
             None => (None, None),
         };
         let run = async {
-            let execution = self.executor.execute(request, &context.extensions, output);
+            let execution = async {
+                match &session {
+                    Some(id) => {
+                        self.executor
+                            .execute_in_session(id, request, &context.extensions, output)
+                            .await
+                    }
+                    None => {
+                        self.executor
+                            .execute(request, &context.extensions, output)
+                            .await
+                    }
+                }
+            };
             match progress {
                 // The forwarder ends when the run drops its sender.
                 Some(progress) => tokio::join!(execution, progress).0,
@@ -207,10 +451,13 @@ impl<E: Executor> ServerHandler for SandboxMcp<E> {
         let result = match request.name.as_ref() {
             RUN_PYTHON => self.run_python(arguments, &context).await,
             CHECK_PYTHON => self.check_python(&arguments),
+            CREATE_SESSION => self.create_session(&context).await,
+            CLOSE_SESSION => self.close_session(&arguments, &context).await,
             other => {
                 return Err(ErrorData::invalid_params(
                     format!(
-                        "unknown tool `{other}`; this server has `{RUN_PYTHON}` and `{CHECK_PYTHON}`"
+                        "unknown tool `{other}`; this server has `{RUN_PYTHON}`, `{CHECK_PYTHON}`, \
+                         `{CREATE_SESSION}` and `{CLOSE_SESSION}`"
                     ),
                     None,
                 ));

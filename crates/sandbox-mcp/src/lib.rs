@@ -30,8 +30,8 @@ pub mod http;
 mod progress;
 mod schema;
 
-pub use executor::{Executor, Refusal};
-pub use handler::SandboxMcp;
+pub use executor::{ClientExecutor, Executor, MAX_LOCAL_SESSIONS, Refusal};
+pub use handler::{CLOSE_SESSION, CREATE_SESSION, SandboxMcp, SessionTerms};
 pub use rmcp;
 
 use rmcp::ServiceExt as _;

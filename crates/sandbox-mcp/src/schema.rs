@@ -43,6 +43,11 @@ pub(crate) fn run_output() -> Value {
             },
             "output_files_truncated": {"type": "boolean"},
             "violations": {"type": "array", "items": violation()},
+            "display": {
+                "type": "array",
+                "description": "What the code showed as a notebook cell would (the last expression's value, display(obj), matplotlib charts), in order: MIME type to its representation (text; base64 for images, which also come as image content blocks)",
+                "items": {"type": "object", "additionalProperties": true}
+            },
             "usage": {
                 "type": "object",
                 "properties": {

@@ -1,7 +1,8 @@
 //! The result of a run as Python sees it: the original's attributes
 //! (`success`, `stdout`, `stderr`, `return_code`, `status`, `duration`,
 //! `output_files`, `get_file_content`) and the rest of the execution
-//! contract (truncation flags, violations, usage, mode, message).
+//! contract (truncation flags, violations, what was displayed, usage,
+//! mode, message).
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -109,6 +110,15 @@ impl PyExecutionResult {
     #[getter]
     fn violations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_python(py, &self.inner.violations)
+    }
+
+    /// What the run showed as a notebook cell would, in order (the value of
+    /// its last expression, `display(obj)`, matplotlib figures): a list of
+    /// MIME bundles, dicts of MIME type to representation (`"text/plain"`,
+    /// `"text/html"`; images such as `"image/png"` as base64 text).
+    #[getter]
+    fn display<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.inner.display)
     }
 
     /// Resources used (`cpu_ms`, `peak_memory_kb`), as a dict.

@@ -76,11 +76,16 @@ def mcp_tools() -> list:
 
 
 def test_the_definition_is_the_mcp_servers() -> None:
-    """The MCP server's `run_python` (the Rust tool's definition) matches."""
+    """The MCP server's `run_python` is the Rust tool's definition plus
+    sessions: a paragraph on them and an optional `session_id`."""
     listed = {tool["name"]: tool for tool in mcp_tools()}
     mine = PythonTool(SandboxClient())
-    assert listed["run_python"]["description"] == mine.description
-    assert listed["run_python"]["inputSchema"] == mine.parameters
+    served = listed["run_python"]
+    assert served["description"].startswith(mine.description + "\n\nSessions: ")
+    schema = json.loads(json.dumps(served["inputSchema"]))
+    assert schema["properties"].pop("session_id")["type"] == "string"
+    assert "session_id" not in schema.get("required", [])
+    assert schema == mine.parameters
 
 
 def test_run_answers_in_text() -> None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from sandbox_executor import (
     AsyncSandboxClient,
@@ -25,7 +25,8 @@ def run_local() -> str:
     files: Dict[str, bytes] = result.output_files
     code: Optional[int] = result.return_code
     seconds: float = result.duration
-    return f"{result.stdout}{result.stderr}{content!r}{len(files)}{code}{seconds}{result.success}"
+    shown: List[Dict[str, Any]] = result.display
+    return f"{result.stdout}{result.stderr}{content!r}{len(files)}{code}{seconds}{result.success}{shown}"
 
 
 def run_live() -> List[str]:

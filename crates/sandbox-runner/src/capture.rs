@@ -118,75 +118,135 @@ impl Tee {
     }
 }
 
-/// Reads `pipe` until end of file, the cap, the end of `budget`, or `stop`.
+/// What one stream keeps of what it reads: at most `cap` bytes, charged to
+/// the result budget as the lossy text's JSON size (a NUL byte is six
+/// bytes), so escaping cannot make the result outgrow its cap. Past either
+/// cap it keeps what fits (whole characters), calls `on_overflow` once (the
+/// runner stops the program there) and keeps nothing more. With a `tee`,
+/// what it keeps is also forwarded as it is read.
+pub(crate) struct Keeper<F: FnOnce()> {
+    out: Captured,
+    meter: LossyMeter,
+    /// Bytes of the budget this stream holds: the cost of `out.bytes`.
+    charged: u64,
+    cap: usize,
+    budget: ResultBudget,
+    on_overflow: Option<F>,
+    tee: Option<Tee>,
+}
+
+impl<F: FnOnce()> Keeper<F> {
+    pub(crate) fn new(cap: usize, budget: ResultBudget, on_overflow: F, tee: Option<Tee>) -> Self {
+        Self {
+            out: Captured::default(),
+            meter: LossyMeter::default(),
+            charged: 0,
+            cap,
+            budget,
+            on_overflow: Some(on_overflow),
+            tee,
+        }
+    }
+
+    /// Keeps what fits of `data`; `false` once a cap was reached.
+    fn keep(&mut self, data: &[u8]) -> bool {
+        if self.on_overflow.is_none() {
+            return false;
+        }
+        let room = self.cap - self.out.bytes.len();
+        self.out
+            .bytes
+            .extend_from_slice(&data[..data.len().min(room)]);
+        let before = self.meter;
+        let cost = self.meter.cost(&self.out.bytes) as u64;
+        if cost <= self.charged {
+            // A character completed for less than was held.
+            self.budget.give_back(self.charged - cost);
+        } else if !self.budget.take(cost - self.charged) {
+            let allowed = self.charged + self.budget.take_up_to(cost - self.charged);
+            self.meter = before;
+            let (len, used) = self.meter.cut(
+                &self.out.bytes,
+                usize::try_from(allowed).unwrap_or(usize::MAX),
+            );
+            self.out.bytes.truncate(len);
+            self.budget.give_back(allowed.saturating_sub(used as u64));
+            self.budget.mark_stream_cut();
+            self.charged = used as u64;
+            self.overflow();
+            return false;
+        }
+        self.charged = cost;
+        if let Some(tee) = &mut self.tee {
+            tee.forward(&self.out.bytes);
+        }
+        if data.len() > room {
+            self.overflow();
+            return false;
+        }
+        true
+    }
+
+    fn overflow(&mut self) {
+        self.out.truncated = true;
+        if let Some(on_overflow) = self.on_overflow.take() {
+            on_overflow();
+        }
+    }
+
+    /// When held text (a line without its end) must go out.
+    fn deadline(&self) -> Option<tokio::time::Instant> {
+        self.tee.as_ref().and_then(|tee| tee.deadline)
+    }
+
+    fn flush(&mut self) {
+        if let Some(tee) = &mut self.tee {
+            tee.flush();
+        }
+    }
+
+    /// What was kept; held text goes out.
+    fn finish(self) -> Captured {
+        if let Some(tee) = self.tee {
+            tee.finish(&self.out.bytes);
+        }
+        self.out
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Reads `pipe` into `keeper` until end of file, a cap, or `stop`.
 ///
-/// What it keeps is charged to `budget` as the lossy text's JSON size (a
-/// NUL byte is six bytes), so escaping cannot make the result outgrow its
-/// cap. Past either cap it keeps what fits (whole characters), calls
-/// `on_overflow` once (the runner stops the program there) and returns; it
-/// never buffers more than `cap` bytes. `stop` ends
-/// the read early: it is raised a short grace after the program exits, in
-/// case a process that escaped the kill still holds the pipe open, and it
-/// closes when the execution is abandoned. With a `tee`, what it keeps is
-/// also forwarded as it is read.
+/// `stop` ends the read early: it is raised a short grace after the program
+/// exits, in case a process that escaped the kill still holds the pipe
+/// open, and it closes when the execution is abandoned.
 pub(crate) async fn capture(
     mut pipe: pipe::Receiver,
     cap: usize,
     budget: ResultBudget,
     mut stop: watch::Receiver<bool>,
     on_overflow: impl FnOnce(),
-    mut tee: Option<Tee>,
+    tee: Option<Tee>,
 ) -> Captured {
-    let mut out = Captured::default();
+    let mut keeper = Keeper::new(cap, budget, on_overflow, tee);
     let mut chunk = vec![0u8; CHUNK];
-    let mut meter = LossyMeter::default();
-    // Bytes of the budget this stream holds: the cost of `out.bytes`.
-    let mut charged = 0u64;
     loop {
         if *stop.borrow_and_update() {
             break;
         }
-        let deadline = tee.as_ref().and_then(|tee| tee.deadline);
-        let held_out = async move {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
-            () = held_out => {
-                if let Some(tee) = &mut tee {
-                    tee.flush();
-                }
-            }
+            () = until(keeper.deadline()) => keeper.flush(),
             read = pipe.read(&mut chunk) => match read {
                 Ok(0) => break,
                 Ok(n) => {
-                    let room = cap - out.bytes.len();
-                    out.bytes.extend_from_slice(&chunk[..n.min(room)]);
-                    let before = meter;
-                    let cost = meter.cost(&out.bytes) as u64;
-                    if cost <= charged {
-                        // A character completed for less than was held.
-                        budget.give_back(charged - cost);
-                    } else if !budget.take(cost - charged) {
-                        let allowed = charged + budget.take_up_to(cost - charged);
-                        meter = before;
-                        let (len, used) = meter.cut(&out.bytes, usize::try_from(allowed).unwrap_or(usize::MAX));
-                        out.bytes.truncate(len);
-                        budget.give_back(allowed.saturating_sub(used as u64));
-                        budget.mark_stream_cut();
-                        out.truncated = true;
-                        on_overflow();
-                        break;
-                    }
-                    charged = cost;
-                    if let Some(tee) = &mut tee {
-                        tee.forward(&out.bytes);
-                    }
-                    if n > room {
-                        out.truncated = true;
-                        on_overflow();
+                    if !keeper.keep(&chunk[..n]) {
                         break;
                     }
                 }
@@ -203,10 +263,61 @@ pub(crate) async fn capture(
             }
         }
     }
-    if let Some(tee) = tee {
-        tee.finish(&out.bytes);
+    keeper.finish()
+}
+
+/// Reads one run of a session from `pipe`, which stays open across runs,
+/// into `keeper`: until `ended` is raised (the worker reported the run's
+/// end), then exactly what the pipe holds at that moment, which is all the
+/// run wrote before it ended. Past a cap it reads on and drops, so the
+/// program never blocks on a full pipe and nothing is left for the next run.
+#[cfg(target_os = "linux")]
+pub(crate) async fn capture_run(
+    pipe: &mut pipe::Receiver,
+    mut keeper: Keeper<impl FnOnce()>,
+    mut ended: watch::Receiver<bool>,
+) -> Captured {
+    let mut chunk = vec![0u8; CHUNK];
+    let take = |keeper: &mut Keeper<_>, data: &[u8]| {
+        let _ = keeper.keep(data);
+    };
+    loop {
+        if *ended.borrow_and_update() {
+            break;
+        }
+        tokio::select! {
+            () = until(keeper.deadline()) => keeper.flush(),
+            read = pipe.read(&mut chunk) => match read {
+                Ok(0) => return keeper.finish(),
+                Ok(n) => take(&mut keeper, &chunk[..n]),
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(err) => {
+                    tracing::warn!(%err, "reading the program's output failed");
+                    return keeper.finish();
+                }
+            },
+            changed = ended.changed() => {
+                if changed.is_err() {
+                    return keeper.finish();
+                }
+            }
+        }
     }
-    out
+    let mut left = {
+        use std::os::fd::AsFd as _;
+        crate::sys::bytes_in_pipe(pipe.as_fd())
+    };
+    while left > 0 {
+        let want = left.min(chunk.len());
+        match pipe.read(&mut chunk[..want]).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                take(&mut keeper, &chunk[..n]);
+                left -= n;
+            }
+        }
+    }
+    keeper.finish()
 }
 
 #[cfg(test)]

@@ -141,7 +141,8 @@ fn ran_out_of_memory(stderr: &[u8]) -> bool {
     })
 }
 
-fn secs(value: f64) -> String {
+/// Seconds as people write them: `1`, `1.5`.
+pub(crate) fn secs(value: f64) -> String {
     let text = format!("{value:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }

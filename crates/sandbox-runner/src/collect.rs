@@ -56,7 +56,7 @@ impl Collected {
         Some(note)
     }
 
-    fn leave_out(&mut self, reason: impl FnOnce() -> String) {
+    pub(crate) fn leave_out(&mut self, reason: impl FnOnce() -> String) {
         self.left_out_count += 1;
         if self.left_out.len() < NAMED_IN_NOTE {
             self.left_out.push(reason());

@@ -56,6 +56,8 @@
 )]
 #![warn(clippy::missing_errors_doc)]
 
+#[cfg(target_os = "linux")]
+mod beneath;
 mod budget;
 mod capture;
 mod classify;
@@ -67,6 +69,8 @@ mod pool;
 mod pool_stats;
 mod process;
 pub mod secure;
+#[cfg(target_os = "linux")]
+mod session;
 mod simple;
 mod stale;
 mod sys;
@@ -82,7 +86,10 @@ pub use capture::OutputSink;
 pub use pool_stats::PoolStats;
 pub use sandbox_core::{
     ClientConfig, ExecutionMode, ExecutionRequest, ExecutionResult, Limits, SandboxError,
+    SessionOptions,
 };
+#[cfg(target_os = "linux")]
+pub use session::Session;
 pub use stale::{Swept, sweep_stale};
 
 /// Waits up to `limit` for the host-side clean-up of closed pools, of the
@@ -199,6 +206,24 @@ impl Runner {
         return self.pool.as_ref().map(|pool| pool.stats());
         #[cfg(not(target_os = "linux"))]
         None
+    }
+
+    /// Makes a session: one secure sandbox kept for its owner, running
+    /// request after request in one interpreter, so variables, imports and
+    /// files persist between runs (a code interpreter's session). Its
+    /// memory, network and policy are fixed by `options` and this runner's
+    /// configuration; each run has its own timeout. Sessions run in secure
+    /// mode, whatever the configuration's default mode.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::InvalidRequest`] for options out of bounds or input
+    /// files the policy refuses; [`SandboxError::Unsupported`] where secure
+    /// mode cannot run; [`SandboxError::Interpreter`] without a usable
+    /// interpreter.
+    #[cfg(target_os = "linux")]
+    pub async fn open_session(&self, options: SessionOptions) -> Result<Session, SandboxError> {
+        Session::open(self.config.clone(), options, session::DEFAULT_MAX_LIFETIME).await
     }
 
     /// Ends the pool's waiting sandboxes and stops preparing more (runs

@@ -20,7 +20,7 @@ use tokio::sync::watch;
 use crate::budget::ResultBudget;
 use crate::capture::{Captured, Stream, Tee, capture};
 use crate::sys::{self, Reaped};
-use crate::worker::{self, Channel, Compile};
+use crate::worker::{self, Channel, Compile, Shown};
 use sandbox_core::protocol::Request;
 
 /// How long the interpreter may take to start and say hello.
@@ -36,6 +36,8 @@ const DRAIN_GRACE: Duration = Duration::from_millis(500);
 pub(crate) struct Outcome {
     /// Whether the interpreter's compiler took the code.
     pub(crate) compile: Compile,
+    /// What the program showed.
+    pub(crate) shown: Shown,
     pub(crate) reaped: Reaped,
     pub(crate) stdout: Captured,
     pub(crate) stderr: Captured,
@@ -210,8 +212,13 @@ pub(crate) async fn execute(
     // Hello, then the code, then whether it compiled.
     let mut channel = channel;
     channel.start(Some(bootstrap), START_TIMEOUT).await?;
-    let mut reports = channel.run(run, code).await?;
-    let compiled = tokio::spawn(async move { worker::compile(&mut reports).await });
+    let reports = channel.run(run, code).await?;
+    let compiled = tokio::spawn(worker::reports(
+        reports,
+        budget.clone(),
+        output.clone(),
+        stop_rx.clone(),
+    ));
 
     let mut timed_out = false;
     let waited = tokio::select! {
@@ -234,11 +241,12 @@ pub(crate) async fn execute(
     });
     let stdout = stdout_task.await.unwrap_or_default();
     let stderr = stderr_task.await.unwrap_or_default();
-    let compile = compiled
+    let (compile, shown) = compiled
         .await
-        .unwrap_or_else(|e| Compile::Unknown(e.to_string()));
+        .unwrap_or_else(|e| (Compile::Unknown(e.to_string()), Shown::default()));
     Ok(Outcome {
         compile,
+        shown,
         reaped,
         stdout,
         stderr,

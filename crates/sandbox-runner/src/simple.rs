@@ -47,6 +47,7 @@ pub(crate) async fn run(
         guard,
         rlimits: Vec::new(),
         no_exec: false,
+        session: false,
         payload: request.code.len(),
     };
     let outcome = process::execute(
@@ -106,6 +107,8 @@ pub(crate) async fn run(
     };
     result.output_files_truncated = !collected.left_out.is_empty();
     let mut notes: Vec<String> = result.message.take().into_iter().collect();
+    notes.extend(outcome.shown.note());
+    result.display = outcome.shown.bundles;
     notes.extend(collected.note());
     result.output_files = collected.files;
     result.message = (!notes.is_empty()).then(|| notes.join(". "));

@@ -36,6 +36,14 @@ pub const MAX_CONCURRENCY: usize = 10_000;
 pub const MAX_QUEUE: usize = 1_000_000;
 /// Most connections accepted in the configuration.
 pub const MAX_CONNECTIONS: usize = 1_000_000;
+/// Default idle time after which a session is ended: 10 minutes.
+pub const DEFAULT_SESSION_IDLE_TIMEOUT: f64 = 600.0;
+/// Default longest life of a session: 1 hour.
+pub const DEFAULT_SESSION_MAX_LIFETIME: f64 = 3600.0;
+/// Default sessions open at once.
+pub const DEFAULT_MAX_SESSIONS: usize = 32;
+/// Default sessions one caller may hold.
+pub const DEFAULT_MAX_SESSIONS_PER_KEY: usize = 8;
 /// Default grace period for in-flight executions at shutdown.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: f64 = 30.0;
 /// Default request bytes held in memory at once: 128 MiB (two bodies of
@@ -62,6 +70,8 @@ SIGTERM or SIGINT: stop accepting, let in-flight executions finish for
 --shutdown-timeout seconds, kill the rest, exit 0. A second signal kills at once.
 
 Endpoints: GET / (health), /healthz (liveness), /readyz (readiness), POST /execute,
+POST /sessions (a kept sandbox: state persists between its runs), GET /sessions,
+POST /sessions/{id}/execute, GET|PUT /sessions/{id}/files/{path}, DELETE /sessions/{id},
 GET /metrics, /openapi.json, /docs (Swagger UI), /redoc (ReDoc).";
 
 /// Command-line flags; each falls back to its environment variable.
@@ -102,6 +112,26 @@ pub struct Args {
     /// 0 turns the limit off.
     #[arg(long, env = vars::RATE_LIMIT, value_name = "PER_MINUTE", default_value_t = 0)]
     pub rate_limit: u32,
+
+    /// Seconds a session may sit unused before it is ended (a session's
+    /// `idle_timeout` may ask for less, not more).
+    #[arg(long, env = vars::SESSION_IDLE_TIMEOUT, value_name = "SECONDS", default_value_t = DEFAULT_SESSION_IDLE_TIMEOUT)]
+    pub session_idle_timeout: f64,
+
+    /// Seconds a session may live at most, however busy.
+    #[arg(long, env = vars::SESSION_MAX_LIFETIME, value_name = "SECONDS", default_value_t = DEFAULT_SESSION_MAX_LIFETIME)]
+    pub session_max_lifetime: f64,
+
+    /// Sessions open at once (each holds a sandbox and its memory); past
+    /// it `POST /sessions` answers 503 with `Retry-After`. 0 turns sessions
+    /// off.
+    #[arg(long, env = vars::MAX_SESSIONS, value_name = "N", default_value_t = DEFAULT_MAX_SESSIONS)]
+    pub max_sessions: usize,
+
+    /// Sessions one API key (one client address without keys) may hold
+    /// open; past it `POST /sessions` answers 429 with `Retry-After`.
+    #[arg(long, env = vars::MAX_SESSIONS_PER_KEY, value_name = "N", default_value_t = DEFAULT_MAX_SESSIONS_PER_KEY)]
+    pub max_sessions_per_key: usize,
 
     /// Largest `timeout` a request may ask for, in seconds.
     #[arg(long, env = vars::TIMEOUT_LIMIT, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_LIMIT)]
@@ -256,6 +286,30 @@ impl Default for RequestLimits {
     }
 }
 
+/// How many sessions may be open and for how long.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionLimits {
+    /// Idle time after which a session is ended.
+    pub idle_timeout: Duration,
+    /// Longest life of a session.
+    pub max_lifetime: Duration,
+    /// Sessions open at once (0: sessions are off).
+    pub max_sessions: usize,
+    /// Sessions one caller may hold.
+    pub max_per_caller: usize,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs_f64(DEFAULT_SESSION_IDLE_TIMEOUT),
+            max_lifetime: Duration::from_secs_f64(DEFAULT_SESSION_MAX_LIFETIME),
+            max_sessions: DEFAULT_MAX_SESSIONS,
+            max_per_caller: DEFAULT_MAX_SESSIONS_PER_KEY,
+        }
+    }
+}
+
 /// Everything the server needs, resolved and checked.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -264,6 +318,8 @@ pub struct ServerConfig {
     pub execution: ClientConfig,
     /// Per-request maxima.
     pub limits: RequestLimits,
+    /// Sessions: how many, how long.
+    pub sessions: SessionLimits,
     /// Accepted API keys; empty means open.
     pub api_keys: ApiKeys,
     /// Executions at once.
@@ -289,6 +345,7 @@ impl Default for ServerConfig {
         Self {
             execution: ClientConfig::default(),
             limits: RequestLimits::default(),
+            sessions: SessionLimits::default(),
             api_keys: ApiKeys::default(),
             max_concurrency: default_concurrency(),
             max_queue: DEFAULT_MAX_QUEUE,
@@ -435,9 +492,22 @@ impl Args {
             Some(list) if !list.trim().is_empty() => AllowedHosts::parse(list),
             _ => AllowedHosts::default_for(&self.host),
         };
+        let sessions = SessionLimits {
+            idle_timeout: seconds(
+                "--session-idle-timeout (SANDBOX_SESSION_IDLE_TIMEOUT)",
+                self.session_idle_timeout,
+            )?,
+            max_lifetime: seconds(
+                "--session-max-lifetime (SANDBOX_SESSION_MAX_LIFETIME)",
+                self.session_max_lifetime,
+            )?,
+            max_sessions: self.max_sessions,
+            max_per_caller: self.max_sessions_per_key,
+        };
         let config = ServerConfig {
             execution,
             limits,
+            sessions,
             api_keys,
             max_concurrency,
             max_queue: self.max_queue,

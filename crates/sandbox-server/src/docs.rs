@@ -67,18 +67,32 @@ const REDOC_HTML: &str = r#"<!DOCTYPE html>
         routes::healthz,
         routes::readyz,
         routes::execute,
+        crate::session_routes::create,
+        crate::session_routes::list,
+        crate::session_routes::execute,
+        crate::session_routes::files,
+        crate::session_routes::interrupt,
+        crate::session_routes::download,
+        crate::session_routes::upload,
+        crate::session_routes::close,
         routes::metrics,
         openapi_json
     ),
     components(schemas(
         sandbox_core::ExecutionRequest,
         sandbox_core::ExecutionResult,
+        sandbox_core::SessionOptions,
+        crate::sessions::Created,
+        crate::sessions::SessionInfo,
+        crate::session_routes::Listed,
+        crate::session_routes::FileList,
         sandbox_core::ApiError,
         sandbox_core::ApiErrorDetail,
     )),
     modifiers(&Security, &Pages),
     tags(
         (name = "execution", description = "Run code"),
+        (name = "sessions", description = "Kept sandboxes: state persists from one run to the next"),
         (name = "health", description = "Health, readiness and metrics"),
         (name = "docs", description = "This description and its viewers"),
     )
@@ -229,6 +243,46 @@ fn request_schema(config: &ServerConfig) -> Value {
     })
 }
 
+/// A session run's request: the execution request without the settings a
+/// session fixes when it is made.
+fn session_run_schema(config: &ServerConfig) -> Value {
+    let mut schema = request_schema(config);
+    schema["description"] = json!(
+        "One run in a session: the code, its timeout, input files and file name; memory, \
+         network and mode are the session's."
+    );
+    if let Some(properties) = schema["properties"].as_object_mut() {
+        for fixed in ["mode", "memory_mb", "allow_network"] {
+            properties.remove(fixed);
+        }
+    }
+    schema
+}
+
+/// `POST /sessions`'s options, with this server's limits.
+fn session_options_schema(config: &ServerConfig) -> Value {
+    let request = request_schema(config);
+    let mut properties = serde_json::Map::new();
+    for field in ["timeout", "memory_mb", "allow_network", "input_files"] {
+        properties.insert(field.into(), request["properties"][field].clone());
+    }
+    properties.insert(
+        "idle_timeout".into(),
+        json!({
+            "type": ["number", "null"],
+            "minimum": 1,
+            "maximum": config.sessions.idle_timeout.as_secs_f64(),
+            "description": "Seconds the session may sit unused before it is ended (at most this server's)"
+        }),
+    );
+    json!({
+        "type": "object",
+        "description": "A session's settings: each run's default timeout; memory and network, fixed for its life; its idle timeout; files for its work dir.",
+        "additionalProperties": false,
+        "properties": properties
+    })
+}
+
 /// The JSON error answer.
 fn error_response(description: &str) -> Value {
     json!({
@@ -350,6 +404,8 @@ fn add_common_headers(responses: &mut Value) {
 pub fn document(config: &ServerConfig) -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
     doc["components"]["schemas"]["ExecutionRequest"] = request_schema(config);
+    doc["components"]["schemas"]["SessionOptions"] = session_options_schema(config);
+    doc["components"]["schemas"]["SessionRunRequest"] = session_run_schema(config);
     let security = if config.api_keys.is_empty() {
         json!([{}])
     } else {
@@ -367,6 +423,7 @@ pub fn document(config: &ServerConfig) -> Value {
     responses["408"] = error_response("The body did not arrive in time");
     add_common_headers(responses);
     doc["paths"]["/mcp"] = mcp_path(&security);
+    session_paths(&mut doc, config, &security);
     // Every other answer has a request id too, and a 403 for a `Host` this
     // server does not answer.
     if let Some(paths) = doc["paths"].as_object_mut() {
@@ -386,6 +443,67 @@ pub fn document(config: &ServerConfig) -> Value {
         }
     }
     doc
+}
+
+/// The session endpoints made this server's: their security, the run's
+/// request schema, file paths as the server takes them, an optional body
+/// for `POST /sessions`.
+fn session_paths(doc: &mut Value, config: &ServerConfig, security: &Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        if !path.starts_with("/sessions") {
+            continue;
+        }
+        let Some(operations) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in operations.iter_mut() {
+            operation["security"] = security.clone();
+            if config.api_keys.is_empty()
+                && let Some(responses) = operation["responses"].as_object_mut()
+            {
+                responses.remove("401");
+            }
+            if matches!(method.as_str(), "post" | "put") {
+                operation["responses"]["408"] = error_response("The body did not arrive in time");
+                operation["responses"]["413"] = error_response("The body is over the size limit");
+            }
+            if let Some(params) = operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut)
+            {
+                for param in params {
+                    if param["name"] == "path" {
+                        param["schema"] = json!({
+                            "type": "string", "minLength": 1, "maxLength": 1024,
+                            "pattern": file_name_pattern()
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if let Some(body) = doc["paths"]["/sessions"]["post"]["requestBody"].as_object_mut() {
+        body.insert("required".into(), json!(false));
+        body.insert(
+            "content".into(),
+            json!({"application/json": {"schema": {"oneOf": [
+                {"type": "null"},
+                {"$ref": "#/components/schemas/SessionOptions"}
+            ]}}}),
+        );
+    }
+    let run = &mut doc["paths"]["/sessions/{id}/execute"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"];
+    *run = json!({"$ref": "#/components/schemas/SessionRunRequest"});
+    // A file's bytes, as a binary string (no JSON array of numbers).
+    let file = &mut doc["paths"]["/sessions/{id}/files/{path}"];
+    let binary = json!({"type": "string", "contentMediaType": "application/octet-stream"});
+    file["get"]["responses"]["200"]["content"]["application/octet-stream"]["schema"] =
+        binary.clone();
+    file["put"]["requestBody"]["content"]["application/octet-stream"]["schema"] = binary;
 }
 
 /// The routes of `/openapi.json`, `/docs` and `/redoc`, describing a

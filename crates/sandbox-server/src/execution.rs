@@ -7,8 +7,8 @@ use std::time::Instant;
 use sandbox_client::{ExecutionRequest, ExecutionResult, OutputSink, SandboxError};
 
 use crate::admission::Refusal;
-use crate::auth::Caller;
 use crate::error::{ApiFailure, Code};
+use crate::keys::Caller;
 use crate::limits;
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -121,6 +121,13 @@ pub(crate) fn conclude(
         Err(SandboxError::InvalidRequest(err)) => {
             record.discard();
             Err(ApiFailure::invalid(err.to_string()))
+        }
+        Err(SandboxError::SessionEnded { reason }) => {
+            record.discard();
+            Err(ApiFailure::new(
+                Code::NotFound,
+                format!("the session has ended: {reason}"),
+            ))
         }
         Err(err @ SandboxError::Unsupported { .. }) => {
             record.discard();

@@ -49,6 +49,8 @@ pub mod rate_limit;
 pub mod readiness;
 pub mod request;
 pub mod routes;
+pub mod session_routes;
+pub mod sessions;
 pub mod state;
 
 use std::future::Future;
@@ -60,7 +62,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Request};
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
@@ -85,6 +87,18 @@ const AFTER_KILL_GRACE: Duration = Duration::from_secs(5);
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .route("/execute", post(routes::execute))
+        .route(
+            "/sessions",
+            post(session_routes::create).get(session_routes::list),
+        )
+        .route("/sessions/{id}", delete(session_routes::close))
+        .route("/sessions/{id}/execute", post(session_routes::execute))
+        .route("/sessions/{id}/files", get(session_routes::files))
+        .route("/sessions/{id}/interrupt", post(session_routes::interrupt))
+        .route(
+            "/sessions/{id}/files/{*path}",
+            get(session_routes::download).put(session_routes::upload),
+        )
         .route_service("/mcp", mcp::endpoint(&state))
         .route_layer(middleware::from_fn_with_state(state.clone(), body::buffer))
         .route_layer(middleware::from_fn_with_state(
@@ -225,6 +239,15 @@ pub async fn serve(
         tracing::warn!(%err, "the sandbox pool could not be stocked; runs start cold");
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let sweeper = tokio::spawn({
+        let state = state.clone();
+        async move {
+            loop {
+                tokio::time::sleep(sessions::SWEEP_EVERY).await;
+                state.sessions().sweep(state.metrics()).await;
+            }
+        }
+    });
     let server = tokio::spawn(connection::serve(
         listener,
         router(state.clone()),
@@ -261,7 +284,9 @@ pub async fn serve(
     if !clean {
         admission.kill_all();
     }
-    // No more runs: the prepared sandboxes go too.
+    // No more runs: the sessions and the prepared sandboxes go too.
+    sweeper.abort();
+    state.sessions().close_all(state.metrics()).await;
     state.client().close_pool().await;
     // Let the answers of the killed executions go out, then close.
     let _ = stop_tx.send(true);

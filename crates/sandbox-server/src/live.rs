@@ -1,6 +1,7 @@
 //! Live output over HTTP: `POST /execute` with `Accept: text/event-stream`
 //! answers with Server-Sent Events. `stdout` and `stderr` events carry
-//! `{"text": ...}` as the program writes; the last event is `result` (the
+//! `{"text": ...}` as the program writes, `display` events a MIME bundle
+//! for each object it shows; the last event is `result` (the
 //! contract's result) or `error` (`{"status": ..., "error": {...}}`, what
 //! the plain call would have answered with that status). Comments keep a
 //! quiet stream open through proxies. The request is checked and admitted
@@ -17,7 +18,7 @@ use axum::http::HeaderMap;
 use axum::http::header::ACCEPT;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse as _, Response};
-use sandbox_client::{ExecutionEvent, ExecutionRequest};
+use sandbox_client::{ExecutionEvent, ExecutionRequest, ExecutionResult, ExecutionStream};
 use sandbox_core::ApiError;
 use tokio::sync::{mpsc, oneshot};
 
@@ -54,10 +55,42 @@ pub async fn respond(
     request_id: String,
     request: ExecutionRequest,
 ) -> Result<Response, ApiFailure> {
+    let client = state.client().clone();
+    respond_with(
+        state,
+        caller,
+        request_id,
+        request,
+        Box::new(move |request| client.execute_stream(request)),
+        Box::new(|_| {}),
+    )
+    .await
+}
+
+/// How a live run starts: its request to its stream of events.
+pub type Start = Box<dyn FnOnce(ExecutionRequest) -> ExecutionStream + Send>;
+
+/// What to do with a live run's outcome before it is sent.
+pub type OnEnd = Box<dyn FnOnce(&Result<ExecutionResult, ApiFailure>) + Send>;
+
+/// [`respond`] for a run that `start` makes (a session's), with `on_end`
+/// told its outcome.
+///
+/// # Errors
+///
+/// As [`respond`].
+pub async fn respond_with(
+    state: AppState,
+    caller: Caller,
+    request_id: String,
+    request: ExecutionRequest,
+    start: Start,
+    on_end: OnEnd,
+) -> Result<Response, ApiFailure> {
     crate::limits::check(&request, state.config())?;
-    let (admitted_tx, admitted) = oneshot::channel();
+    let (admitted_tx, mut admitted) = oneshot::channel();
     let (events, events_rx) = mpsc::unbounded_channel();
-    let mut run: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
+    let run: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
         let slot = match admit(&state).await {
             Ok(slot) => slot,
             Err(failure) => {
@@ -67,7 +100,7 @@ pub async fn respond(
         };
         let _ = admitted_tx.send(Ok(()));
         let record = Record::start(state.metrics(), &request_id);
-        let mut stream = state.client().execute_stream(request);
+        let mut stream = start(request);
         let ended = loop {
             let next = tokio::select! {
                 next = stream.next() => next,
@@ -88,22 +121,28 @@ pub async fn respond(
                 None => break Err(ApiFailure::internal(&request_id)),
             }
         };
+        on_end(&ended);
         let _ = events.send(match ended {
             Ok(result) => json_event("result", &result),
             Err(failure) => error_event(&failure),
         });
     });
     // Drive the run until it is admitted or refused; the rest is the body's.
+    // A run may also end within that first drive (a quick one: admitted,
+    // run and concluded in one poll); its events are queued, and the
+    // admission it sent is read after it.
+    let mut run = Some(run);
     let admission = tokio::select! {
-        admission = admitted => admission,
-        () = &mut run => return Err(ApiFailure::new(
-            crate::error::Code::Internal,
-            "the run ended before it was admitted",
-        )),
+        biased;
+        admission = &mut admitted => admission,
+        () = async { if let Some(run) = run.as_mut() { run.await } } => {
+            run = None;
+            admitted.await
+        }
     };
     match admission {
         Ok(Ok(())) => Ok(Sse::new(Drive {
-            run: Some(run),
+            run,
             events: events_rx,
         })
         .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("keep-alive"))
@@ -128,6 +167,7 @@ fn output_event(event: &ExecutionEvent) -> Event {
         ExecutionEvent::Stdout { text } | ExecutionEvent::Stderr { text } => {
             json_event(event.name(), &serde_json::json!({ "text": text }))
         }
+        ExecutionEvent::Display { data } => json_event(event.name(), data),
         other => json_event(other.name(), other),
     }
 }

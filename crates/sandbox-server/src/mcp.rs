@@ -29,35 +29,82 @@ pub struct ServerExecutor {
     state: AppState,
 }
 
+/// The caller (from the API key) and the request id the middleware put in
+/// the HTTP request's parts, which a tool call's extensions carry.
+fn caller_of(extensions: &Extensions) -> (Caller, String) {
+    let parts = extensions.get::<Parts>();
+    let caller = parts
+        .and_then(|p| p.extensions.get::<Caller>())
+        .cloned()
+        .unwrap_or(Caller::Anonymous);
+    let request_id = parts
+        .and_then(|p| p.extensions.get::<RequestId>())
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    (caller, request_id)
+}
+
+fn refused(failure: crate::error::ApiFailure) -> Refusal {
+    Refusal::Refused {
+        message: failure.message,
+        retry_after: failure.retry_after,
+    }
+}
+
 impl Executor for ServerExecutor {
+    async fn create_session(&self, extensions: &Extensions) -> Result<String, Refusal> {
+        let (caller, request_id) = caller_of(extensions);
+        routes::check_caller(&self.state, &caller).map_err(refused)?;
+        crate::session_routes::make(
+            &self.state,
+            &caller,
+            &request_id,
+            None,
+            sandbox_client::SessionOptions::default(),
+        )
+        .await
+        .map(|created| created.session_id)
+        .map_err(refused)
+    }
+
+    async fn execute_in_session(
+        &self,
+        id: &str,
+        request: ExecutionRequest,
+        extensions: &Extensions,
+        output: Option<OutputSink>,
+    ) -> Result<ExecutionResult, Refusal> {
+        let (caller, request_id) = caller_of(extensions);
+        routes::check_caller(&self.state, &caller).map_err(refused)?;
+        crate::session_routes::run_in(&self.state, &caller, &request_id, id, request, output)
+            .await
+            .map_err(refused)
+    }
+
+    async fn close_session(&self, id: &str, extensions: &Extensions) -> Result<(), Refusal> {
+        let (caller, _) = caller_of(extensions);
+        self.state
+            .sessions()
+            .close(self.state.metrics(), id, &caller)
+            .await
+            .map_err(refused)
+    }
+
     async fn execute(
         &self,
         request: ExecutionRequest,
         extensions: &Extensions,
         output: Option<OutputSink>,
     ) -> Result<ExecutionResult, Refusal> {
-        // The HTTP request's parts carry what the middleware found: the
-        // caller (from the API key) and the request id.
-        let parts = extensions.get::<Parts>();
-        let caller = parts
-            .and_then(|p| p.extensions.get::<Caller>())
-            .cloned()
-            .unwrap_or(Caller::Anonymous);
-        let request_id = parts
-            .and_then(|p| p.extensions.get::<RequestId>())
-            .and_then(|id| id.header_value().to_str().ok())
-            .unwrap_or("-")
-            .to_owned();
+        let (caller, request_id) = caller_of(extensions);
         let outcome = match routes::check_caller(&self.state, &caller) {
             Ok(()) => {
                 crate::execution::run_to(&self.state, &caller, &request_id, request, output).await
             }
             Err(failure) => Err(failure),
         };
-        outcome.map_err(|failure| Refusal::Refused {
-            message: failure.message,
-            retry_after: failure.retry_after,
-        })
+        outcome.map_err(refused)
     }
 }
 
@@ -73,7 +120,15 @@ pub fn service(state: &AppState, streaming: bool) -> sandbox_mcp::http::Service<
             state: state.clone(),
         },
         settings,
-    );
+    )
+    .with_session_terms(sandbox_mcp::SessionTerms {
+        idle_timeout: Some(config.sessions.idle_timeout),
+        max_lifetime: Some(config.sessions.max_lifetime),
+        max_open: config
+            .sessions
+            .max_per_caller
+            .min(config.sessions.max_sessions),
+    });
     if streaming {
         sandbox_mcp::http::streaming_service(server, body_bytes)
     } else {

@@ -38,6 +38,23 @@ pub struct Metrics {
     queued: Gauge<i64, AtomicI64>,
     rejected: Family<ReasonLabel, Counter>,
     pool: PoolMetrics,
+    sessions: SessionMetrics,
+}
+
+/// Sessions: how many are open, and how they ended.
+#[derive(Debug, Default)]
+pub struct SessionMetrics {
+    /// Sessions open now.
+    pub open: Gauge<i64, AtomicI64>,
+    /// Sessions made.
+    pub created: Counter,
+    /// Sessions ended by their idle timeout or maximum lifetime.
+    pub expired: Counter,
+    /// Sessions ended by their program: a run that would not stop, the
+    /// memory limit, the interpreter's end.
+    pub killed: Counter,
+    /// Sessions closed by their owner (`DELETE`) or the server's shutdown.
+    pub closed: Counter,
 }
 
 /// The sandbox pool's figures, brought up to date at each scrape.
@@ -143,6 +160,29 @@ impl Metrics {
             "Mean time to prepare one sandbox",
             pool.mean_refill.clone(),
         );
+        let sessions = SessionMetrics::default();
+        registry.register("sessions_open", "Sessions open now", sessions.open.clone());
+        let counters = [
+            ("sessions_created", "Sessions made", &sessions.created),
+            (
+                "sessions_expired",
+                "Sessions ended by their idle timeout or maximum lifetime",
+                &sessions.expired,
+            ),
+            (
+                "sessions_killed",
+                "Sessions ended by their program (a run that would not stop, the memory limit)",
+                &sessions.killed,
+            ),
+            (
+                "sessions_closed",
+                "Sessions closed by their owner or at shutdown",
+                &sessions.closed,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            registry.register(name, help, counter.clone());
+        }
         Self {
             registry,
             executions,
@@ -151,7 +191,13 @@ impl Metrics {
             queued,
             rejected,
             pool,
+            sessions,
         }
+    }
+
+    /// The sessions' figures.
+    pub fn sessions(&self) -> &SessionMetrics {
+        &self.sessions
     }
 
     /// Brings the pool's figures up to `stats` (its counters only grow).

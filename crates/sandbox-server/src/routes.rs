@@ -43,6 +43,23 @@ pub struct Health {
     /// The pool of secure sandboxes prepared ahead of requests; absent when
     /// the pool is off (`SANDBOX_POOL_SIZE=0`).
     pub pool: Option<Pool>,
+    /// Sessions (kept sandboxes): how many are open and the limits.
+    pub sessions: SessionsReport,
+}
+
+/// Sessions in `GET /`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionsReport {
+    /// Sessions open now.
+    pub open: usize,
+    /// Sessions this server keeps open at most (0: sessions are off).
+    pub max: usize,
+    /// Sessions one API key (one client address without keys) may hold.
+    pub max_per_key: usize,
+    /// Seconds a session may sit unused before it is ended.
+    pub idle_timeout: f64,
+    /// Seconds a session may live at most.
+    pub max_lifetime: f64,
 }
 
 /// The sandbox pool in `GET /`.
@@ -126,6 +143,16 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
         secure_mode_available: state.missing_layers().is_empty(),
         layers: state.layers().to_vec(),
         pool: state.client().pool_stats().map(Pool::from),
+        sessions: {
+            let limits = state.sessions().limits();
+            SessionsReport {
+                open: state.sessions().count(),
+                max: limits.max_sessions,
+                max_per_key: limits.max_per_caller,
+                idle_timeout: limits.idle_timeout.as_secs_f64(),
+                max_lifetime: limits.max_lifetime.as_secs_f64(),
+            }
+        },
     })
 }
 
@@ -224,7 +251,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     tag = "execution",
     request_body(content = ExecutionRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "The code ran (or was refused before running, e.g. a syntax error); see `status`. With `Accept: text/event-stream` the answer is Server-Sent Events while it runs: `stdout` and `stderr` events with `{\"text\": ...}` as the program writes, then one `result` event (this result) or `error` event (`{\"status\": ..., \"error\": {...}}`); comment lines keep a quiet stream open. Dropping the stream cancels the run.", content(
+        (status = 200, description = "The code ran (or was refused before running, e.g. a syntax error); see `status`. With `Accept: text/event-stream` the answer is Server-Sent Events while it runs: `stdout` and `stderr` events with `{\"text\": ...}` as the program writes, a `display` event with a MIME bundle (`{\"text/plain\": ...}`) for each object it shows, then one `result` event (this result) or `error` event (`{\"status\": ..., \"error\": {...}}`); comment lines keep a quiet stream open. Dropping the stream cancels the run.", content(
             (ExecutionResult = "application/json"),
             (String = "text/event-stream"),
         )),
@@ -293,7 +320,7 @@ pub fn check_caller(state: &AppState, caller: &Caller) -> Result<(), ApiFailure>
 /// Requires a JSON content type, which keeps browsers from posting code
 /// cross-site without a CORS preflight: a form, a `text/plain` body and an
 /// untyped body (a `Blob` without a type) need none.
-fn check_content_type(headers: &HeaderMap) -> Result<(), ApiFailure> {
+pub(crate) fn check_content_type(headers: &HeaderMap) -> Result<(), ApiFailure> {
     let given = headers.get(CONTENT_TYPE).map(|v| v.to_str().unwrap_or("?"));
     let mime = given
         .unwrap_or("")

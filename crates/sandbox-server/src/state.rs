@@ -11,6 +11,7 @@ use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
 use crate::readiness::Readiness;
+use crate::sessions::Sessions;
 
 /// One secure-mode layer as `GET /` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -38,6 +39,7 @@ struct Inner {
     body_budget: BodyBudget,
     readiness: Arc<Readiness>,
     metrics: Metrics,
+    sessions: Sessions,
     layers: Vec<LayerReport>,
     missing: Vec<String>,
 }
@@ -75,6 +77,7 @@ impl AppState {
                 readiness: Arc::new(Readiness::default()),
                 client,
                 metrics: Metrics::new(),
+                sessions: Sessions::new(config.sessions.clone()),
                 layers,
                 missing,
                 config,
@@ -115,6 +118,11 @@ impl AppState {
     /// The metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The open sessions.
+    pub fn sessions(&self) -> &Sessions {
+        &self.inner.sessions
     }
 
     /// Every secure-mode layer and whether this host offers it.

@@ -110,9 +110,10 @@ impl ToolSettings {
     pub fn run_description(&self) -> String {
         let mut text = String::from(
             "Run Python 3 code in an isolated sandbox and get back its output: stdout, stderr, \
-             the exit status, and the files it writes. Print what you need to see; the value of \
-             the last expression is not shown. Each run starts from scratch: no state or files \
-             persist between runs.\n\nLimits:\n",
+             the exit status, the files it writes, and what it shows as a notebook cell would: \
+             the value of the last expression, `display(obj)`, and matplotlib charts as images \
+             (call plt.show(), or leave figures open). Each run starts from scratch: no state or \
+             files persist between runs.\n\nLimits:\n",
         );
         let _ = write!(text, "- time: {} per run", seconds(self.timeout));
         match self.max_timeout {

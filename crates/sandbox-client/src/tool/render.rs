@@ -13,6 +13,8 @@ use crate::{ExecutionResult, Status};
 pub const MAX_STDOUT_CHARS: usize = 8_000;
 /// Most characters of stderr shown to the model.
 pub const MAX_STDERR_CHARS: usize = 4_000;
+/// Most characters of one displayed object's text shown to the model.
+pub const MAX_DISPLAY_CHARS: usize = 4_000;
 
 /// Renders `result` for a model: stdout when the code worked (with any
 /// stderr and the files it wrote), else a first line saying what happened
@@ -21,9 +23,9 @@ pub fn render_result(result: &ExecutionResult) -> String {
     let mut out = String::new();
     match result.status {
         Status::Ok => {
-            if result.stdout.is_empty() {
+            if result.stdout.is_empty() && result.display.is_empty() {
                 out.push_str("(no output)\n");
-            } else {
+            } else if !result.stdout.is_empty() {
                 out.push_str(&stream(
                     &result.stdout,
                     result.stdout_truncated,
@@ -70,6 +72,7 @@ pub fn render_result(result: &ExecutionResult) -> String {
             }
         }
     }
+    render_display(&mut out, result);
     if !result.output_files.is_empty() {
         let files: Vec<String> = result
             .output_files
@@ -84,6 +87,36 @@ pub fn render_result(result: &ExecutionResult) -> String {
         let _ = writeln!(out, "[note: {message}]");
     }
     out
+}
+
+/// What the run showed, in order: each object's text (markdown, else
+/// plain text, else JSON), and a line for each image, which comes beside
+/// the text (as an image content block over MCP).
+fn render_display(out: &mut String, result: &ExecutionResult) {
+    for (n, bundle) in result.display.iter().enumerate() {
+        let n = n + 1;
+        if !out.is_empty() && !out.ends_with("\n\n") {
+            out.push('\n');
+        }
+        let image = bundle
+            .0
+            .keys()
+            .find(|mime| mime.starts_with("image/") && bundle.get(mime).is_some());
+        let plain = bundle.plain().unwrap_or("");
+        if let Some(mime) = image {
+            let _ = writeln!(out, "[display {n}: {mime} image, attached] {plain}");
+            continue;
+        }
+        let text = bundle
+            .get("text/markdown")
+            .map(str::to_owned)
+            .or_else(|| bundle.plain().map(str::to_owned))
+            .or_else(|| bundle.0.get("application/json").map(ToString::to_string))
+            .or_else(|| bundle.html().map(str::to_owned))
+            .unwrap_or_default();
+        let _ = writeln!(out, "[display {n}]");
+        out.push_str(&stream(&text, false, MAX_DISPLAY_CHARS));
+    }
 }
 
 /// The first line of a failed run: what happened and what to do.

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ExecutionResult;
+use super::{ExecutionResult, MimeBundle};
 
 /// One event of a run. Output events come in the order each stream was
 /// written (stdout and stderr each keep their own order); the result comes
@@ -25,17 +25,25 @@ pub enum ExecutionEvent {
         /// The text.
         text: String,
     },
+    /// The run showed an object (its last expression's value, a
+    /// `display(obj)` call, a matplotlib figure): one MIME bundle, as it
+    /// also appears in the result's `display`.
+    Display {
+        /// The bundle.
+        data: MimeBundle,
+    },
     /// The run ended: the whole result.
     Result(Box<ExecutionResult>),
 }
 
 impl ExecutionEvent {
-    /// The event's name: `stdout`, `stderr` or `result` (the SSE event
+    /// The event's name: `stdout`, `stderr`, `display` or `result` (the SSE event
     /// name, and the `event` field of its JSON).
     pub fn name(&self) -> &'static str {
         match self {
             Self::Stdout { .. } => "stdout",
             Self::Stderr { .. } => "stderr",
+            Self::Display { .. } => "display",
             Self::Result(_) => "result",
         }
     }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ExecutionMode;
 use super::Isolation;
+use super::MimeBundle;
 use super::serde_helpers::base64_map;
 
 /// What happened to one execution. `success` is `status == ok`.
@@ -119,6 +120,11 @@ pub struct ExecutionResult {
     /// Policy violations, when `status` is `policy_violation`.
     #[serde(default)]
     pub violations: Vec<Violation>,
+    /// What the run showed as a notebook cell would, in order: the value
+    /// of the code's last expression (unless `None`), each `display(obj)`
+    /// and each matplotlib figure, as MIME bundles. Absent when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub display: Vec<MimeBundle>,
     /// Resources used.
     #[serde(default)]
     pub usage: Usage,
@@ -150,6 +156,7 @@ impl ExecutionResult {
             output_files: BTreeMap::new(),
             output_files_truncated: false,
             violations: Vec::new(),
+            display: Vec::new(),
             usage: Usage::default(),
             mode,
             isolation: None,

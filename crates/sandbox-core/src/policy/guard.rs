@@ -25,6 +25,17 @@ use std::collections::BTreeSet;
 
 use super::{Policy, Unlisted};
 
+/// The guard specification of a session under `policy`: as
+/// [`guard_spec`], and modules found in the work dir when they are imported
+/// are the program's own (files come and go between a session's runs).
+pub fn session_guard_spec(
+    policy: &Policy,
+    local_modules: &BTreeSet<String>,
+    network: bool,
+) -> Option<String> {
+    guard_spec(policy, local_modules, network).map(|spec| spec + ";work=1")
+}
+
 /// The guard specification for `policy`, or `None` when its guard is off.
 /// `local_modules` are the program's own modules; `network` whether the run
 /// may use the network. Names are validated module names, so the separators

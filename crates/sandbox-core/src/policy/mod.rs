@@ -30,7 +30,7 @@ pub use crate::error::PolicyFileError;
 pub use check::{
     Diagnostic, MAX_DIAGNOSTICS, Rejection, local_modules, validate, validate_request,
 };
-pub use guard::guard_spec;
+pub use guard::{guard_spec, session_guard_spec};
 pub use render::render_diagnostics;
 
 /// What happens to a module that is on neither list.

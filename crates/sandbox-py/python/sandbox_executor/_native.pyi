@@ -44,6 +44,11 @@ class ExecutionResult:
     def violations(self) -> List[Dict[str, Any]]:
         """The policy's findings when ``status`` is ``policy_violation``."""
     @property
+    def display(self) -> List[Dict[str, Any]]:
+        """What the run showed as a notebook cell would (its last expression's
+        value, ``display(obj)``, matplotlib figures): MIME type to
+        representation, images as base64 text."""
+    @property
     def usage(self) -> Dict[str, Any]:
         """Resources used."""
     @property

@@ -103,17 +103,7 @@ pub(crate) async fn run(
         .await?
         .bootstrap
         .clone();
-    if let Some((path, private)) = layout.hidden_by_sandbox() {
-        return Err(SandboxError::Unsupported {
-            feature: "secure mode with this interpreter".into(),
-            reason: format!(
-                "`{}` lies under `{private}`, which secure mode replaces with its own; \
-                 install the interpreter or virtualenv elsewhere (e.g. under /opt or a \
-                 project directory)",
-                path.display()
-            ),
-        });
-    }
+    usable(&layout)?;
     let input_bytes: u64 = request.input_files.values().map(|c| c.len() as u64).sum();
     let unused = unused_layers(caps, config.isolation);
     let work_root = config.work_root.clone().unwrap_or_else(std::env::temp_dir);
@@ -167,6 +157,71 @@ pub(crate) async fn run(
         }
         outcome => outcome,
     }
+}
+
+/// Refuses an interpreter the sandbox would hide.
+#[cfg(target_os = "linux")]
+fn usable(layout: &sandbox_core::secure::InterpreterLayout) -> Result<(), SandboxError> {
+    match layout.hidden_by_sandbox() {
+        Some((path, private)) => Err(SandboxError::Unsupported {
+            feature: "secure mode with this interpreter".into(),
+            reason: format!(
+                "`{}` lies under `{private}`, which secure mode replaces with its own; \
+                 install the interpreter or virtualenv elsewhere (e.g. under /opt or a \
+                 project directory)",
+                path.display()
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Prepares a secure sandbox kept for a session under `limits` (its memory,
+/// network and output caps; its CPU limit is the session's lifetime's, as
+/// each run's time is bounded by its own timeout), with `guard` installed
+/// before its first run.
+#[cfg(target_os = "linux")]
+pub(crate) async fn open_session(
+    limits: &Limits,
+    lifetime: std::time::Duration,
+    config: &ClientConfig,
+    guard: Option<String>,
+) -> Result<session::Kept, SandboxError> {
+    let caps = probe::for_isolation(config.isolation);
+    if let Some(missing) = missing_layers(caps, config.isolation) {
+        return Err(missing);
+    }
+    let layout = crate::interpreter::layout(config.python.as_deref()).await?;
+    usable(&layout)?;
+    let bootstrap = crate::interpreter::resolve(config.python.as_deref())
+        .await?
+        .bootstrap
+        .clone();
+    let mut planned = limits.clone();
+    planned.timeout = lifetime;
+    let plan = SecurePlan::new(
+        &layout,
+        planned.clone(),
+        POOL_INPUT_BYTES,
+        &facts_for(&planned),
+        host_entry,
+        |p| std::fs::read_link(p).ok(),
+    );
+    let recipe = Arc::new(session::Recipe {
+        plan: Arc::new(plan),
+        bootstrap,
+        isolation: config.isolation,
+        unused: unused_layers(caps, config.isolation),
+        work_root: config.work_root.clone().unwrap_or_else(std::env::temp_dir),
+    });
+    let prepared = match session::prepare(recipe).await {
+        Err(SandboxError::Io { action, source }) if action == session::CLONE_STEP => {
+            return Err(missing_layers(probe::cached(), config.isolation)
+                .unwrap_or(SandboxError::Io { action, source }));
+        }
+        prepared => prepared?,
+    };
+    session::Kept::new(prepared, guard)
 }
 
 /// The error naming the layers `isolation` needs that `caps` lacks, if any.

@@ -27,6 +27,20 @@ pub(crate) mod wait;
 pub(crate) use pidfd::{pidfd_getfd, pidfd_open, pidfd_signal, pidfd_wait};
 pub(crate) use wait::{Exit, Reaped, reap, wait_exited};
 
+/// How many bytes the pipe `fd` holds now (`FIONREAD`); 0 if it cannot say.
+#[cfg(target_os = "linux")]
+pub(crate) fn bytes_in_pipe(fd: std::os::fd::BorrowedFd<'_>) -> usize {
+    use std::os::fd::AsRawFd as _;
+    let mut held: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int through the pointer, which points at
+    // a live local; the descriptor is open while it is borrowed.
+    let ret = unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &raw mut held) };
+    if ret < 0 {
+        return 0;
+    }
+    usize::try_from(held).unwrap_or(0)
+}
+
 /// Sets `limits` in the child between `fork` and `exec`, where `prlimit(2)`
 /// (which simple mode uses on Linux, after the spawn) does not exist.
 #[cfg(not(target_os = "linux"))]

@@ -24,9 +24,14 @@ pub(super) struct Removed {
 impl Leftovers {
     /// The memory counters, read before the cgroups go.
     pub(super) fn counters(&self) -> Removed {
+        Self::counters_of(self.cgroup.as_ref())
+    }
+
+    /// The memory counters of `cgroup`, when there is one.
+    pub(super) fn counters_of(cgroup: Option<&Cgroup>) -> Removed {
         Removed {
-            oom: self.cgroup.as_ref().is_some_and(Cgroup::oom_killed),
-            peak_kb: self.cgroup.as_ref().and_then(Cgroup::peak_memory_kb),
+            oom: cgroup.is_some_and(Cgroup::oom_killed),
+            peak_kb: cgroup.and_then(Cgroup::peak_memory_kb),
         }
     }
 

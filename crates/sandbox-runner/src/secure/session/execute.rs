@@ -27,7 +27,7 @@ use crate::collect::{Collected, collect};
 use crate::sys::sandbox::ProgramStatus;
 use crate::sys::{self, Exit};
 use crate::workdir::write_files;
-use crate::worker::{self, Channel, Compile};
+use crate::worker::{self, Channel, Compile, Shown};
 
 /// How long init gets to report after being asked to stop the run.
 const STOP_GRACE: Duration = Duration::from_secs(1);
@@ -115,9 +115,10 @@ pub(crate) async fn execute(
         guard: guard_spec.clone(),
         rlimits,
         no_exec: true,
+        session: false,
         payload: request.code.len(),
     };
-    let mut reports = match channel.run(&run, request.code.as_bytes()).await {
+    let reports = match channel.run(&run, request.code.as_bytes()).await {
         Ok(reports) => reports,
         // The interpreter is gone before it read a byte: it died while it
         // waited. Nothing ran; the job goes back (the guard kills the rest).
@@ -132,7 +133,12 @@ pub(crate) async fn execute(
         Err(err) => return Err(err.into()),
     };
     trace.mark("sent");
-    let compiled = tokio::spawn(async move { worker::compile(&mut reports).await });
+    let compiled = tokio::spawn(worker::reports(
+        reports,
+        streams.budget.clone(),
+        output.clone(),
+        streams.stop.subscribe(),
+    ));
     let (status, timed_out) = wait_for_end(&mut status_pipe, &init, limits.timeout).await;
     trace.mark("exited");
     let duration = started.elapsed();
@@ -165,7 +171,10 @@ pub(crate) async fn execute(
     .await?;
     let (stdout, stderr, output_limited, result_limited) = streams.finish().await;
     trace.mark("cleaned");
-    let compiled = compiled.await;
+    let (compiled, shown) = match compiled.await {
+        Ok((compile, shown)) => (Ok(compile), shown),
+        Err(err) => (Err(err), Shown::default()),
+    };
     let exit = match status {
         Some(s) if libc::WIFSIGNALED(s.wait_status) => Exit::Signal(libc::WTERMSIG(s.wait_status)),
         Some(s) => Exit::Code(libc::WEXITSTATUS(s.wait_status)),
@@ -218,6 +227,7 @@ pub(crate) async fn execute(
         duration,
         stdout,
         stderr,
+        shown,
         collected,
     }
     .into_result(&limits, isolation, &recipe.unused))
@@ -432,6 +442,7 @@ struct Outcome {
     duration: Duration,
     stdout: Captured,
     stderr: Captured,
+    shown: Shown,
     /// `None` when the sandbox did not stop in time to collect.
     collected: Option<Collected>,
 }
@@ -461,6 +472,8 @@ impl Outcome {
         };
         result.isolation = Some(isolation);
         let mut notes: Vec<String> = result.message.take().into_iter().collect();
+        notes.extend(self.shown.note());
+        result.display = self.shown.bundles;
         if !unused.is_empty() {
             notes.push(format!(
                 "isolation {isolation} ran without: {}",

@@ -5,6 +5,7 @@
 
 mod cleanup;
 mod execute;
+mod kept;
 mod prepare;
 
 use std::ffi::CString;
@@ -31,6 +32,7 @@ use crate::sys::{self, Exit};
 pub(super) use cleanup::Tail;
 pub(crate) use cleanup::wait_for_tails;
 pub(crate) use execute::execute;
+pub(crate) use kept::{Interrupter, Kept};
 pub(crate) use prepare::prepare;
 pub(super) use prepare::{ZygoteStart, prepare_as};
 
@@ -282,17 +284,24 @@ impl Prepared {
     /// Kills the sandbox and removes what it left, before returning
     /// (blocking: for a pool being shut down, or its own thread).
     pub(crate) fn discard(mut self) {
-        let sandbox = &mut self.sandbox;
-        if let Some(init) = sandbox.init.take() {
+        self.sandbox.discard();
+    }
+}
+
+impl Sandbox {
+    /// Kills the sandbox and removes what it left, before returning
+    /// (blocking).
+    pub(super) fn discard(&mut self) {
+        if let Some(init) = self.init.take() {
             init.signal(Signal::SIGKILL);
             let _ = init.wait();
         }
-        drop(sandbox.host.take());
-        drop(sandbox.network.take());
-        if let Some(group) = sandbox.cgroup.take() {
+        drop(self.host.take());
+        drop(self.network.take());
+        if let Some(group) = self.cgroup.take() {
             group.remove();
         }
-        if let Some(dir) = sandbox.run_dir.take() {
+        if let Some(dir) = self.run_dir.take() {
             let _ = dir.close();
         }
     }
@@ -306,12 +315,16 @@ impl Drop for Sandbox {
         init.signal(Signal::SIGKILL);
         let (cgroup, run_dir) = (self.cgroup.take(), self.run_dir.take());
         let (network, host) = (self.network.take(), self.host.take());
+        // Counted, so a process that exits (`wait_for_cleanup`) waits for
+        // a sandbox dropped just before, such as a session's.
+        let tail = Tail::start();
         let cleanup = move || {
             drop(network);
             let _ = init.wait();
             drop(host);
             drop(cgroup);
             drop(run_dir);
+            drop(tail);
         };
         // Without a thread to spare, clean up here: init is already dying.
         let mut cleanup = Some(cleanup);
