@@ -278,6 +278,18 @@ fn the_sessions_ingress_hashes_on_the_session_header() {
         rest["metadata"]["annotations"]["nginx.ingress.kubernetes.io/upstream-hash-by"].is_null(),
         "the rest of the API is spread, not hashed"
     );
+    // MCP names sessions in its body: one key's calls stay on one replica.
+    let mcp = docs
+        .iter()
+        .find(|d| d["spec"]["rules"][0]["http"]["paths"][0]["path"] == "/mcp")
+        .expect("an Ingress for /mcp");
+    let by = mcp["metadata"]["annotations"]["nginx.ingress.kubernetes.io/upstream-hash-by"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        by.contains("$http_authorization") && by.contains("$http_x_api_key"),
+        "{by}"
+    );
     // The header the Ingress hashes on is the one client and server use.
     for source in [
         "crates/sandbox-server/src/sessions.rs",

@@ -14,6 +14,31 @@ use sandbox_client::{
 use crate::support::{client, isolated_client};
 use crate::tier::{Tier, require};
 
+/// Waits (5 s at most) for the sandboxes' leftovers under `root` to go.
+fn nothing_left_in(root: &std::path::Path) {
+    assert!(
+        crate::serving::wait_until(Duration::from_secs(5), || crate::support::leftovers(root)
+            .is_empty()),
+        "{:?}",
+        crate::support::leftovers(root)
+    );
+}
+
+/// A run in progress when its session was closed: its result says so, or
+/// (when the close came first) the call is refused as `refused` says.
+fn closed_during(
+    outcome: Result<sandbox_client::ExecutionResult, SandboxError>,
+    refused: impl Fn(&SandboxError) -> bool,
+) {
+    match outcome {
+        Ok(result) => {
+            let message = result.message.unwrap_or_default();
+            assert!(message.contains("it was closed"), "{message}");
+        }
+        Err(err) => assert!(refused(&err), "{err}"),
+    }
+}
+
 fn ok(result: &sandbox_client::ExecutionResult) {
     assert_eq!(
         result.status,
@@ -330,14 +355,7 @@ async fn closing_or_dropping_a_session_leaves_nothing() {
     let session = client.create_session(SessionOptions::new()).await.unwrap();
     ok(&session.run("x = 1").await.unwrap());
     drop(session);
-    assert!(
-        crate::serving::wait_until(Duration::from_secs(5), || crate::support::leftovers(
-            root.path()
-        )
-        .is_empty()),
-        "{:?}",
-        crate::support::leftovers(root.path())
-    );
+    nothing_left_in(root.path());
     let _: &SandboxClient = &client;
 }
 
@@ -657,12 +675,161 @@ fn the_blocking_client_keeps_a_sessions_state_locally_and_remotely() {
     let session = client.create_session(SessionOptions::new()).unwrap();
     ok(&session.run("x = 1").unwrap());
     drop(session);
+    nothing_left_in(root.path());
+}
+
+/// A caller that stops waiting for a run (its future dropped) interrupts
+/// it: the session and its state stay, in step for the next run. Closing a
+/// session from another handle ends a run in progress at once.
+#[tokio::test]
+async fn abandoned_and_closed_runs_leave_the_session_in_step() {
+    let (root, client) = isolated_client(ExecutionMode::Secure);
+    let session = client.create_session(SessionOptions::new()).await.unwrap();
+    ok(&session.run("n = 0").await.unwrap());
+    let slow = session.run_request(
+        ExecutionRequest::new("import time\nwhile True:\n    n += 1\n    time.sleep(0.01)")
+            .with_timeout(Duration::from_secs(60)),
+    );
     assert!(
-        crate::serving::wait_until(Duration::from_secs(5), || crate::support::leftovers(
-            root.path()
+        tokio::time::timeout(Duration::from_millis(800), slow)
+            .await
+            .is_err()
+    );
+    let started = Instant::now();
+    let result = session.run("print('after', n > 0)").await.unwrap();
+    ok(&result);
+    assert_eq!(result.stdout, "after True\n");
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    let other = session.clone();
+    let running = tokio::spawn(async move {
+        session
+            .run_request(
+                ExecutionRequest::new("while True: pass").with_timeout(Duration::from_secs(60)),
+            )
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    other.clone().close().await.unwrap();
+    let ended = running.await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    closed_during(ended, |err| {
+        matches!(err, SandboxError::SessionEnded { .. })
+    });
+    let err = other.run("1").await.unwrap_err();
+    assert!(matches!(err, SandboxError::SessionEnded { .. }), "{err}");
+    drop(other);
+    nothing_left_in(root.path());
+}
+
+/// A FIFO the code makes in the work dir is refused by name, never waited
+/// on (a write to it would block until a reader came), locally and through
+/// a server.
+#[tokio::test]
+async fn a_fifo_in_the_work_dir_is_refused_not_waited_on() {
+    let client = client(ExecutionMode::Secure);
+    let session = client.create_session(SessionOptions::new()).await.unwrap();
+    ok(&session.run("import os\nos.mkfifo('pipe')").await.unwrap());
+    let started = Instant::now();
+    let err = session.upload("pipe", "x").await.unwrap_err();
+    assert!(matches!(err, SandboxError::InvalidRequest(_)), "{err}");
+    assert!(err.to_string().contains("regular file"), "{err}");
+    let err = session.download("pipe").await.unwrap_err();
+    let why = std::error::Error::source(&err).map(ToString::to_string);
+    assert!(
+        why.as_deref()
+            .unwrap_or_default()
+            .contains("not a regular file"),
+        "{err}: {why:?}"
+    );
+    let err = session
+        .run_request(ExecutionRequest::new("1").with_file("pipe", "x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SandboxError::InvalidRequest(_)), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    ok(&session.run("print('still here')").await.unwrap());
+    session.close().await.unwrap();
+
+    // The code makes the FIFO with `os`, which the default policy refuses.
+    let server = crate::serving::TestServer::start(&[], &[("SANDBOX_POLICY", "none")]);
+    let remote = crate::remote::remote(&server, None);
+    let session = remote.create_session(SessionOptions::new()).await.unwrap();
+    ok(&session.run("import os\nos.mkfifo('pipe')").await.unwrap());
+    let id = session.id().unwrap().to_owned();
+    let http = crate::serving::http();
+    let put = http
+        .put(server.at(&format!("/sessions/{id}/files/pipe")))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 422);
+    let get = http
+        .get(server.at(&format!("/sessions/{id}/files/pipe")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 422);
+    let err = session
+        .run_request(ExecutionRequest::new("1").with_file("pipe", "x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SandboxError::Server { status: 422, .. }),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    ok(&session.run("print('still here')").await.unwrap());
+    session.close().await.unwrap();
+}
+
+/// On a server: a live stream dropped mid-run interrupts the run and keeps
+/// the session; `DELETE` of a session with a run in progress ends it at
+/// once; nothing is left.
+#[tokio::test]
+async fn a_servers_busy_session_can_be_dropped_from_or_deleted() {
+    let server = crate::serving::TestServer::start(&[], &[]);
+    let client = crate::remote::remote(&server, None);
+    let session = client.create_session(SessionOptions::new()).await.unwrap();
+    ok(&session.run("n = 0").await.unwrap());
+    let mut stream = session.run_stream(
+        ExecutionRequest::new(
+            "import time\nwhile True:\n    n += 1\n    print(n, flush=True)\n    time.sleep(0.05)",
         )
-        .is_empty()),
+        .with_timeout(Duration::from_secs(60)),
+    );
+    match stream.next().await.unwrap().unwrap() {
+        ExecutionEvent::Stdout { .. } => {}
+        event => panic!("{event:?}"),
+    }
+    drop(stream);
+    let started = Instant::now();
+    let result = session.run("print('after', n > 0)").await.unwrap();
+    ok(&result);
+    assert_eq!(result.stdout, "after True\n");
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    let busy = session.clone();
+    let running = tokio::spawn(async move {
+        busy.run_request(
+            ExecutionRequest::new("while True: pass").with_timeout(Duration::from_secs(60)),
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let started = Instant::now();
+    session.clone().close().await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let ended = running.await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    closed_during(ended, |err| {
+        matches!(err, SandboxError::Server { status: 404, .. })
+    });
+    assert!(
+        crate::serving::wait_until(Duration::from_secs(5), || server.leftovers().is_empty()),
         "{:?}",
-        crate::support::leftovers(root.path())
+        server.leftovers()
     );
 }

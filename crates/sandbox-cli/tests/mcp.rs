@@ -196,6 +196,41 @@ async fn with_session_state_persists_from_call_to_call() {
     let gone = call(&client, "close_session", json!({"session_id": id})).await;
     assert_eq!(gone.is_error, Some(true));
     assert!(text(&gone).contains("no session"), "{}", text(&gone));
+
+    // The server's own session ends (code that will not stop at its
+    // timeout): the next call runs in a new one and says the state is gone.
+    let stubborn = "while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        pass";
+    let ended = call(
+        &client,
+        "run_python",
+        json!({"code": stubborn, "timeout": 1}),
+    )
+    .await;
+    assert!(
+        text(&ended).contains("the session was ended"),
+        "{}",
+        text(&ended)
+    );
+    let fresh = call(
+        &client,
+        "run_python",
+        json!({"code": "try:\n    total\nexcept NameError:\n    print('fresh')"}),
+    )
+    .await;
+    assert_eq!(fresh.is_error, Some(false), "{}", text(&fresh));
+    assert!(
+        text(&fresh).contains("this call ran in a new session"),
+        "{}",
+        text(&fresh)
+    );
+    let second = fresh.content[1]
+        .as_text()
+        .expect("the run's text")
+        .text
+        .as_str();
+    assert!(second.contains("fresh"), "{second}");
+    let kept = call(&client, "run_python", json!({"code": "x = 1"})).await;
+    assert!(!text(&kept).contains("new session"), "{}", text(&kept));
     client.cancel().await.unwrap();
 }
 

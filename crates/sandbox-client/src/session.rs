@@ -197,17 +197,17 @@ impl Session {
     /// Why a local session is over, once it is (a run that would not
     /// stop, the memory limit, the interpreter's end); `None` while it is
     /// open, and for a server's session (its calls say so).
-    pub async fn ended(&self) -> Option<String> {
+    pub fn ended(&self) -> Option<String> {
         match &self.inner {
             #[cfg(target_os = "linux")]
-            Inner::Local(session) => session.ended().await,
+            Inner::Local(session) => session.ended(),
             Inner::Remote(_) => None,
         }
     }
 
-    /// Ends the session now and waits until its sandbox is gone. A local
-    /// session shared with other clones of this handle ends when the last
-    /// one goes.
+    /// Ends the session now, for every clone of this handle, and waits
+    /// until its sandbox is gone; a run in progress ends with it (its
+    /// result says so).
     ///
     /// # Errors
     /// A server's refusal (its session already ended: 404), or a
@@ -216,9 +216,7 @@ impl Session {
         match self.inner {
             #[cfg(target_os = "linux")]
             Inner::Local(session) => {
-                if let Ok(session) = Arc::try_unwrap(session) {
-                    session.close().await;
-                }
+                session.close().await;
                 Ok(())
             }
             Inner::Remote(remote) => remote.remote.close_session(&remote.id).await,

@@ -86,6 +86,10 @@ pub trait Executor: Send + Sync + 'static {
         id: &str,
         extensions: &Extensions,
     ) -> impl Future<Output = Result<(), Refusal>> + Send;
+
+    /// Whether the caller's session `id` is still open (not ended, closed
+    /// or expired), so a server's own session can be made anew.
+    fn session_open(&self, id: &str, extensions: &Extensions) -> impl Future<Output = bool> + Send;
 }
 
 /// Most sessions one local MCP server keeps open.
@@ -98,6 +102,8 @@ pub const MAX_LOCAL_SESSIONS: usize = 8;
 pub struct ClientExecutor {
     client: SandboxClient,
     sessions: Mutex<HashMap<String, Session>>,
+    /// Sessions being made, counted against the limit with the open ones.
+    making: std::sync::atomic::AtomicUsize,
     next: std::sync::atomic::AtomicU64,
 }
 
@@ -107,6 +113,7 @@ impl ClientExecutor {
         Self {
             client,
             sessions: Mutex::new(HashMap::new()),
+            making: std::sync::atomic::AtomicUsize::new(0),
             next: std::sync::atomic::AtomicU64::new(1),
         }
     }
@@ -123,6 +130,15 @@ impl ClientExecutor {
             .get(id)
             .cloned()
             .ok_or_else(|| unknown_session(id))
+    }
+}
+
+/// A session being made, counted until it is made or given up.
+struct Making<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Making<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -153,21 +169,29 @@ impl Executor for ClientExecutor {
     }
 
     async fn create_session(&self, _extensions: &Extensions) -> Result<String, Refusal> {
-        if self.sessions.lock().await.len() >= MAX_LOCAL_SESSIONS {
-            return Err(Refusal::Refused {
-                message: format!(
-                    "{MAX_LOCAL_SESSIONS} sessions are open, the most this server keeps; close \
-                     one with `close_session`"
-                ),
-                retry_after: None,
-            });
+        use std::sync::atomic::Ordering::SeqCst;
+        {
+            // Counted and reserved under the lock, so calls racing here
+            // cannot pass the limit together.
+            let mut sessions = self.sessions.lock().await;
+            sessions.retain(|_, session| session.ended().is_none());
+            if sessions.len() + self.making.load(SeqCst) >= MAX_LOCAL_SESSIONS {
+                return Err(Refusal::Refused {
+                    message: format!(
+                        "{MAX_LOCAL_SESSIONS} sessions are open, the most this server keeps; \
+                         close one with `close_session`"
+                    ),
+                    retry_after: None,
+                });
+            }
+            self.making.fetch_add(1, SeqCst);
         }
-        let session = self.client.create_session(SessionOptions::new()).await?;
-        let id = format!(
-            "s{}",
-            self.next.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-        );
-        self.sessions.lock().await.insert(id.clone(), session);
+        let making = Making(&self.making);
+        let made = self.client.create_session(SessionOptions::new()).await;
+        let mut sessions = self.sessions.lock().await;
+        drop(making);
+        let id = format!("s{}", self.next.fetch_add(1, SeqCst));
+        sessions.insert(id.clone(), made?);
         Ok(id)
     }
 
@@ -190,10 +214,18 @@ impl Executor for ClientExecutor {
             }
             None => session.run_request(request).await,
         };
-        if let Err(SandboxError::SessionEnded { .. }) = &outcome {
+        if matches!(&outcome, Err(SandboxError::SessionEnded { .. })) || session.ended().is_some() {
             self.sessions.lock().await.remove(id);
         }
         Ok(outcome?)
+    }
+
+    async fn session_open(&self, id: &str, _extensions: &Extensions) -> bool {
+        self.sessions
+            .lock()
+            .await
+            .get(id)
+            .is_some_and(|session| session.ended().is_none())
     }
 
     async fn close_session(&self, id: &str, _extensions: &Extensions) -> Result<(), Refusal> {

@@ -122,8 +122,8 @@ pub struct SandboxMcp<E> {
     executor: Arc<E>,
     settings: Arc<ToolSettings>,
     /// One session for every `run_python` call without a `session_id`
-    /// (`sandbox mcp --session`), made on first use.
-    default_session: Option<Arc<tokio::sync::OnceCell<String>>>,
+    /// (`sandbox mcp --session`), made on first use and anew once it ended.
+    default_session: Option<Arc<tokio::sync::Mutex<Option<String>>>>,
     /// When sessions end, for the descriptions.
     terms: Arc<SessionTerms>,
 }
@@ -172,7 +172,7 @@ impl<E: Executor> SandboxMcp<E> {
     /// one client (stdio).
     #[must_use]
     pub fn with_default_session(mut self) -> Self {
-        self.default_session = Some(Arc::new(tokio::sync::OnceCell::new()));
+        self.default_session = Some(Arc::default());
         self
     }
 
@@ -274,21 +274,39 @@ impl<E: Executor> SandboxMcp<E> {
         vec![run, check, create, close]
     }
 
-    /// The session a `run_python` call names, or this server's own.
+    /// The session a `run_python` call names, or this server's own (made
+    /// anew, with a note for the model, when the last one ended).
     async fn session_for(
         &self,
         arguments: &mut JsonObject,
         context: &RequestContext<RoleServer>,
-    ) -> Result<Option<String>, String> {
+    ) -> Result<(Option<String>, Option<&'static str>), String> {
         match arguments.remove("session_id") {
-            Some(Value::String(id)) => Ok(Some(id)),
+            Some(Value::String(id)) => Ok((Some(id), None)),
             Some(Value::Null) | None => match &self.default_session {
-                Some(cell) => cell
-                    .get_or_try_init(|| self.executor.create_session(&context.extensions))
-                    .await
-                    .map(|id| Some(id.clone()))
-                    .map_err(|refusal| format!("Error: {refusal}")),
-                None => Ok(None),
+                Some(own) => {
+                    let mut own = own.lock().await;
+                    let mut note = None;
+                    if let Some(id) = own.as_deref()
+                        && !self.executor.session_open(id, &context.extensions).await
+                    {
+                        *own = None;
+                        note = Some(
+                            "Note: this server's session had ended, so its variables, imports \
+                             and files are gone; this call ran in a new session.",
+                        );
+                    }
+                    if own.is_none() {
+                        let id = self
+                            .executor
+                            .create_session(&context.extensions)
+                            .await
+                            .map_err(|refusal| format!("Error: {refusal}"))?;
+                        *own = Some(id);
+                    }
+                    Ok((own.clone(), note))
+                }
+                None => Ok((None, None)),
             },
             Some(_) => Err("Error: invalid arguments: `session_id` must be a string".into()),
         }
@@ -331,8 +349,8 @@ impl<E: Executor> SandboxMcp<E> {
         mut arguments: JsonObject,
         context: &RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let session = match self.session_for(&mut arguments, context).await {
-            Ok(session) => session,
+        let (session, note) = match self.session_for(&mut arguments, context).await {
+            Ok(found) => found,
             Err(text) => return error_text(text),
         };
         let request = match tool::parse_run_arguments(&arguments) {
@@ -374,10 +392,14 @@ impl<E: Executor> SandboxMcp<E> {
             // Dropping the execution kills its sandbox.
             () = context.ct.cancelled() => Err(Refusal::Cancelled),
         };
-        match outcome {
+        let mut answer = match outcome {
             Ok(result) => content::run_result(&result),
             Err(refusal) => error_text(format!("Error: {refusal}")),
+        };
+        if let Some(note) = note {
+            answer.content.insert(0, ContentBlock::text(note));
         }
+        answer
     }
 
     fn check_python(&self, arguments: &JsonObject) -> CallToolResult {

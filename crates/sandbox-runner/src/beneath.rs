@@ -230,7 +230,7 @@ pub(crate) fn read(
         Err(err) => return Err(err.into()),
     };
     let Some((size, _)) = stamp_of(fd.as_fd())? else {
-        return Ok(None);
+        return Err(not_regular(name));
     };
     if size > limit {
         return Err(std::io::Error::other(format!(
@@ -258,18 +258,36 @@ pub(crate) fn write(work: BorrowedFd<'_>, name: &str, bytes: &[u8]) -> std::io::
         }
         dir = open_dir(dir.as_fd(), part)?;
     }
-    let fd = openat2(
+    // Non-blocking, so a FIFO the program made in its place fails at once
+    // (ENXIO without a reader) rather than waiting for one; `O_TRUNC` only
+    // applies to a regular file, which is checked before a byte is written.
+    let fd = match openat2(
         dir.as_fd(),
         last,
-        how(OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_NOFOLLOW)
-            .mode(Mode::from_bits_truncate(0o644)),
-    )?;
+        how(OFlag::O_WRONLY
+            | OFlag::O_CREAT
+            | OFlag::O_TRUNC
+            | OFlag::O_NOFOLLOW
+            | OFlag::O_NONBLOCK)
+        .mode(Mode::from_bits_truncate(0o644)),
+    ) {
+        Ok(fd) => fd,
+        Err(nix::errno::Errno::ENXIO) => return Err(not_regular(name)),
+        Err(err) => return Err(err.into()),
+    };
     if stamp_of(fd.as_fd())?.is_none() {
-        return Err(std::io::Error::other(format!(
-            "`{name}` is not a regular file"
-        )));
+        return Err(not_regular(name));
     }
     std::fs::File::from(fd).write_all(bytes)
+}
+
+/// A name that is there but is no regular file (a FIFO, a socket, a
+/// directory): neither read nor replaced.
+fn not_regular(name: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("`{name}` is not a regular file"),
+    )
 }
 
 /// The regular files under `work` and their sizes, in name order.
@@ -325,6 +343,18 @@ mod tests {
             std::fs::read(root.path().join("outside.txt")).unwrap(),
             b"host secret"
         );
+
+        // A FIFO (which the program may make) neither blocks nor is used.
+        nix::unistd::mkfifo(&work.join("pipe"), Mode::from_bits_truncate(0o644)).unwrap();
+        let err = write(fd.as_fd(), "pipe", b"x").unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        let err = read(fd.as_fd(), "pipe", 100).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        std::fs::remove_file(work.join("pipe")).unwrap();
+        std::fs::create_dir(work.join("dir")).unwrap();
+        assert!(write(fd.as_fd(), "dir", b"x").is_err());
+        assert!(read(fd.as_fd(), "dir", 100).is_err());
+        std::fs::remove_dir(work.join("dir")).unwrap();
 
         // Listing and collecting see the dir's own regular files only.
         assert_eq!(list(fd.as_fd()), [("a/b/c.txt".to_owned(), 2)]);

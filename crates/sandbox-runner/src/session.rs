@@ -5,6 +5,7 @@
 //! when the session is made, each run has its own timeout.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sandbox_core::files::validate_file_name;
@@ -25,9 +26,14 @@ pub const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(60 * 60);
 /// One kept sandbox. Runs are served one at a time, in order. Dropping
 /// the session kills its sandbox; [`Session::close`] also waits until what
 /// it left on the host is removed.
+///
+/// A run goes on in a task of its own, so a caller that stops waiting for
+/// it (a dropped future, a client that went away) interrupts it as Ctrl-C
+/// would and the session stays usable; the run's timeout still holds.
 #[derive(Debug)]
 pub struct Session {
-    kept: Mutex<Kept>,
+    /// `None` once closed.
+    kept: Arc<Mutex<Option<Kept>>>,
     interrupter: Interrupter,
     config: std::sync::Arc<ClientConfig>,
     /// The session's own limits: memory, network, output caps, and each
@@ -64,7 +70,7 @@ impl Session {
         kept.put_files(probe.input_files).await?;
         Ok(Self {
             interrupter: kept.interrupter(),
-            kept: Mutex::new(kept),
+            kept: Arc::new(Mutex::new(Some(kept))),
             config,
             limits,
         })
@@ -143,7 +149,8 @@ impl Session {
             request.timeout = Some(self.limits.timeout);
         }
         let limits = Limits::resolve(&request, &self.config)?;
-        let mut kept = self.kept.lock().await;
+        let mut held = Arc::clone(&self.kept).lock_owned().await;
+        let kept = open(&mut held)?;
         if let Some(policy) = self.config.policy_for(ExecutionMode::Secure) {
             // The session's own modules count as local, as the guard
             // counts them.
@@ -159,7 +166,22 @@ impl Session {
                 ));
             }
         }
-        kept.run(request, &limits, output).await
+        let run = tokio::spawn(async move {
+            let kept = open(&mut held)?;
+            kept.run(request, &limits, output).await
+        });
+        let abandoned = Abandoned {
+            interrupter: &self.interrupter,
+            armed: true,
+        };
+        let outcome = run.await;
+        abandoned.disarm();
+        outcome.unwrap_or_else(|err| {
+            Err(SandboxError::io(
+                "run code in the session",
+                std::io::Error::other(err.to_string()),
+            ))
+        })
     }
 
     /// Writes `contents` as `name` (a relative path) into the session's work
@@ -173,8 +195,9 @@ impl Session {
         if contents.len() as u64 > sandbox_core::bounds::MAX_INPUT_BYTES {
             return Err(RequestError::too_many_bytes(contents.len() as u64).into());
         }
-        let kept = self.kept.lock().await;
-        kept.put_files(BTreeMap::from([(name.to_owned(), contents)]))
+        let mut kept = self.kept.lock().await;
+        open(&mut kept)?
+            .put_files(BTreeMap::from([(name.to_owned(), contents)]))
             .await
     }
 
@@ -187,8 +210,9 @@ impl Session {
     /// cap.
     pub async fn download(&self, name: &str) -> Result<Option<Vec<u8>>, SandboxError> {
         validate_file_name(name)?;
-        let kept = self.kept.lock().await;
-        kept.get_file(name, self.limits.max_output_files_bytes)
+        let mut kept = self.kept.lock().await;
+        open(&mut kept)?
+            .get_file(name, self.limits.max_output_files_bytes)
             .await
     }
 
@@ -197,7 +221,7 @@ impl Session {
     /// # Errors
     /// [`SandboxError::SessionEnded`].
     pub async fn files(&self) -> Result<Vec<(String, u64)>, SandboxError> {
-        self.kept.lock().await.files().await
+        open(&mut *self.kept.lock().await)?.files().await
     }
 
     /// Interrupts the run in progress, as Ctrl-C would: a
@@ -208,9 +232,10 @@ impl Session {
     }
 
     /// Why the session is over, once it is (a run that would not stop, the
-    /// memory limit, the interpreter's end).
-    pub async fn ended(&self) -> Option<String> {
-        self.kept.lock().await.ended().map(str::to_owned)
+    /// memory limit, the interpreter's end, [`Session::close`]); answered
+    /// at once, even while a run holds the session.
+    pub fn ended(&self) -> Option<String> {
+        self.interrupter.ended()
     }
 
     /// The session's limits: memory, network, output caps, and each run's
@@ -219,9 +244,50 @@ impl Session {
         &self.limits
     }
 
-    /// Ends the session and waits until its sandbox is gone.
-    pub async fn close(self) {
-        self.kept.into_inner().close().await;
+    /// Ends the session now and waits until its sandbox is gone. A run in
+    /// progress is killed (its result says the session was closed); later
+    /// calls get [`SandboxError::SessionEnded`].
+    pub async fn close(&self) {
+        self.interrupter.kill("it was closed");
+        let kept = self.kept.lock().await.take();
+        if let Some(kept) = kept {
+            kept.close().await;
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // A run's task may still hold the sandbox: kill it now.
+        self.interrupter.kill("it was dropped");
+    }
+}
+
+/// The kept sandbox, unless the session was closed.
+fn open(kept: &mut Option<Kept>) -> Result<&mut Kept, SandboxError> {
+    kept.as_mut().ok_or_else(|| SandboxError::SessionEnded {
+        reason: "it was closed".to_owned(),
+    })
+}
+
+/// Interrupts a session's run whose caller stopped waiting for it; the
+/// run's own task reads it to its end, so the session stays in step.
+struct Abandoned<'a> {
+    interrupter: &'a Interrupter,
+    armed: bool,
+}
+
+impl Abandoned<'_> {
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Abandoned<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.interrupter.interrupt();
+        }
     }
 }
 

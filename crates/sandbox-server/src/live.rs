@@ -9,7 +9,6 @@
 //! that goes away drops the stream, which cancels the run.
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -88,9 +87,12 @@ pub async fn respond_with(
     on_end: OnEnd,
 ) -> Result<Response, ApiFailure> {
     crate::limits::check(&request, state.config())?;
-    let (admitted_tx, mut admitted) = oneshot::channel();
+    let (admitted_tx, admitted) = oneshot::channel();
     let (events, events_rx) = mpsc::unbounded_channel();
-    let run: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
+    // The run is a task of its own, so its timeout and caps hold however
+    // slowly the client reads; the body aborts it when dropped (a client
+    // that went away), which cancels the run.
+    let run = Aborting(tokio::spawn(async move {
         let slot = match admit(&state).await {
             Ok(slot) => slot,
             Err(failure) => {
@@ -126,23 +128,10 @@ pub async fn respond_with(
             Ok(result) => json_event("result", &result),
             Err(failure) => error_event(&failure),
         });
-    });
-    // Drive the run until it is admitted or refused; the rest is the body's.
-    // A run may also end within that first drive (a quick one: admitted,
-    // run and concluded in one poll); its events are queued, and the
-    // admission it sent is read after it.
-    let mut run = Some(run);
-    let admission = tokio::select! {
-        biased;
-        admission = &mut admitted => admission,
-        () = async { if let Some(run) = run.as_mut() { run.await } } => {
-            run = None;
-            admitted.await
-        }
-    };
-    match admission {
+    }));
+    match admitted.await {
         Ok(Ok(())) => Ok(Sse::new(Drive {
-            run,
+            _run: run,
             events: events_rx,
         })
         .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("keep-alive"))
@@ -152,6 +141,15 @@ pub async fn respond_with(
             crate::error::Code::Internal,
             "the run ended before it was admitted",
         )),
+    }
+}
+
+/// A task aborted when this is dropped.
+struct Aborting(tokio::task::JoinHandle<()>);
+
+impl Drop for Aborting {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -179,11 +177,12 @@ fn error_event(failure: &ApiFailure) -> Event {
     json_event("error", &data)
 }
 
-/// The body of a live answer: polls the run (which feeds `events`) and
-/// hands out its events. Dropping it drops the run, which kills the
-/// sandbox.
+/// The body of a live answer: hands out the events its run's task sends.
+/// Dropping it aborts the run, which kills a one-shot run's sandbox (a
+/// session's run is interrupted, and the session kept).
 struct Drive {
-    run: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// The run: aborted with the stream.
+    _run: Aborting,
     events: mpsc::UnboundedReceiver<Event>,
 }
 
@@ -191,18 +190,10 @@ impl futures_core::Stream for Drive {
     type Item = Result<Event, Infallible>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if let Some(run) = &mut this.run
-            && run.as_mut().poll(cx).is_ready()
-        {
-            this.run = None;
-        }
-        match this.events.poll_recv(cx) {
-            Poll::Ready(Some(event)) => Poll::Ready(Some(Ok(event))),
-            // The run holds the sender: it ended, and so does the stream.
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending if this.run.is_none() => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
+        // The run holds the sender: when it ended, so does the stream.
+        self.get_mut()
+            .events
+            .poll_recv(cx)
+            .map(|event| event.map(Ok))
     }
 }

@@ -91,6 +91,11 @@ impl Executor for ServerExecutor {
             .map_err(refused)
     }
 
+    async fn session_open(&self, id: &str, extensions: &Extensions) -> bool {
+        let (caller, _) = caller_of(extensions);
+        self.state.sessions().get(id, &caller).is_ok()
+    }
+
     async fn execute(
         &self,
         request: ExecutionRequest,

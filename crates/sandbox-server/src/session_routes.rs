@@ -18,7 +18,7 @@ use crate::execution::{Record, admit, conclude, killed_at_shutdown};
 use crate::extract::RequestIdText;
 use crate::keys::Caller;
 use crate::routes::check_caller;
-use crate::sessions::{Created, SessionInfo, failure};
+use crate::sessions::{Created, Entry, SessionInfo, failure};
 use crate::state::AppState;
 
 /// Makes a session: one secure sandbox kept for the caller, in which
@@ -187,8 +187,10 @@ pub async fn execute(
     check_caller(&state, &caller)?;
     require_json(&headers)?;
     let request = crate::request::decode(&body, state.config())?;
-    let entry = state.sessions().get(&id, &caller)?;
     if crate::live::wants_events(&headers) {
+        crate::limits::check(&request, state.config())?;
+        let entry = state.sessions().get(&id, &caller)?;
+        let turn = entry.turn().await;
         let session = entry.session.clone();
         let after = state.clone();
         return crate::live::respond_with(
@@ -196,21 +198,16 @@ pub async fn execute(
             caller,
             request_id,
             request,
-            Box::new(move |request| {
-                // The session is in use until its run's stream is dropped.
-                let stream = session.run_stream(request);
-                drop(entry);
-                stream
-            }),
-            Box::new(move |outcome| {
-                if let Ok(result) = outcome {
-                    ended_in(&after, &id, result);
-                }
+            Box::new(move |request| session.run_stream(request)),
+            // The session is in use, and its turn held, until the run ends
+            // or its stream is dropped.
+            Box::new(move |_| {
+                ended_in(&after, &entry);
+                drop(turn);
             }),
         )
         .await;
     }
-    drop(entry);
     run_in(&state, &caller, &request_id, &id, request, None)
         .await
         .map(|result| Json(result).into_response())
@@ -234,6 +231,7 @@ pub async fn run_in(
 ) -> Result<ExecutionResult, ApiFailure> {
     crate::limits::check(&request, state.config())?;
     let entry = state.sessions().get(id, caller)?;
+    let turn = entry.turn().await;
     let slot = admit(state).await?;
     let record = Record::start(state.metrics(), request_id);
     let run = async {
@@ -258,18 +256,17 @@ pub async fn run_in(
     if let Err(err) = &outcome {
         state.sessions().ended_by(state.metrics(), id, err);
     }
-    drop(entry);
-    let result = conclude(state, caller, request_id, record, outcome)?;
-    ended_in(state, id, &result);
-    Ok(result)
+    ended_in(state, &entry);
+    drop((turn, entry));
+    conclude(state, caller, request_id, record, outcome)
 }
 
-/// Takes a session its run ended away (its result's message says why).
-fn ended_in(state: &AppState, id: &str, result: &ExecutionResult) {
-    if let Some(message) = &result.message
-        && (message.contains("the session was ended") || message.contains("the session is over"))
-    {
-        state.sessions().ended_in_run(state.metrics(), id, message);
+/// Takes a session its run ended away (the session says why).
+fn ended_in(state: &AppState, entry: &Entry) {
+    if let Some(why) = entry.session.ended() {
+        state
+            .sessions()
+            .ended_in_run(state.metrics(), &entry.id, &why);
     }
 }
 

@@ -75,6 +75,16 @@ pub struct Entry {
     last_used: Mutex<Instant>,
     /// Calls in progress: a session is never ended as idle while one runs.
     busy: AtomicUsize,
+    /// Runs take turns here before they ask for an execution slot, so runs
+    /// queued on one busy session hold no slot others could use.
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Entry {
+    /// Waits for this session's turn to run (the runs before it done).
+    pub async fn turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        Arc::clone(&self.turn).lock_owned().await
+    }
 }
 
 /// A call in progress on a session; the session is used until it is dropped.
@@ -307,6 +317,7 @@ impl Sessions {
                 idle_timeout,
                 last_used: Mutex::new(now),
                 busy: AtomicUsize::new(0),
+                turn: Arc::default(),
             }),
         );
         metrics.sessions().created.inc();
@@ -492,16 +503,10 @@ impl Sessions {
     }
 }
 
-/// Closes the session once no call holds it (a call in progress is ended
-/// with it: dropping its sandbox kills the run).
+/// Closes the session now, a call in progress on it too (its run is
+/// killed, and its answer says the session was ended).
 async fn end(entry: Arc<Entry>) {
-    match Arc::try_unwrap(entry) {
-        Ok(entry) => {
-            let _ = entry.session.close().await;
-        }
-        // A call still holds it: the sandbox goes when that call ends.
-        Err(shared) => drop(shared),
-    }
+    let _ = entry.session.clone().close().await;
 }
 
 /// An id as it may be shown in a message: at most 64 plain characters.

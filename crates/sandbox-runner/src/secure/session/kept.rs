@@ -42,16 +42,58 @@ pub(crate) const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
 /// closed.
 const STATUS_GRACE: Duration = Duration::from_secs(1);
 
-/// Interrupts a kept sandbox's running code: `SIGINT` to its program (a
-/// `KeyboardInterrupt` in the run; between runs the worker ignores it).
+/// Why a session is over, once it is: shared by the session and its
+/// [`Interrupter`], so it can be read and set without waiting for a run.
+type EndReason = Arc<std::sync::Mutex<Option<String>>>;
+
+fn lock_reason(reason: &EndReason) -> std::sync::MutexGuard<'_, Option<String>> {
+    reason
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Reaches a kept sandbox while a run holds it: interrupts its running
+/// code (`SIGINT` to its program: a `KeyboardInterrupt` in the run; between
+/// runs the worker ignores it), or ends the session at once.
 #[derive(Debug, Clone)]
-pub(crate) struct Interrupter(Arc<Init>);
+pub(crate) struct Interrupter {
+    init: Arc<Init>,
+    ended: EndReason,
+}
 
 impl Interrupter {
     /// Interrupts the run in progress, if any.
     pub(crate) fn interrupt(&self) {
-        if let Some(program) = program_pid(self.0.pid().as_raw()) {
+        if let Some(program) = program_pid(self.init.pid().as_raw()) {
             let _ = nix::sys::signal::kill(Pid::from_raw(program), Signal::SIGINT);
+        }
+    }
+
+    /// Ends the session now, for `why` (unless it ended already): its
+    /// sandbox is killed, a run in progress ends with it.
+    pub(crate) fn kill(&self, why: &str) {
+        lock_reason(&self.ended).get_or_insert_with(|| why.to_owned());
+        self.init.signal(Signal::SIGKILL);
+    }
+
+    /// Why the session is over, once it is.
+    pub(crate) fn ended(&self) -> Option<String> {
+        lock_reason(&self.ended).clone()
+    }
+}
+
+/// Ends the session if a run is dropped before it finished (its caller
+/// went away): its frames would otherwise be read as the next run's.
+struct InFlight<'a> {
+    interrupter: &'a Interrupter,
+    finished: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.interrupter
+                .kill("a run was abandoned before it finished");
         }
     }
 }
@@ -62,6 +104,7 @@ pub(crate) struct Kept {
     /// Dropped last: kills init and cleans up.
     sandbox: Sandbox,
     init: Arc<Init>,
+    control: Interrupter,
     requests: pipe::Sender,
     reports: pipe::Receiver,
     stdout: pipe::Receiver,
@@ -74,8 +117,6 @@ pub(crate) struct Kept {
     unused: Vec<&'static str>,
     guard: Option<String>,
     runs: u32,
-    /// Why the session is over, once it is.
-    ended: Option<String>,
 }
 
 impl std::fmt::Debug for Kept {
@@ -83,7 +124,7 @@ impl std::fmt::Debug for Kept {
         f.debug_struct("Kept")
             .field("init", &self.init.pid())
             .field("runs", &self.runs)
-            .field("ended", &self.ended)
+            .field("ended", &self.control.ended())
             .finish_non_exhaustive()
     }
 }
@@ -112,6 +153,10 @@ impl Kept {
         let watch =
             |fd| pipe::Receiver::from_owned_fd(fd).map_err(io_err("watch the sandbox's pipes"));
         Ok(Self {
+            control: Interrupter {
+                init: init.clone(),
+                ended: EndReason::default(),
+            },
             init,
             requests: pipe::Sender::from_owned_fd(requests)
                 .map_err(io_err("watch the sandbox's pipes"))?,
@@ -125,7 +170,6 @@ impl Kept {
             unused: recipe.unused.clone(),
             guard,
             runs: 0,
-            ended: None,
             sandbox,
         })
     }
@@ -133,12 +177,16 @@ impl Kept {
     /// What interrupts the session's running code (as Ctrl-C), usable
     /// while a run holds the session.
     pub(crate) fn interrupter(&self) -> Interrupter {
-        Interrupter(self.init.clone())
+        self.control.clone()
     }
 
-    /// Why the session is over, once it is.
-    pub(crate) fn ended(&self) -> Option<&str> {
-        self.ended.as_deref()
+    /// Ends the session for `why`; its sandbox is killed.
+    fn end(&self, why: String) -> String {
+        let mut reason = lock_reason(&self.control.ended);
+        let why = reason.get_or_insert(why).clone();
+        drop(reason);
+        self.init.signal(Signal::SIGKILL);
+        why
     }
 
     /// The work dir's descriptor, for work on a blocking thread.
@@ -153,10 +201,8 @@ impl Kept {
     }
 
     fn refuse_if_ended(&self) -> Result<(), SandboxError> {
-        match &self.ended {
-            Some(why) => Err(SandboxError::SessionEnded {
-                reason: why.clone(),
-            }),
+        match self.control.ended() {
+            Some(reason) => Err(SandboxError::SessionEnded { reason }),
             None => Ok(()),
         }
     }
@@ -178,9 +224,7 @@ impl Kept {
         blocking(move || {
             sys::as_fs_user(uid, gid, || {
                 for (name, bytes) in &files {
-                    beneath::write(work.as_fd(), name, bytes).map_err(|e| {
-                        SandboxError::io(format!("write `{name}` into the session"), e)
-                    })?;
+                    beneath::write(work.as_fd(), name, bytes).map_err(|e| refused(name, e))?;
                 }
                 Ok(())
             })
@@ -266,14 +310,18 @@ impl Kept {
         );
         let started = Instant::now();
         let cpu_before = self.cpu_us();
+        let control = self.control.clone();
+        let mut in_flight = InFlight {
+            interrupter: &control,
+            finished: false,
+        };
         if self.requests.write_all(&frame).await.is_err() {
             // Its interpreter ended between runs (a thread of the program
             // ended it, or it was killed): the session is over.
-            let why =
-                "the session's interpreter ended between runs; the session is over".to_owned();
-            self.ended = Some(why.clone());
-            self.init.signal(Signal::SIGKILL);
-            return Err(SandboxError::SessionEnded { reason: why });
+            in_flight.finished = true;
+            let reason = self
+                .end("the session's interpreter ended between runs; the session is over".into());
+            return Err(SandboxError::SessionEnded { reason });
         }
 
         let budget = ResultBudget::new(limits.max_result_bytes);
@@ -335,6 +383,9 @@ impl Kept {
             capture_run(stderr, err_keeper, ended_rx),
         );
         let duration = started.elapsed();
+        // Every frame of the run is read: a caller that goes away from here
+        // on leaves the session in step.
+        in_flight.finished = true;
 
         if let Compile::Refused {
             line,
@@ -449,7 +500,9 @@ impl Kept {
             result.output_files = collected.files;
         }
         if over {
-            let why = if hard_killed {
+            let why = if let Some(why) = self.control.ended() {
+                format!("the session was ended during this run: {why}")
+            } else if hard_killed {
                 format!(
                     "the run did not stop within {} s of being interrupted; the session was ended",
                     INTERRUPT_GRACE.as_secs()
@@ -459,9 +512,8 @@ impl Kept {
             } else {
                 "the session's interpreter ended; the session is over".to_owned()
             };
-            notes.push(why.clone());
-            self.ended = Some(why);
-            init.signal(Signal::SIGKILL);
+            self.end(why.clone());
+            notes.push(why);
         }
         result.message = (!notes.is_empty()).then(|| notes.join(". "));
         Ok(result)
@@ -489,5 +541,26 @@ impl Kept {
             fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
         let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok()??;
         Some(ticks * 1_000_000 / u64::try_from(hz).ok()?.max(1))
+    }
+}
+
+/// A file the session's work dir cannot take as `name`: a name that is not
+/// a regular file there (a directory, a FIFO, a symlink on the way) is the
+/// caller's error; anything else the runner's.
+fn refused(name: &str, err: std::io::Error) -> SandboxError {
+    use nix::errno::Errno;
+    let theirs = err.kind() == std::io::ErrorKind::InvalidInput
+        || [Errno::ELOOP, Errno::ENOTDIR, Errno::EISDIR, Errno::EXDEV]
+            .iter()
+            .any(|e| err.raw_os_error() == Some(*e as i32));
+    if theirs {
+        sandbox_core::RequestError::FileName {
+            name: name.escape_debug().to_string(),
+            reason: "the session's work dir has something other than a regular file there \
+                     (a directory, a FIFO, or a symlink on the way)",
+        }
+        .into()
+    } else {
+        SandboxError::io(format!("write `{name}` into the session"), err)
     }
 }
