@@ -39,6 +39,12 @@ fn closed_during(
     }
 }
 
+/// The names of the files in a session's work dir.
+async fn names_in(session: &sandbox_client::Session) -> Vec<String> {
+    let files = session.files().await.unwrap();
+    files.into_iter().map(|(name, _)| name).collect()
+}
+
 fn ok(result: &sandbox_client::ExecutionResult) {
     assert_eq!(
         result.status,
@@ -259,13 +265,7 @@ async fn files_go_in_and_out_and_never_outside_the_work_dir() {
         b"a,b\n1,2\n"
     );
     assert_eq!(session.download("missing.txt").await.unwrap(), None);
-    let names: Vec<String> = session
-        .files()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names = names_in(&session).await;
     assert_eq!(
         names,
         ["helper.py", "out.csv", "tools/__init__.py", "tools/more.py"]
@@ -393,13 +393,7 @@ async fn a_servers_session_keeps_its_state_and_files() {
         b"written"
     );
     assert_eq!(session.download("nothing.txt").await.unwrap(), None);
-    let names: Vec<String> = session
-        .files()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names = names_in(&session).await;
     assert_eq!(names, ["data.csv", "more/notes.txt", "out.txt"]);
 
     let mut stream = session.run_stream(ExecutionRequest::new("print('live')\nlen(rows) * 2"));

@@ -103,7 +103,7 @@ impl Drop for InFlight<'_> {
 pub(crate) struct Kept {
     /// Dropped last: kills init and cleans up.
     sandbox: Sandbox,
-    init: Arc<Init>,
+    /// Its init, and why the session ended.
     control: Interrupter,
     requests: pipe::Sender,
     reports: pipe::Receiver,
@@ -122,7 +122,7 @@ pub(crate) struct Kept {
 impl std::fmt::Debug for Kept {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Kept")
-            .field("init", &self.init.pid())
+            .field("init", &self.control.init.pid())
             .field("runs", &self.runs)
             .field("ended", &self.control.ended())
             .finish_non_exhaustive()
@@ -154,10 +154,9 @@ impl Kept {
             |fd| pipe::Receiver::from_owned_fd(fd).map_err(io_err("watch the sandbox's pipes"));
         Ok(Self {
             control: Interrupter {
-                init: init.clone(),
+                init,
                 ended: EndReason::default(),
             },
-            init,
             requests: pipe::Sender::from_owned_fd(requests)
                 .map_err(io_err("watch the sandbox's pipes"))?,
             reports: watch(reports)?,
@@ -185,7 +184,7 @@ impl Kept {
         let mut reason = lock_reason(&self.control.ended);
         let why = reason.get_or_insert(why).clone();
         drop(reason);
-        self.init.signal(Signal::SIGKILL);
+        self.control.init.signal(Signal::SIGKILL);
         why
     }
 
@@ -265,9 +264,12 @@ impl Kept {
     /// Ends the session: the sandbox is killed and cleaned up before this
     /// returns.
     pub(crate) async fn close(self) {
-        let Self { sandbox, init, .. } = self;
-        drop(init);
-        let mut sandbox = sandbox;
+        let Self {
+            mut sandbox,
+            control,
+            ..
+        } = self;
+        drop(control);
         let _ = tokio::task::spawn_blocking(move || sandbox.discard()).await;
     }
 
@@ -327,7 +329,7 @@ impl Kept {
         let budget = ResultBudget::new(limits.max_result_bytes);
         let output_limited = Arc::new(AtomicBool::new(false));
         let (ended_tx, ended_rx) = watch::channel(false);
-        let program = program_pid(self.init.pid().as_raw());
+        let program = program_pid(self.control.init.pid().as_raw());
         let keeper = |stream| {
             let flag = output_limited.clone();
             Keeper::new(
@@ -347,10 +349,9 @@ impl Kept {
             reports,
             stdout,
             stderr,
-            init,
             ..
         } = self;
-        let init = init.clone();
+        let init = control.init.clone();
         let timeout = limits.timeout;
         let supervise = async {
             let reports_done = worker::session_reports(reports, &budget, output.as_ref());
@@ -531,7 +532,7 @@ impl Kept {
     /// The program's CPU time so far (user and system, microseconds), from
     /// the host's view of it.
     fn cpu_us(&self) -> Option<u64> {
-        let program = program_pid(self.init.pid().as_raw())?;
+        let program = program_pid(self.control.init.pid().as_raw())?;
         let stat = std::fs::read_to_string(format!("/proc/{program}/stat")).ok()?;
         // Fields after the command's closing parenthesis; utime and stime
         // are the 14th and 15th of the whole line.
