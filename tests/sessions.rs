@@ -827,3 +827,33 @@ async fn a_servers_busy_session_can_be_dropped_from_or_deleted() {
         server.leftovers()
     );
 }
+
+/// Runs queued on one busy session wait for their turn before they ask
+/// for an execution slot: with one slot and one queue place, a second run
+/// sent to the busy session leaves the queue place to a one-shot run.
+#[tokio::test]
+async fn runs_queued_on_a_busy_session_hold_no_slot() {
+    let server =
+        crate::serving::TestServer::start(&["--max-concurrency", "1", "--max-queue", "1"], &[]);
+    let client = crate::remote::remote(&server, None);
+    let session = client.create_session(SessionOptions::new()).await.unwrap();
+    let sleep = || {
+        ExecutionRequest::new("import time\ntime.sleep(1.5)").with_timeout(Duration::from_secs(10))
+    };
+    let first = tokio::spawn({
+        let session = session.clone();
+        async move { session.run_request(sleep()).await }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let second = tokio::spawn({
+        let session = session.clone();
+        async move { session.run_request(sleep()).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The queue's one place is free for it: it waits, then runs.
+    let one_shot = client.execute("print('served')").await.unwrap();
+    assert_eq!(one_shot.stdout, "served\n", "{:?}", one_shot.message);
+    ok(&first.await.unwrap().unwrap());
+    ok(&second.await.unwrap().unwrap());
+    session.close().await.unwrap();
+}

@@ -5,6 +5,11 @@
 //! turned away at once: load never piles up without bound. Waiting is FIFO
 //! (tokio's semaphore is fair). A request whose client goes away while it
 //! waits or runs is dropped, which frees its place and kills its sandbox.
+//!
+//! The bound is a semaphore of places (slots plus queue) held from
+//! admission to the end of the run, so a run that ends frees its place at
+//! once: a request arriving before the next waiter has woken still finds
+//! the queue's room.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -26,8 +31,9 @@ pub enum Refusal {
 #[derive(Debug)]
 pub struct Admission {
     slots: Arc<Semaphore>,
+    /// Slots and queue places together.
+    places: Arc<Semaphore>,
     max_concurrency: usize,
-    queued: AtomicUsize,
     max_queue: usize,
     draining: AtomicBool,
     kill: watch::Sender<bool>,
@@ -38,6 +44,7 @@ pub struct Admission {
 #[derive(Debug)]
 pub struct Slot<'a> {
     _permit: OwnedSemaphorePermit,
+    _place: OwnedSemaphorePermit,
     admission: &'a Admission,
     metrics: &'a Metrics,
 }
@@ -49,16 +56,13 @@ impl Drop for Slot<'_> {
     }
 }
 
-/// A place in the queue; dropping it (admitted or abandoned) frees it.
-struct QueuePlace<'a> {
-    admission: &'a Admission,
-    metrics: &'a Metrics,
-}
+/// A request waiting in the queue, for the gauge; dropped when it is
+/// admitted or abandoned.
+struct Waiting<'a>(&'a Metrics);
 
-impl Drop for QueuePlace<'_> {
+impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        self.admission.queued.fetch_sub(1, Ordering::SeqCst);
-        self.metrics.queued().dec();
+        self.0.queued().dec();
     }
 }
 
@@ -68,8 +72,8 @@ impl Admission {
         let max_concurrency = max_concurrency.max(1);
         Self {
             slots: Arc::new(Semaphore::new(max_concurrency)),
+            places: Arc::new(Semaphore::new(max_concurrency.saturating_add(max_queue))),
             max_concurrency,
-            queued: AtomicUsize::new(0),
             max_queue,
             draining: AtomicBool::new(false),
             kill: watch::Sender::new(false),
@@ -87,22 +91,16 @@ impl Admission {
         if self.is_draining() {
             return Err(Refusal::Draining);
         }
+        let place = self
+            .places
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Refusal::QueueFull)?;
         let permit = match self.slots.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => {
-                let place = self
-                    .queued
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                        (n < self.max_queue).then_some(n + 1)
-                    });
-                if place.is_err() {
-                    return Err(Refusal::QueueFull);
-                }
                 metrics.queued().inc();
-                let _place = QueuePlace {
-                    admission: self,
-                    metrics,
-                };
+                let _waiting = Waiting(metrics);
                 // Closed only never: the semaphore lives as long as `self`.
                 self.slots
                     .clone()
@@ -119,6 +117,7 @@ impl Admission {
         metrics.in_flight().inc();
         Ok(Slot {
             _permit: permit,
+            _place: place,
             admission: self,
             metrics,
         })
@@ -189,6 +188,25 @@ mod tests {
             admission.admit(&metrics).await.unwrap_err(),
             Refusal::Draining
         );
+    }
+
+    /// A run that ends frees its place at once: a request that comes
+    /// before the next waiter has woken is queued, not refused.
+    #[tokio::test]
+    async fn an_ended_run_frees_its_place_before_the_next_waiter_wakes() {
+        let metrics = Metrics::new();
+        let admission = Admission::new(1, 1);
+        let first = admission.admit(&metrics).await.unwrap();
+        let mut second = Box::pin(admission.admit(&metrics));
+        assert!(futures_poll(&mut second).is_none());
+        drop(first);
+        let mut third = Box::pin(admission.admit(&metrics));
+        assert!(futures_poll(&mut third).is_none(), "queued, not refused");
+        let second = second.await.unwrap();
+        drop(second);
+        drop(third.await.unwrap());
+        assert_eq!(metrics.queued().get(), 0);
+        assert_eq!(admission.running(), 0);
     }
 
     #[tokio::test]
